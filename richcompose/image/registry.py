@@ -21,7 +21,6 @@ from richcompose.image.manifest import ACCEPT
 from richcompose.image.reference import RegistryReference
 
 _MAX_MANIFEST = 4 << 20
-_CHUNK = 1 << 20
 
 
 class RegistryClient:
@@ -77,7 +76,10 @@ class RegistryClient:
         url = f"{self._base}/blobs/{digest}"
         failures = 0
         while True:
-            headers = {"Range": f"bytes={writer.offset}-"} if writer.offset else {}
+            # identity: a Range counts bytes of the blob, not of a transfer encoding of it
+            headers = {"Accept-Encoding": "identity"}
+            if writer.offset:
+                headers["Range"] = f"bytes={writer.offset}-"
             try:
                 response = self._send(url, headers)
                 try:
@@ -88,7 +90,7 @@ class RegistryClient:
                     if response.status_code != 206 or not response.headers.get(
                             "content-range", "").startswith(f"bytes {writer.offset}-"):
                         writer.restart()  # the server ignored the Range: it sends it all
-                    for chunk in response.iter_bytes(_CHUNK):
+                    for chunk in response.iter_bytes():
                         writer.write(chunk)
                         if progress:
                             progress(writer.offset)

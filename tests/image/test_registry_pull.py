@@ -1,0 +1,148 @@
+"""Pulls through a real registry (Debian's docker-registry) listening on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from richcompose.errors import ImageError
+from richcompose.image.store import ImageStore
+from richcompose.image.types import LayerEvent
+from tests.image.layouts import (
+    OciImage,
+    entry,
+    make_tar,
+    tar_of_dir,
+    write_multiarch_layout,
+    write_oci_layout,
+)
+
+pytestmark = pytest.mark.registry
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`127.0.0.1:PORT` of a registry with filesystem storage in a temporary directory."""
+    root = tmp_path_factory.mktemp("registry")
+    port = free_port()
+    config = root / "config.yml"
+    config.write_text(f"version: 0.1\nlog: {{level: error}}\n"
+                      f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}}}\n"
+                      f"http: {{addr: '127.0.0.1:{port}'}}\n")
+    process = subprocess.Popen(["docker-registry", "serve", str(config)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/v2/").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, "registry not up"
+            time.sleep(0.05)
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def push(layout: Path, tag: str, destination: str, *, all_images: bool = False) -> None:
+    subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false",
+                    *(["--all"] if all_images else []),
+                    f"oci:{layout}:{tag}", f"docker://{destination}"], check=True)
+
+
+@pytest.fixture(scope="module")
+def busybox_image(registry: str, busybox_rootfs: Path,
+                  tmp_path_factory: pytest.TempPathFactory) -> str:
+    layout = tmp_path_factory.mktemp("push") / "layout"
+    app = make_tar(entry("srv", tarfile.DIRTYPE, mode=0o755), entry("srv/app", data=b"v1"))
+    write_oci_layout(layout, {"1": OciImage([tar_of_dir(busybox_rootfs), app],
+                                            config={"Cmd": ["sh"]})})
+    push(layout, "1", f"{registry}/team/busybox:1")
+    return f"{registry}/team/busybox:1"
+
+
+def phases(events: list[LayerEvent]) -> set[str]:
+    return {e.phase for e in events}
+
+
+def test_pull_from_a_registry_unpacks_every_layer(store: ImageStore, busybox_image: str) -> None:
+    events: list[LayerEvent] = []
+    image = store.pull(busybox_image, progress=events.append)
+    assert (image.layers[0] / "srv" / "app").read_bytes() == b"v1"
+    assert (image.layers[1] / "bin" / "busybox").is_file()
+    assert image.config.cmd == ["sh"]
+    assert {"downloading", "extracting", "done"} <= phases(events)
+    assert [i.reference for i in store.list_images()] == [busybox_image]
+
+
+def test_second_pull_downloads_nothing(store: ImageStore, busybox_image: str) -> None:
+    store.pull(busybox_image)
+    blobs = {p.name: p.stat().st_mtime_ns for p in (store.root / "blobs" / "sha256").iterdir()}
+    events: list[LayerEvent] = []
+    store.pull(busybox_image, progress=events.append)
+    assert phases(events) == {"present"}
+    assert {p.name: p.stat().st_mtime_ns
+            for p in (store.root / "blobs" / "sha256").iterdir()} == blobs
+
+
+def test_pull_policy_missing_does_not_contact_the_registry_for_a_stored_image(
+        store: ImageStore, busybox_image: str) -> None:
+    first = store.resolve(busybox_image, pull="missing")
+
+    def no_network(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"unexpected request {request.url}")
+
+    offline = ImageStore(store.root, transport=httpx.MockTransport(no_network), env={})
+    assert offline.resolve(busybox_image, pull="missing").layers == first.layers
+    assert offline.resolve(busybox_image, pull="never").layers == first.layers
+
+
+def test_pull_by_digest(store: ImageStore, busybox_image: str) -> None:
+    digest = store.pull(busybox_image).digest
+    name = busybox_image.rsplit(":", 1)[0]
+    assert store.pull(f"{name}@{digest}").digest == digest
+
+
+def test_partial_blob_left_by_an_interrupted_pull_is_resumed(
+        tmp_path: Path, busybox_image: str) -> None:
+    reference = ImageStore(tmp_path / "reference", env={})
+    reference.pull(busybox_image)
+    biggest = max((reference.root / "blobs" / "sha256").iterdir(), key=lambda p: p.stat().st_size)
+    store = ImageStore(tmp_path / "images", env={})
+    (store.root / "ingest" / f"{biggest.name}.partial").write_bytes(
+        biggest.read_bytes()[: biggest.stat().st_size // 2])
+    image = store.pull(busybox_image)
+    assert (image.layers[1] / "bin" / "busybox").is_file()
+    assert list((store.root / "ingest").iterdir()) == []
+
+
+def test_multiarch_image_pulls_this_platform(store: ImageStore, registry: str,
+                                             tmp_path: Path) -> None:
+    write_multiarch_layout(tmp_path / "multi", "m", {
+        "arm64": OciImage([make_tar(entry("arch", data=b"arm64"))]),
+        "amd64": OciImage([make_tar(entry("arch", data=b"amd64"))]),
+    })
+    push(tmp_path / "multi", "m", f"{registry}/multi:m", all_images=True)
+    image = store.pull(f"{registry}/multi:m")
+    assert (image.layers[0] / "arch").read_bytes() == b"amd64"
+
+
+def test_unknown_image_is_a_not_found_error(store: ImageStore, registry: str) -> None:
+    with pytest.raises(ImageError, match="not found"):
+        store.pull(f"{registry}/nothing/here:1")
