@@ -49,6 +49,10 @@ def escapes(outside: Path) -> dict[str, tuple[bytes, str]]:
             entry("a", tarfile.SYMTYPE, linkname=str(outside)),
             entry("b", tarfile.SYMTYPE, linkname="a"),
             entry("b/planted", data=b"x")), "b/planted"),
+        "symlink replacing an earlier directory": (make_tar(
+            entry("d", tarfile.DIRTYPE, mode=0o755), entry("d/ok", data=b"x"),
+            entry("d", tarfile.SYMTYPE, linkname=str(outside)),
+            entry("d/planted", data=b"x")), "d/planted"),
         "directory entry through a symlink": (make_tar(
             entry("link", tarfile.SYMTYPE, linkname=str(outside)),
             entry("link/newdir", tarfile.DIRTYPE, mode=0o755)), "link/newdir"),
