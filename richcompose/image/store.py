@@ -52,6 +52,7 @@ from richcompose.image.types import ImageConfig, ImageSummary, LayerEvent, Resol
 from richcompose.image.unpack import unpack_layer
 
 PULL_POLICIES = ("always", "missing", "never")
+_POLICY_ALIASES = {"if_not_present": "missing"}  # compose-spec spelling
 TARBALL_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst")
 Progress = Callable[[LayerEvent], None]
 
@@ -112,6 +113,7 @@ class ImageStore:
         Local transports (oci:, oci-archive:, docker-archive:) are read on every call: it costs
         no download, and a rebuilt layout is picked up; unchanged layers are not unpacked again.
         """
+        pull = _POLICY_ALIASES.get(pull, pull)
         if pull not in PULL_POLICIES:
             raise ImageError(f"unknown pull policy {pull!r}", location=location,
                              hint="use always, missing or never")
