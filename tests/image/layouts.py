@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import io
 import json
+import subprocess
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,11 @@ def compress(data: bytes, how: str) -> bytes:
 def sha256(data: bytes) -> str:
     return f"sha256:{hashlib.sha256(data).hexdigest()}"
 
+
+APP_CONFIG: dict[str, Any] = {
+    "Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo hi"], "Env": ["A=1"], "WorkingDir": "/srv",
+    "User": "1000:1000", "ExposedPorts": {"80/tcp": {}}, "StopSignal": "SIGTERM",
+    "Labels": {"team": "db"}, "Healthcheck": {"Test": ["CMD", "true"], "Interval": 1_000_000_000}}
 
 _LAYER_TYPES = {"gzip": "application/vnd.oci.image.layer.v1.tar+gzip",
                 "zstd": "application/vnd.oci.image.layer.v1.tar+zstd",
@@ -124,3 +130,10 @@ def write_multiarch_layout(layout: Path, tag: str, images: dict[str, OciImage]) 
             "annotations": {"org.opencontainers.image.ref.name": tag}}
     (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [desc]}))
     return str(desc["digest"])
+
+
+def push(layout: Path, tag: str, destination: str, *, all_images: bool = False) -> None:
+    """Push with skopeo to a plain-http registry (`host:port/name:tag`)."""
+    subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false",
+                    *(["--all"] if all_images else []),
+                    f"oci:{layout}:{tag}", f"docker://{destination}"], check=True)

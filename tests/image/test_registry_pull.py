@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import tarfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,62 +14,11 @@ from tests.image.layouts import (
     OciImage,
     entry,
     make_tar,
-    tar_of_dir,
+    push,
     write_multiarch_layout,
-    write_oci_layout,
 )
 
 pytestmark = pytest.mark.registry
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`127.0.0.1:PORT` of a registry with filesystem storage in a temporary directory."""
-    root = tmp_path_factory.mktemp("registry")
-    port = free_port()
-    config = root / "config.yml"
-    config.write_text(f"version: 0.1\nlog: {{level: error}}\n"
-                      f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}}}\n"
-                      f"http: {{addr: '127.0.0.1:{port}'}}\n")
-    process = subprocess.Popen(["docker-registry", "serve", str(config)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v2/").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "registry not up"
-            time.sleep(0.05)
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def push(layout: Path, tag: str, destination: str, *, all_images: bool = False) -> None:
-    subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false",
-                    *(["--all"] if all_images else []),
-                    f"oci:{layout}:{tag}", f"docker://{destination}"], check=True)
-
-
-@pytest.fixture(scope="module")
-def busybox_image(registry: str, busybox_rootfs: Path,
-                  tmp_path_factory: pytest.TempPathFactory) -> str:
-    layout = tmp_path_factory.mktemp("push") / "layout"
-    app = make_tar(entry("srv", tarfile.DIRTYPE, mode=0o755), entry("srv/app", data=b"v1"))
-    write_oci_layout(layout, {"1": OciImage([tar_of_dir(busybox_rootfs), app],
-                                            config={"Cmd": ["sh"]})})
-    push(layout, "1", f"{registry}/team/busybox:1")
-    return f"{registry}/team/busybox:1"
 
 
 def phases(events: list[LayerEvent]) -> set[str]:

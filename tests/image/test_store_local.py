@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import subprocess
 import tarfile
 from pathlib import Path
 
@@ -20,30 +19,7 @@ from tests.image.layouts import (
     make_tar,
     tar_of_dir,
     write_multiarch_layout,
-    write_oci_layout,
 )
-
-APP_CONFIG = {"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo hi"], "Env": ["A=1"],
-              "WorkingDir": "/srv", "User": "1000:1000", "ExposedPorts": {"80/tcp": {}},
-              "StopSignal": "SIGTERM", "Labels": {"team": "db"},
-              "Healthcheck": {"Test": ["CMD", "true"], "Interval": 1_000_000_000}}
-
-
-@pytest.fixture(scope="module")
-def busybox_layout(busybox_rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    layout = tmp_path_factory.mktemp("layout") / "busybox"
-    app = make_tar(entry("srv", tarfile.DIRTYPE, mode=0o755), entry("srv/app", data=b"v1"))
-    write_oci_layout(layout, {"1": OciImage([tar_of_dir(busybox_rootfs), app],
-                                            config=APP_CONFIG)})
-    return layout
-
-
-@pytest.fixture(scope="module")
-def docker_archive(busybox_layout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    archive = tmp_path_factory.mktemp("archive") / "busybox.tar"
-    subprocess.run(["skopeo", "copy", "-q", f"oci:{busybox_layout}:1",
-                    f"docker-archive:{archive}:busybox:1"], check=True)
-    return archive
 
 
 def test_oci_layout_resolves_to_its_layers_topmost_first(store: ImageStore,
