@@ -3,14 +3,11 @@ registry on 127.0.0.1 with that image pushed."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import tarfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from richcompose.image.store import ImageStore
@@ -23,6 +20,7 @@ from tests.image.layouts import (
     tar_of_dir,
     write_oci_layout,
 )
+from tests.image.registry_server import running_registry
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,37 +54,11 @@ def docker_archive(busybox_layout: Path, tmp_path_factory: pytest.TempPathFactor
     return archive
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`127.0.0.1:PORT` of a registry with filesystem storage in a temporary directory."""
-    root = tmp_path_factory.mktemp("registry")
-    port = free_port()
-    config = root / "config.yml"
-    config.write_text(f"version: 0.1\nlog: {{level: error}}\n"
-                      f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}}}\n"
-                      f"http: {{addr: '127.0.0.1:{port}'}}\n")
-    process = subprocess.Popen(["docker-registry", "serve", str(config)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v2/").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "registry not up"
-            time.sleep(0.05)
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    """`127.0.0.1:PORT` of an anonymous registry with storage in a temporary directory."""
+    with running_registry(tmp_path_factory.mktemp("registry")) as address:
+        yield address
 
 
 @pytest.fixture(scope="session")
