@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 
@@ -58,12 +58,14 @@ class BlobWriter:
         self._file = partial.open("ab+")
         # Two pulls of one blob must not interleave their writes into one partial file.
         fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)
+        # Whoever held the lock may have finished this blob meanwhile: nothing left to do.
+        self.complete = final.exists()
         self._hash = hashlib.sha256()
         self._file.seek(0)
         while chunk := self._file.read(_HASH_CHUNK):
             self._hash.update(chunk)
         self.offset = self._file.tell()
-        if size is not None and self.offset > size:
+        if not self.complete and size is not None and self.offset > size:
             self.restart()
 
     def write(self, data: bytes) -> None:
@@ -82,6 +84,8 @@ class BlobWriter:
         self.offset = 0
 
     def commit(self) -> Path:
+        if self.complete:
+            return self._final
         actual = f"sha256:{self._hash.hexdigest()}"
         if actual != self.digest or (self.size is not None and self.offset != self.size):
             self.restart()
@@ -93,6 +97,12 @@ class BlobWriter:
         return self._final
 
     def close(self) -> None:
+        if self.complete:
+            # We may have created an empty partial after the blob was committed: drop it.
+            with suppress(OSError):
+                if os.stat(self._partial).st_ino == os.fstat(self._file.fileno()).st_ino != \
+                        os.stat(self._final).st_ino:
+                    os.unlink(self._partial)
         self._file.close()
 
     def __enter__(self) -> BlobWriter:
@@ -133,9 +143,10 @@ class ContentStore:
                              hint="the source is corrupt or tampered with")
         if not self.has_blob(actual):
             with self.writer(actual, len(data)) as w:
-                w.restart()
-                w.write(data)
-                w.commit()
+                if not w.complete:
+                    w.restart()
+                    w.write(data)
+                    w.commit()
         return actual
 
     def snapshot_path(self, key: str) -> Path:

@@ -68,8 +68,9 @@ class RegistrySource:
         if self._content.has_blob(desc.digest):
             return
         with self._content.writer(desc.digest, desc.size if desc.size >= 0 else None) as w:
-            self._client.copy_blob(desc.digest, w, progress)
-            w.commit()
+            if not w.complete:
+                self._client.copy_blob(desc.digest, w, progress)
+                w.commit()
 
     @contextmanager
     def open_blob(self, desc: Descriptor) -> Iterator[BinaryIO]:

@@ -8,6 +8,7 @@ serves `rootfs:` keys (a directory as is, or a tarball unpacked once, keyed by i
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from functools import partial
@@ -52,8 +53,10 @@ from richcompose.image.types import ImageConfig, ImageSummary, LayerEvent, Resol
 from richcompose.image.unpack import unpack_layer
 
 PULL_POLICIES = ("always", "missing", "never")
+PARALLEL_DOWNLOADS = 3
 _POLICY_ALIASES = {"if_not_present": "missing"}  # compose-spec spelling
 TARBALL_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst")
+# Called from download threads too: the callback must be thread-safe (rich's Progress is).
 Progress = Callable[[LayerEvent], None]
 
 
@@ -165,11 +168,23 @@ class ImageStore:
             if len(ids) != len(manifest.layers):
                 raise ImageError(f"{key}: the config lists {len(ids)} layers, the manifest "
                                  f"{len(manifest.layers)}")
-            sizes = []
-            for i, (layer, diff_id) in enumerate(zip(manifest.layers, ids, strict=True)):
-                opener = partial(source.open_blob, layer)
-                sizes.append(self._unpack_once(key, layer, ids[:i], opener, progress,
-                                               diff_id=diff_id, fetch=source.fetch))
+            # Downloads run in parallel (as docker's 3); layers unpack in order as they arrive.
+            pool = ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS)
+            try:
+                fetched: dict[str, Future[None]] = {}
+                for layer, diff_id in zip(manifest.layers, ids, strict=True):
+                    if layer.digest not in fetched and not self.content.has_snapshot(diff_id):
+                        fetched[layer.digest] = pool.submit(
+                            source.fetch, layer,
+                            partial(_emit, progress, key, layer, "downloading"))
+                sizes = []
+                for i, (layer, diff_id) in enumerate(zip(manifest.layers, ids, strict=True)):
+                    opener = partial(source.open_blob, layer)
+                    sizes.append(self._unpack_once(key, layer, ids[:i], opener, progress,
+                                                   diff_id=diff_id,
+                                                   fetched=fetched.get(layer.digest)))
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
         finally:
             source.close()
         blobs = [manifest_digest, manifest.config.digest] + [
@@ -204,22 +219,16 @@ class ImageStore:
     def _unpack_once(self, image: str, layer: Descriptor, below: Sequence[str],
                      opener: Callable[[], AbstractContextManager[BinaryIO]],
                      progress: Progress | None, *, diff_id: str | None = None,
-                     whiteouts: bool = True,
-                     fetch: Callable[[Descriptor, Callable[[int], None]], None] | None = None,
-                     ) -> int:
+                     whiteouts: bool = True, fetched: Future[None] | None = None) -> int:
         """Unpack one layer into its snapshot unless it is already there; its content size."""
         key = diff_id or layer.digest
         total = layer.size if layer.size >= 0 else None
-
-        def emit(phase: str, current: int) -> None:
-            if progress is not None:
-                progress(LayerEvent(image, layer.digest, phase, current, total))
-
+        emit = partial(_emit, progress, image, layer)
         if self.content.has_snapshot(key):
             emit("present", total or 0)
             return self._index.read().snapshot_sizes.get(key, 0)
-        if fetch is not None:
-            fetch(layer, partial(emit, "downloading"))
+        if fetched is not None:
+            fetched.result()
         read = 0
 
         def on_bytes(n: int) -> None:
@@ -281,6 +290,13 @@ class ImageStore:
         cat.snapshot_sizes = {k: v for k, v in cat.snapshot_sizes.items() if k in snapshots}
         kept = {r.digest for r in cat.images.values()}
         cat.tarball_digests = {k: v for k, v in cat.tarball_digests.items() if v in kept}
+
+
+def _emit(progress: Progress | None, image: str, layer: Descriptor, phase: str,
+          current: int) -> None:
+    if progress is not None:
+        progress(LayerEvent(image, layer.digest, phase, current,
+                            layer.size if layer.size >= 0 else None))
 
 
 def _canonical(text: str) -> str:

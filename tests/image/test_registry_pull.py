@@ -90,3 +90,18 @@ def test_multiarch_image_pulls_this_platform(store: ImageStore, registry: str,
 def test_unknown_image_is_a_not_found_error(store: ImageStore, registry: str) -> None:
     with pytest.raises(ImageError, match="not found"):
         store.pull(f"{registry}/nothing/here:1")
+
+
+def test_concurrent_pulls_of_one_image_share_the_work(tmp_path: Path, busybox_image: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def pull() -> tuple[Path, ...]:
+        return ImageStore(tmp_path / "images", env={}).pull(busybox_image).layers
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: pull(), range(3)))
+    assert results[0] == results[1] == results[2]
+    store = ImageStore(tmp_path / "images", env={})
+    assert len(list((store.root / "snapshots").iterdir())) == 2
+    assert list((store.root / "ingest").iterdir()) == []
+    assert list((store.root / "tmp").iterdir()) == []
