@@ -189,9 +189,13 @@ class ImageStore:
             source.close()
         blobs = [manifest_digest, manifest.config.digest] + [
             layer.digest for layer in manifest.layers if self.content.has_blob(layer.digest)]
-        record = ImageRecord(key, manifest_digest, ids, blobs, manifest.config.digest,
-                             sum(sizes), _now())
         with self._index.update() as cat:
+            previous = cat.images.get(key)
+            # Re-reading an unchanged local image must not make it look freshly pulled.
+            created = previous.created if previous and previous.digest == manifest_digest \
+                else _now()
+            record = ImageRecord(key, manifest_digest, ids, blobs, manifest.config.digest,
+                                 sum(sizes), created)
             cat.images[key] = record
             cat.snapshot_sizes.update(zip(ids, sizes, strict=True))
         return self._resolved(record)
