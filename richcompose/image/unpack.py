@@ -151,7 +151,8 @@ class _Writer:
     def finish(self) -> None:
         # Directory times last, deepest first: creating children changed them.
         for rel, mtime_ns in reversed(self._dir_times):
-            os.utime(self._full(rel), ns=(mtime_ns, mtime_ns), follow_symlinks=False)
+            if rel in self._dirs:  # not replaced by a later entry
+                os.utime(self._full(rel), ns=(mtime_ns, mtime_ns), follow_symlinks=False)
 
     # -- entry kinds ---------------------------------------------------------------------------
 
@@ -249,13 +250,28 @@ class _Writer:
         try:
             mode = os.lstat(full).st_mode
         except FileNotFoundError:
-            os.mkdir(full, 0o755)
+            self._implicit_dir(rel, full)
         else:
             if stat.S_ISLNK(mode):
                 raise self._refuse(entry, f"would be written through the symlink {rel!r}")
             if not stat.S_ISDIR(mode):
                 raise self._refuse(entry, f"needs {rel!r} to be a directory, but it is a file")
         self._dirs.add(rel)
+
+    def _implicit_dir(self, rel: str, full: str) -> None:
+        """A parent the tarball does not list: like overlayfs' copy-up, it takes the owner and
+        mode of the lower layers' directory, which it would otherwise mask with root's 0755."""
+        os.mkdir(full, 0o755)
+        for lower in self.lowers:
+            found = _lookup_no_symlinks(lower, rel)
+            if found is not None:
+                st = os.lstat(found)
+                if stat.S_ISDIR(st.st_mode):
+                    os.chown(full, st.st_uid, st.st_gid)
+                    os.chmod(full, stat.S_IMODE(st.st_mode))
+                    os.utime(full, ns=(st.st_atime_ns, st.st_mtime_ns))
+                    self._dir_times.append((rel, st.st_mtime_ns))
+                return
 
     def _prepare(self, rel: str, entry: str) -> str:
         """Parent made safe, any previous entry at `rel` removed: ready for an exclusive create."""

@@ -122,3 +122,22 @@ def test_whiteouts_hide_lower_files_in_the_mounted_overlay(
     assert sorted(os.listdir(overlay / "a")) == ["keep"]
     assert sorted(os.listdir(overlay / "b")) == ["new"]
     assert not (overlay / "c").exists()
+
+
+def test_parent_missing_from_the_tarball_keeps_the_lower_layers_owner_and_mode(
+        store: ImageStore, tmp_path: Path) -> None:
+    upper, _ = pull(store, tmp_path,
+                    make_tar(entry("home", tarfile.DIRTYPE, mode=0o755),
+                             entry("home/ann", tarfile.DIRTYPE, mode=0o700, uid=1000, gid=1000),
+                             entry("home/ann/old", data=b"x")),
+                    make_tar(entry("home/ann/.wh.old"), entry("home/ann/new", data=b"y")))
+    ann = os.lstat(upper / "home" / "ann")
+    assert (stat.S_IMODE(ann.st_mode), ann.st_uid, ann.st_gid) == (0o700, 1000, 1000)
+
+
+def test_directory_replaced_by_a_later_entry_does_not_break_the_unpack(
+        store: ImageStore, tmp_path: Path) -> None:
+    [layer] = pull(store, tmp_path, make_tar(
+        entry("d", tarfile.DIRTYPE, mode=0o755), entry("d/f", data=b"x"),
+        entry("d", tarfile.SYMTYPE, linkname="/elsewhere")))
+    assert os.readlink(layer / "d") == "/elsewhere"
