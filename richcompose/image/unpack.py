@@ -25,10 +25,11 @@ from typing import BinaryIO
 import zstandard
 
 from richcompose.errors import ImageError
+from richcompose.image.filepool import FilePool, create_exclusive, set_file_attributes
 
 _WHITEOUT = ".wh."
 _OPAQUE = ".wh..wh..opq"
-_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_SMALL_FILE = 1 << 20  # written on worker threads; larger files stream in the main thread
 _COPY_CHUNK = 1 << 20
 
 
@@ -97,17 +98,19 @@ def unpack_layer(blob: BinaryIO, dest: Path, *, name: str, lowers: Sequence[Path
     compression = compression_of(blob)
     counted = _Reader(blob, hash_it=blob_digest is not None, on_bytes=on_bytes)
     plain = _Reader(_decompressed(counted, compression), hash_it=True)  # type: ignore[arg-type]
-    writer = _Writer(dest, name, lowers, whiteouts)
+    writer = _Writer(dest, name, lowers, whiteouts, FilePool(name))
     try:
         with tarfile.open(fileobj=plain, mode="r|", bufsize=_COPY_CHUNK) as tar:  # type: ignore[call-overload]
             for member in tar:
                 writer.add(member, tar)
         plain.drain()
         counted.drain()
+        writer.finish()
     except (tarfile.TarError, EOFError, OSError, zstandard.ZstdError) as e:
         raise ImageError(f"layer {name} cannot be read: {e}",
                          hint="the layer is not a valid (gzip/zstd) tar archive") from e
-    writer.finish()
+    finally:
+        writer.close()
     if blob_digest is not None and f"sha256:{counted.hexdigest()}" != blob_digest:
         raise ImageError(f"layer {name} does not match its digest {blob_digest}",
                          hint="the source is corrupt or tampered with")
@@ -115,8 +118,10 @@ def unpack_layer(blob: BinaryIO, dest: Path, *, name: str, lowers: Sequence[Path
 
 
 class _Writer:
-    def __init__(self, dest: Path, name: str, lowers: Sequence[Path], whiteouts: bool) -> None:
+    def __init__(self, dest: Path, name: str, lowers: Sequence[Path], whiteouts: bool,
+                 pool: FilePool) -> None:
         self.root = str(dest)
+        self._pool = pool
         self.name = name
         self.lowers = [str(p) for p in lowers]
         self.whiteouts = whiteouts
@@ -149,10 +154,14 @@ class _Writer:
             raise ImageError(f"layer {self.name}: cannot unpack entry {m.name!r}: {e}") from e
 
     def finish(self) -> None:
+        self._pool.wait_all()
         # Directory times last, deepest first: creating children changed them.
         for rel, mtime_ns in reversed(self._dir_times):
             if rel in self._dirs:  # not replaced by a later entry
                 os.utime(self._full(rel), ns=(mtime_ns, mtime_ns), follow_symlinks=False)
+
+    def close(self) -> None:
+        self._pool.close()
 
     # -- entry kinds ---------------------------------------------------------------------------
 
@@ -173,6 +182,7 @@ class _Writer:
         if rel:
             self._ensure_dir(rel.rpartition("/")[0], m.name)
             full = self._full(rel)
+            self._pool.wait(rel)
             try:
                 is_dir = stat.S_ISDIR(os.lstat(full).st_mode)
             except FileNotFoundError:
@@ -187,19 +197,19 @@ class _Writer:
 
     def _file(self, m: tarfile.TarInfo, rel: str, tar: tarfile.TarFile) -> None:
         full = self._prepare(rel, m.name)
-        fd = os.open(full, _OPEN_FLAGS, 0o600)
+        source = tar.extractfile(m)
+        assert source is not None
+        self.size += m.size
+        mode, mtime = m.mode & 0o7777, _mtime_ns(m)
+        if m.size <= _SMALL_FILE:
+            self._pool.submit(rel, full, source.read(), m.uid, m.gid, mode, _xattrs(m), mtime,
+                              m.name)
+            return
+        fd = create_exclusive(full)
         try:
-            source = tar.extractfile(m)
-            if source is not None:
-                with open(fd, "wb", closefd=False) as out:
-                    shutil.copyfileobj(source, out, _COPY_CHUNK)
-            self.size += m.size
-            os.fchown(fd, m.uid, m.gid)
-            os.fchmod(fd, m.mode & 0o7777)  # after chown, which clears setuid bits
-            for key, value in _xattrs(m):
-                os.setxattr(fd, key, value)
-            mtime = _mtime_ns(m)
-            os.utime(fd, ns=(mtime, mtime))
+            with open(fd, "wb", closefd=False) as out:
+                shutil.copyfileobj(source, out, _COPY_CHUNK)
+            set_file_attributes(fd, m.uid, m.gid, mode, _xattrs(m), mtime)
         finally:
             os.close(fd)
 
@@ -247,6 +257,7 @@ class _Writer:
             return
         self._ensure_dir(rel.rpartition("/")[0], entry)
         full = self._full(rel)
+        self._pool.wait(rel)
         try:
             mode = os.lstat(full).st_mode
         except FileNotFoundError:
@@ -282,11 +293,13 @@ class _Writer:
 
     def _clear(self, rel: str) -> str:
         full = self._full(rel)
+        self._pool.wait(rel)
         try:
             mode = os.lstat(full).st_mode
         except FileNotFoundError:
             return full
         if stat.S_ISDIR(mode):
+            self._pool.wait_all()  # writes may be pending inside
             shutil.rmtree(full)
             self._dirs = {d for d in self._dirs if d != rel and not d.startswith(rel + "/")}
         else:
@@ -294,6 +307,7 @@ class _Writer:
         return full
 
     def _find_link_target(self, target: str, entry: str) -> str:
+        self._pool.wait(target)
         if _lookup_no_symlinks(self.root, target) is not None:
             return self._full(target)
         for lower in self.lowers:

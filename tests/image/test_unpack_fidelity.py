@@ -141,3 +141,27 @@ def test_directory_replaced_by_a_later_entry_does_not_break_the_unpack(
         entry("d", tarfile.DIRTYPE, mode=0o755), entry("d/f", data=b"x"),
         entry("d", tarfile.SYMTYPE, linkname="/elsewhere")))
     assert os.readlink(layer / "d") == "/elsewhere"
+
+
+def test_later_entries_replace_earlier_ones_at_the_same_path(store: ImageStore,
+                                                             tmp_path: Path) -> None:
+    [layer] = pull(store, tmp_path, make_tar(
+        entry("a", data=b"file first"), entry("a", tarfile.DIRTYPE, mode=0o755),
+        entry("a/inner", data=b"x"),
+        entry("b", data=b"old"), entry("b", data=b"new"),
+        entry("c", data=b"x"), entry("c", tarfile.SYMTYPE, linkname="b")))
+    assert (layer / "a").is_dir() and (layer / "a" / "inner").read_bytes() == b"x"
+    assert (layer / "b").read_bytes() == b"new"
+    assert os.readlink(layer / "c") == "b"
+
+
+def test_many_small_files_all_land_with_their_attributes(store: ImageStore,
+                                                         tmp_path: Path) -> None:
+    files = [entry(f"d{i % 7}/f{i}", data=str(i).encode() * 100, mode=0o640, uid=i, gid=i + 1)
+             for i in range(600)]
+    dirs = [entry(f"d{i}", tarfile.DIRTYPE, mode=0o755) for i in range(7)]
+    [layer] = pull(store, tmp_path, make_tar(*dirs, *files))
+    for i in range(600):
+        st = os.lstat(layer / f"d{i % 7}" / f"f{i}")
+        assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode), st.st_size) == (
+            i, i + 1, 0o640, len(str(i)) * 100)

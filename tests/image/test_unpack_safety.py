@@ -139,3 +139,9 @@ def test_layer_not_matching_its_digest_is_refused(store: ImageStore, tmp_path: P
     with pytest.raises(ImageError, match="does not match its digest"):
         store.resolve(f"oci:{layout}:t")
     assert os.listdir(store.root / "snapshots") == []
+
+
+def test_file_used_as_a_directory_is_refused(store: ImageStore, tmp_path: Path) -> None:
+    with pytest.raises(ImageError, match="'a/b'"):
+        pull_layers(store, tmp_path, make_tar(entry("a", data=b"x"), entry("a/b", data=b"y")))
+    assert os.listdir(store.root / "tmp") == []
