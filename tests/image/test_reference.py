@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from richcompose.errors import ImageError
 from richcompose.image.reference import (
@@ -89,3 +91,21 @@ def test_relative_local_paths_resolve_against_the_base_dir() -> None:
 def test_local_transport_without_path_is_refused() -> None:
     with pytest.raises(ImageError, match="no path"):
         parse_reference("oci:")
+
+_components = st.from_regex(r"[a-z0-9]{1,6}(?:[._-][a-z0-9]{1,6}){0,2}", fullmatch=True)
+_registries = st.sampled_from(["docker.io", "127.0.0.1:5000", "registry.example.com",
+                               "localhost:8080", "ghcr.io"])
+_tags = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}", fullmatch=True)
+_digests = st.from_regex(r"sha256:[a-f0-9]{64}", fullmatch=True)
+
+
+@given(registry=_registries, path=st.lists(_components, min_size=1, max_size=3),
+       tag=_tags, digest=st.one_of(st.none(), _digests))
+def test_canonical_form_parses_back_to_the_same_reference(
+        registry: str, path: list[str], tag: str, digest: str | None) -> None:
+    repository = "/".join(path)
+    if registry == "docker.io" and len(path) == 1:
+        repository = f"library/{repository}"
+    ref = RegistryReference(registry, repository, None if digest else tag, digest)
+    assert parse_reference(str(ref)) == ref
+    assert parse_reference(f"docker://{ref}") == ref
