@@ -103,7 +103,9 @@ class ImageStore:
                 del cat.tarball_digests[old]
             cat.tarball_digests[cache_key] = digest
             cat.snapshot_sizes[digest] = size
-            cat.images[key] = ImageRecord(key, digest, [digest], size=size, created=_now())
+            previous = cat.images.get(key)
+            created = previous.created if previous and previous.digest == digest else _now()
+            cat.images[key] = ImageRecord(key, digest, [digest], size=size, created=created)
         return ResolvedImage(reference=key, layers=(self.content.snapshot_path(digest),),
                              digest=digest)
 
