@@ -18,7 +18,9 @@ import shutil
 import stat
 import tarfile
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
@@ -357,7 +359,12 @@ def _join(parent: str, base: str) -> str:
 
 
 def _mtime_ns(m: tarfile.TarInfo) -> int:
-    return int(m.mtime * 1_000_000_000)
+    # A pax mtime has nanoseconds as text; tarfile's float would lose the last digits.
+    exact = m.pax_headers.get("mtime")
+    if exact:
+        with suppress(ArithmeticError, ValueError):
+            return int(Decimal(exact).scaleb(9))
+    return int(m.mtime) * 1_000_000_000
 
 
 def _xattrs(m: tarfile.TarInfo) -> list[tuple[str, bytes]]:

@@ -165,3 +165,10 @@ def test_many_small_files_all_land_with_their_attributes(store: ImageStore,
         st = os.lstat(layer / f"d{i % 7}" / f"f{i}")
         assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode), st.st_size) == (
             i, i + 1, 0o640, len(str(i)) * 100)
+
+
+def test_nanosecond_mtimes_are_kept_exactly(store: ImageStore, tmp_path: Path) -> None:
+    info, data = entry("f", data=b"x")
+    info.pax_headers = {"mtime": "1795946824.357685756"}
+    [layer] = pull(store, tmp_path, make_tar((info, data)))
+    assert os.lstat(layer / "f").st_mtime_ns == 1_795_946_824_357_685_756
