@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -33,14 +34,6 @@ def digest_hex(digest: str) -> str:
         raise ImageError(f"unsupported or malformed digest {digest!r}",
                          hint="richcompose verifies sha256 digests only")
     return hexpart
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_HASH_CHUNK):
-            h.update(chunk)
-    return f"sha256:{h.hexdigest()}"
 
 
 class BlobWriter:
@@ -113,6 +106,12 @@ class BlobWriter:
         self.close()
 
 
+@dataclass
+class SnapshotDraft:
+    path: Path
+    key: str | None
+
+
 class ContentStore:
     """Blobs by digest and snapshots by diffID under one root directory."""
 
@@ -156,20 +155,24 @@ class ContentStore:
         return self.snapshot_path(key).is_dir()
 
     @contextmanager
-    def new_snapshot(self, key: str) -> Iterator[Path]:
-        """A fresh directory to unpack into: renamed to the snapshot on success, else removed."""
-        tmp = Path(tempfile.mkdtemp(prefix=digest_hex(key)[:12] + "-", dir=self.root / "tmp"))
+    def new_snapshot(self, key: str | None) -> Iterator[SnapshotDraft]:
+        """A fresh directory to unpack into, renamed to the snapshot `key` on success (the key
+        may be set on the draft once known), removed on error."""
+        prefix = digest_hex(key)[:12] + "-" if key else "draft-"
+        draft = SnapshotDraft(Path(tempfile.mkdtemp(prefix=prefix, dir=self.root / "tmp")), key)
         try:
-            yield tmp
+            yield draft
+            if draft.key is None:
+                raise ImageError("internal error: snapshot finished without a key")
             try:
-                os.rename(tmp, self.snapshot_path(key))
+                os.rename(draft.path, self.snapshot_path(draft.key))
             except OSError:
-                if not self.has_snapshot(key):
+                if not self.has_snapshot(draft.key):
                     raise
                 # A concurrent pull unpacked the same layer first: keep theirs.
         finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
+            if draft.path.exists():
+                shutil.rmtree(draft.path)
 
     def remove_unreferenced(self, blobs: set[str], snapshots: set[str]) -> int:
         """Delete blobs and snapshots not named in the sets, and leftovers; bytes freed (approx)."""

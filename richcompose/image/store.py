@@ -19,7 +19,7 @@ import httpx
 
 from richcompose.errors import ImageError, Location
 from richcompose.image.auth import find_credentials
-from richcompose.image.content import ContentStore, sha256_file
+from richcompose.image.content import ContentStore
 from richcompose.image.index import Catalogue, ImageIndex, ImageRecord
 from richcompose.image.manifest import (
     INDEX_TYPES,
@@ -94,10 +94,14 @@ class ImageStore:
     def _rootfs_tarball(self, path: Path, progress: Progress | None) -> ResolvedImage:
         st = path.stat()
         cache_key = f"{path}|{st.st_dev}|{st.st_ino}|{st.st_size}|{st.st_mtime_ns}"
-        digest = self._index.read().tarball_digests.get(cache_key) or sha256_file(path)
         key = f"rootfs:{path}"
-        size = self._unpack_once(key, Descriptor("", digest, st.st_size, {}), [],
-                                 lambda: path.open("rb"), progress, whiteouts=False)
+        digest = self._index.read().tarball_digests.get(cache_key)
+        if digest is not None:
+            size = self._unpack_once(key, Descriptor("", digest, st.st_size, {}), [],
+                                     lambda: path.open("rb"), progress, whiteouts=False)
+        else:
+            # First sight of this tarball: hash it while unpacking, one read instead of two.
+            digest, size = self._unpack_tarball(key, path, st.st_size, progress)
         with self._index.update() as cat:
             for old in [k for k in cat.tarball_digests if k.startswith(f"{path}|")]:
                 del cat.tarball_digests[old]
@@ -108,6 +112,23 @@ class ImageStore:
             cat.images[key] = ImageRecord(key, digest, [digest], size=size, created=created)
         return ResolvedImage(reference=key, layers=(self.content.snapshot_path(digest),),
                              digest=digest)
+
+    def _unpack_tarball(self, key: str, path: Path, total: int,
+                        progress: Progress | None) -> tuple[str, int]:
+        layer = Descriptor("", path.name, total, {})  # its digest is known only once read
+        read = 0
+
+        def on_bytes(n: int) -> None:
+            nonlocal read
+            read += n
+            _emit(progress, key, layer, "extracting", read)
+
+        with self.content.new_snapshot(None) as draft, path.open("rb") as blob:
+            result = unpack_layer(blob, draft.path, name=str(path), whiteouts=False,
+                                  on_bytes=on_bytes)
+            draft.key = result.blob_digest
+        _emit(progress, key, layer, "done", total)
+        return result.blob_digest, result.size
 
     # -- image: ----------------------------------------------------------------------------------
 
@@ -243,8 +264,8 @@ class ImageStore:
             emit("extracting", read)
 
         lowers = [self.content.snapshot_path(s) for s in reversed(below)]
-        with self.content.new_snapshot(key) as tmp, opener() as blob:
-            result = unpack_layer(blob, tmp, name=f"{layer.digest[:19]} of {image}",
+        with self.content.new_snapshot(key) as draft, opener() as blob:
+            result = unpack_layer(blob, draft.path, name=f"{layer.digest[:19]} of {image}",
                                   lowers=lowers, whiteouts=whiteouts, blob_digest=layer.digest,
                                   on_bytes=on_bytes)
             if diff_id is not None and result.diff_id != diff_id:

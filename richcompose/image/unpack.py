@@ -38,6 +38,7 @@ _COPY_CHUNK = 1 << 20
 @dataclass(frozen=True)
 class UnpackResult:
     diff_id: str  # sha256 of the uncompressed tar stream
+    blob_digest: str  # sha256 of the stream as read (compressed or not)
     size: int  # bytes of file content written
     entries: int
 
@@ -98,7 +99,7 @@ def unpack_layer(blob: BinaryIO, dest: Path, *, name: str, lowers: Sequence[Path
     `dest` then.
     """
     compression = compression_of(blob)
-    counted = _Reader(blob, hash_it=blob_digest is not None, on_bytes=on_bytes)
+    counted = _Reader(blob, hash_it=True, on_bytes=on_bytes)
     plain = _Reader(_decompressed(counted, compression), hash_it=True)  # type: ignore[arg-type]
     writer = _Writer(dest, name, lowers, whiteouts, FilePool(name))
     try:
@@ -113,10 +114,11 @@ def unpack_layer(blob: BinaryIO, dest: Path, *, name: str, lowers: Sequence[Path
                          hint="the layer is not a valid (gzip/zstd) tar archive") from e
     finally:
         writer.close()
-    if blob_digest is not None and f"sha256:{counted.hexdigest()}" != blob_digest:
+    read_digest = f"sha256:{counted.hexdigest()}"
+    if blob_digest is not None and read_digest != blob_digest:
         raise ImageError(f"layer {name} does not match its digest {blob_digest}",
                          hint="the source is corrupt or tampered with")
-    return UnpackResult(f"sha256:{plain.hexdigest()}", writer.size, writer.entries)
+    return UnpackResult(f"sha256:{plain.hexdigest()}", read_digest, writer.size, writer.entries)
 
 
 class _Writer:
