@@ -11,6 +11,7 @@ APT_PACKAGES=(
   containernetworking-plugins     # CNI: bridge, host-local, loopback, portmap
   iproute2 iptables               # netns, veth, portmap's rules
   skopeo umoci docker-registry    # image fixtures, unpack benchmark, local registry for pull tests
+  openssl                         # signs the test token server's JWTs (registry token auth)
   debootstrap                     # systemd test image
   golang-github-containers-common # /usr/share/containers/seccomp.json (default seccomp profile)
   zstd gcc libc6-dev make         # .tar.zst fixtures; static dumb-init build
