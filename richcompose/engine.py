@@ -25,6 +25,7 @@ from richcompose import graph as graphs
 from richcompose.bundle.render import RenderContext, render_spec, write_bundle
 from richcompose.config.models import Dependency, Project, Service
 from richcompose.errors import RichComposeError, RuntimeFailure
+from richcompose.image import defaults
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime.conmon import ConmonLauncher, ContainerFiles
@@ -213,7 +214,8 @@ class Engine:
                 path, location=project.locate(("services", name, "rootfs")))
         assert service.image is not None
         return self.images.resolve(service.image, pull=service.pull_policy or "missing",
-                                   location=project.locate(("services", name, "image")))
+                                   location=project.locate(("services", name, "image")),
+                                   base_dir=Path(project.directory))
 
     def _prepare_volumes(self, spec: dict[str, object]) -> None:
         mounts = spec.get("mounts")
@@ -370,7 +372,7 @@ def _files(ppaths: ProjectPaths, cpaths: ContainerPaths) -> ContainerFiles:
 
 
 def _stop_signal(service: Service, image: ResolvedImage) -> str:
-    raw = service.stop_signal or image.config.stop_signal or "SIGTERM"
+    raw = defaults.stop_signal(image.config, service.stop_signal)
     return raw.removeprefix("SIG") if not raw.isdigit() else raw
 
 

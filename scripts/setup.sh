@@ -5,7 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 APT_PACKAGES=(
-  runc crun                       # OCI runtimes
+  runc crun conmon                # OCI runtimes; conmon owns container stdio and exit codes
   busybox-static                  # test and example root filesystems
   tini                            # /usr/bin/tini-static, for compose's `init: true`
   containernetworking-plugins     # CNI: bridge, host-local, loopback, portmap

@@ -7,19 +7,13 @@ from pathlib import Path
 
 from richcompose.config.models import Service
 from richcompose.errors import BundleError, Location
+from richcompose.image import defaults
 from richcompose.image.types import ImageConfig
 
 
 def process_args(service: Service, image: ImageConfig) -> list[str]:
-    """Entrypoint + command. A compose `entrypoint` drops the image's Cmd (docker's rule)."""
-    if service.entrypoint is not None:
-        entrypoint = service.entrypoint
-        command = service.command or []
-    else:
-        entrypoint = image.entrypoint or []
-        command = service.command if service.command is not None else (image.cmd or [])
-    args = [*entrypoint, *command]
-    return args or ["/bin/sh"]
+    """Entrypoint + command over the image's, by docker's rules; a shell when both are empty."""
+    return defaults.process_args(image, service.entrypoint, service.command) or ["/bin/sh"]
 
 
 def environment(service: Service, image: ImageConfig, host_env: Mapping[str, str]) -> dict[str, str]:
