@@ -22,7 +22,7 @@ from pathlib import Path
 import networkx as nx
 
 from richcompose import graph as graphs
-from richcompose.bundle.render import RenderContext, render_spec, write_bundle
+from richcompose.bundle.render import RenderContext, render_bundle, write_bundle
 from richcompose.config.models import Dependency, Project, Service
 from richcompose.errors import RichComposeError, RuntimeFailure
 from richcompose.image import defaults
@@ -190,19 +190,19 @@ class Engine:
         if state is not None:
             self._remove_container(ppaths, cid)
         image = self._resolve_image(project, name, service)
-        spec = render_spec(RenderContext(project=project, service_name=name, container_id=cid,
-                                         image=image, volumes_root=self.paths.volumes,
-                                         dumb_init=self.dumb_init))
-        self._prepare_volumes(spec)
+        bundle = render_bundle(RenderContext(project=project, service_name=name, container_id=cid,
+                                             image=image, volumes_root=self.paths.volumes,
+                                             dumb_init=self.dumb_init))
+        self._prepare_volumes(bundle.spec)
         record = ContainerRecord(id=cid, project=project.name, service=name,
-                                 stop_signal=_stop_signal(service, image),
+                                 stop_signal=bundle.stop_signal,
                                  stop_grace_period=service.stop_grace_period,
                                  runtime=runtime.name, image=image.reference)
         write_json(cpaths.record, asdict(record))
         mount_overlay(image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
-        write_bundle(spec, cpaths.bundle)
+        write_bundle(bundle, cpaths.bundle)
         launcher = ConmonLauncher(runtime.binary, self.paths.runtime_root)
-        launcher.create(cid, _files(ppaths, cpaths))
+        launcher.create(cid, _files(ppaths, cpaths), terminal=bundle.terminal)
         runtime.start(cid)
         self.report(name, f"started {cid}")
 
@@ -236,11 +236,11 @@ class Engine:
                 continue
             cid = container_name(project.name, name)
             image = self._resolve_image(project, name, project.services[name])
-            spec = render_spec(RenderContext(project=project, service_name=name,
-                                             container_id=cid, image=image,
-                                             volumes_root=self.paths.volumes,
-                                             dumb_init=self.dumb_init))
-            written.append(write_bundle(spec, output / cid))
+            bundle = render_bundle(RenderContext(project=project, service_name=name,
+                                                 container_id=cid, image=image,
+                                                 volumes_root=self.paths.volumes,
+                                                 dumb_init=self.dumb_init))
+            written.append(write_bundle(bundle, output / cid))
         return written
 
     # --- status --------------------------------------------------------------------------
