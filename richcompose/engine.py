@@ -22,6 +22,7 @@ from pathlib import Path
 import networkx as nx
 
 from richcompose import graph as graphs
+from richcompose import logs
 from richcompose.bundle.render import RenderContext, render_bundle, write_bundle
 from richcompose.config.models import Dependency, Project, Service
 from richcompose.errors import RichComposeError, RuntimeFailure
@@ -202,8 +203,9 @@ class Engine:
         mount_overlay(image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
         write_bundle(bundle, cpaths.bundle)
         launcher = ConmonLauncher(runtime.binary, self.paths.runtime_root)
-        launcher.create(cid, _files(ppaths, cpaths), terminal=bundle.terminal)
+        pid = launcher.create(cid, _files(ppaths, cpaths), terminal=bundle.terminal)
         runtime.start(cid)
+        _wait_past_start_hooks(name, pid, cpaths.log)
         self.report(name, f"started {cid}")
 
     def _resolve_image(self, project: Project, name: str, service: Service) -> ResolvedImage:
@@ -374,6 +376,35 @@ def _files(ppaths: ProjectPaths, cpaths: ContainerPaths) -> ContainerFiles:
 def _stop_signal(service: Service, image: ResolvedImage) -> str:
     raw = defaults.stop_signal(image.config, service.stop_signal)
     return raw.removeprefix("SIG") if not raw.isdigit() else raw
+
+
+def _wait_past_start_hooks(service: str, pid: int, log: Path, timeout: float = 3600) -> None:
+    """startContainer hooks (initcmd, initscript, system services) run after `runc start`
+    returns, in runc init before it execs PID 1: wait for that exec, and turn a hook failure
+    (the container is gone) into the error of this start, with what runc logged."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, IndexError):
+            break
+        if state in ("Z", "X"):
+            break  # exited before its exec
+        # An empty cmdline is the instant inside execve before the new arguments are set.
+        if cmdline and cmdline != b"runc\0init\0":
+            return
+        time.sleep(0.01)
+    detail = ""
+    settle = time.monotonic() + 2  # conmon copies runc's last words a moment after the exit
+    while not detail and time.monotonic() < settle:
+        lines = [entry.text for entry in logs.read_lines(log)]
+        starts = [i for i, line in enumerate(lines) if "error running hook" in line]
+        if starts:  # runc's message, then the rest of the hook's stderr on the lines after it
+            detail = "; ".join(line for line in lines[starts[-1]:] if line.strip())
+        time.sleep(0.05)
+    raise RuntimeFailure(f"service {service!r} failed to start: {detail or 'its container exited'}",
+                         hint="see `richcompose logs " + service + "`")
 
 
 def _wait_conmon_exit(cpaths: ContainerPaths, timeout: float = 5.0) -> None:
