@@ -78,3 +78,21 @@ def test_a_system_service_never_ready_fails_the_start(rc: Richcompose) -> None:
     assert up.returncode != 0
     assert "system service slow did not become ready" in up.stderr
     rc("down")
+
+
+def test_a_system_service_that_exits_while_awaited_fails_at_once(rc: Richcompose) -> None:
+    rc.write("""
+        services:
+          app:
+            rootfs: ./rootfs
+            rich: true
+            command: sleep 300
+            system_services:
+              crashy:
+                command: sh -c 'exit 2'
+                ready: {port: 9999, timeout: 60s}
+    """)
+    up = rc("up", "-d", check=False, timeout=30)
+    assert up.returncode != 0
+    assert "system service crashy exited before it was ready" in up.stderr
+    rc("down")
