@@ -205,7 +205,8 @@ class Engine:
         launcher = ConmonLauncher(runtime.binary, self.paths.runtime_root)
         pid = launcher.create(cid, _files(ppaths, cpaths), terminal=bundle.terminal)
         runtime.start(cid)
-        _wait_past_start_hooks(name, pid, cpaths.log)
+        if bundle.spec.get("hooks", {}).get("startContainer"):
+            _wait_past_start_hooks(name, pid, cpaths.log)
         self.report(name, f"started {cid}")
 
     def _resolve_image(self, project: Project, name: str, service: Service) -> ResolvedImage:
@@ -381,7 +382,7 @@ def _stop_signal(service: Service, image: ResolvedImage) -> str:
 def _wait_past_start_hooks(service: str, pid: int, log: Path, timeout: float = 3600) -> None:
     """startContainer hooks (initcmd, initscript, system services) run after `runc start`
     returns, in runc init before it execs PID 1: wait for that exec, and turn a hook failure
-    (the container is gone) into the error of this start, with what runc logged."""
+    (the container is gone and runc logged a hook error) into the error of this start."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -403,8 +404,9 @@ def _wait_past_start_hooks(service: str, pid: int, log: Path, timeout: float = 3
         if starts:  # runc's message, then the rest of the hook's stderr on the lines after it
             detail = "; ".join(line for line in lines[starts[-1]:] if line.strip())
         time.sleep(0.05)
-    raise RuntimeFailure(f"service {service!r} failed to start: {detail or 'its container exited'}",
-                         hint="see `richcompose logs " + service + "`")
+    if detail:  # else PID 1 ran and exited quickly, which is not a failed start
+        raise RuntimeFailure(f"service {service!r} failed to start: {detail}",
+                             hint="see `richcompose logs " + service + "`")
 
 
 def _wait_conmon_exit(cpaths: ContainerPaths, timeout: float = 5.0) -> None:
