@@ -95,7 +95,7 @@ def render_parts(ctx: RenderContext) -> RichParts:
         options.append(with_namespace_path("network", ctx.netns_path))
     inputs = RichInputs(
         name=ctx.service_name, service=service, container_id=ctx.container_id, argv=argv, env=env,
-        cwd=cwd, uid=uid, gid=gid,
+        cwd=cwd, hostname=hostname, uid=uid, gid=gid,
         fs=ImageFS(ctx.image.layers, _volume_sources(ctx)),
         mount_targets=frozenset(str(m["destination"]) for m in volume_mounts(ctx)),
         project_dir=str(ctx.project.directory), dumb_init=ctx.dumb_init, host_env=ctx.host_env,

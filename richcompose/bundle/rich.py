@@ -51,6 +51,7 @@ class RichInputs:
     argv: list[str]
     env: dict[str, str]
     cwd: str
+    hostname: str
     uid: int
     gid: int
     fs: ImageFS

@@ -14,8 +14,24 @@ import uuid
 
 from richcompose.bundle import templates
 from richcompose.bundle.launcher import ready_args, start_order
-from richcompose.bundle.rich import READY, RICH_DIR, BundleFile, RichInputs, RichParts, inner_environment
-from richcompose.bundle.spec import Spec, SpecOption, with_env, with_mounts, with_process_args, with_user
+from richcompose.bundle.rich import (
+    HOST_DIR,
+    READY,
+    RICH_DIR,
+    BundleFile,
+    RichInputs,
+    RichParts,
+    inner_environment,
+)
+from richcompose.bundle.spec import (
+    Spec,
+    SpecOption,
+    bind_mount,
+    with_env,
+    with_mounts,
+    with_process_args,
+    with_user,
+)
 from richcompose.errors import BundleError
 
 SYSTEMD_PATHS = ("/lib/systemd/systemd", "/usr/lib/systemd/systemd")
@@ -124,5 +140,11 @@ def _resolve(inputs: RichInputs, argv: list[str], env: dict[str, str]) -> list[s
 
 def systemd_mode(inputs: RichInputs, pid1: str | None = None) -> RichParts:
     pid1 = pid1 or find_systemd(inputs)
-    return RichParts(boot_options(inputs, pid1), units(inputs),
+    files = units(inputs)
+    # systemd sets the hostname from /etc/hostname at boot, which fails without
+    # CAP_SYS_ADMIN unless it already matches the container's.
+    files["hostname"] = BundleFile(f"{inputs.hostname}\n")
+    options = [*boot_options(inputs, pid1),
+               with_mounts([bind_mount(f"{HOST_DIR}/hostname", "/etc/hostname")])]
+    return RichParts(options, files,
                      stop_signal=None if inputs.service.stop_signal else STOP_SIGNAL)

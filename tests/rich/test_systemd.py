@@ -41,6 +41,7 @@ def test_systemd_boots_to_running_with_the_command_after_its_system_service(
     wait_exec(rc, "app", ["systemctl", "is-system-running"], "running")
     logs = wait_log(rc, "app", "app says hello after prep")
     assert "Reached target multi-user.target" in logs  # systemd's console reaches the logs
+    assert "Failed to set hostname" not in logs
     assert pid1(rc, "app") == "/lib/systemd/systemd"
     assert ppid_of(rc, "app", "sleep") == 1
     rc("down")
@@ -90,3 +91,24 @@ def test_systemd_mode_on_an_image_without_systemd_is_an_error_before_start(
     assert up.returncode != 0
     assert "the image has no systemd" in up.stderr
     assert "started" not in up.stderr
+
+
+def test_a_failing_system_service_stops_the_container_with_its_status(
+        rc: Richcompose, systemd_rootfs: Path) -> None:
+    rc.write(f"""
+        services:
+          app:
+            rootfs: {systemd_rootfs}
+            rich: true
+            rich_mode: systemd
+            command: sleep 300
+            system_services:
+              broken: {{command: sh -c 'echo no config >&2; exit 4'}}
+    """)
+    rc("up", "-d")
+    deadline = time.monotonic() + 20
+    while ps_rows(rc)["app"]["state"] != "exited" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ps_rows(rc)["app"]["exit_code"] == 4
+    assert "no config" in rc("logs", "app").stdout
+    rc("down")
