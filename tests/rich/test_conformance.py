@@ -30,7 +30,9 @@ def test_pid1_is_the_modes_init_and_stays_so_after_stop_and_up(
     for _ in range(2):
         rc("up", "-d")
         assert pid1(rc, "app").rsplit("/", 1)[-1] == init
-        assert "sleep 300" in rc("exec", "-T", "app", "ps").stdout
+        ps = rc("exec", "-T", "app", "ps").stdout.splitlines()
+        assert init in next(line for line in ps if line.split()[0] == "1")
+        assert any("sleep 300" in line for line in ps)
         rc("stop")
     rc("down", "-t", "1")
 

@@ -43,6 +43,8 @@ def test_systemd_boots_to_running_with_the_command_after_its_system_service(
     assert "Reached target multi-user.target" in logs  # systemd's console reaches the logs
     assert "Failed to set hostname" not in logs
     assert pid1(rc, "app") == "/lib/systemd/systemd"
+    ps = rc("exec", "-T", "app", "ps", "-eo", "pid,comm").stdout.split()
+    assert ps[ps.index("1") + 1] == "systemd"
     assert ppid_of(rc, "app", "sleep") == 1
     rc("down")
 
