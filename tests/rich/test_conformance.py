@@ -11,7 +11,7 @@ from tests.rich.conftest import pid1, ppid_of
 pytestmark = pytest.mark.runc
 
 
-def _project(mode: str) -> str:
+def _project(mode: str, extra: str = "") -> str:
     return f"""
         services:
           app:
@@ -20,6 +20,7 @@ def _project(mode: str) -> str:
             rich_mode: {mode}
             stop_grace_period: 2s
             command: sleep 300
+{extra}
     """
 
 
@@ -67,3 +68,24 @@ def test_unknown_rich_mode_is_rejected_listing_the_modes(rc: Richcompose) -> Non
     assert out.returncode != 0
     for mode in ("dumb-init", "sbin-init", "systemd"):
         assert mode in out.stderr
+
+
+@pytest.mark.parametrize("verbs", [("stop", "start"), ("restart",)],
+                         ids=["stop-start", "restart"])
+@pytest.mark.parametrize(("mode", "init"), [("dumb-init", "dumb-init"), ("sbin-init", "init")])
+def test_pid1_and_init_hooks_again_after_start_and_restart(
+        rc: Richcompose, mode: str, init: str, verbs: tuple[str, ...]) -> None:
+    for verb in verbs:
+        if rc(verb, "--help", check=False).returncode != 0:
+            pytest.skip(f"`richcompose {verb}` is not in this build yet")
+    rc.write(_project(mode, "            initcmd: echo started >> /out/count\n"
+                            "            volumes: ['./out:/out']"))
+    (rc.project_dir / "out").mkdir()
+    rc("up", "-d")
+    for verb in verbs:
+        rc(verb)
+    assert pid1(rc, "app").rsplit("/", 1)[-1] == init
+    assert (rc.project_dir / "out" / "count").read_text().split() == ["started", "started"]
+    if mode == "sbin-init":
+        assert ppid_of(rc, "app", "sleep") == 1
+    rc("down", "-t", "1")
