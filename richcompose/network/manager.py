@@ -1,0 +1,316 @@
+"""NetworkManager: the network stage's facade for the engine.
+
+Sequence for one container: `create_netns` → `attach` (before `runc create`; returns the
+addresses and the hosts/resolv.conf/hostname files to bind-mount) → ... → `detach` (after
+`runc delete`). `ensure_network` before the first attach, `cleanup_project` on `down`.
+Every side effect is recorded in the store before it happens, so `cleanup_project` undoes
+whatever a crash left.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from richcompose.errors import NetworkError
+from richcompose.network import conflist, iptables, netns, ports, subnets
+from richcompose.network.cni import CniCall, CniRunner
+from richcompose.network.discovery import refresh_files
+from richcompose.network.store import NetworkStore
+from richcompose.network.types import Attachment, Endpoint, NetworkSpec, PortMapping
+
+PortEntry = str | int | Mapping[str, Any]
+
+
+class NetworkManager:
+    """Project networks, container attachments and their clean-up under one state root."""
+
+    def __init__(
+        self,
+        state_root: Path,
+        cni_path: Path = Path("/usr/lib/cni"),
+        *,
+        subnet_pool: str = subnets.DEFAULT_POOL,
+        subnet_prefix: int = subnets.DEFAULT_PREFIX,
+        system_conf_dir: Path = Path("/etc/cni/net.d"),
+        host_resolv_conf: Path = Path("/etc/resolv.conf"),
+    ) -> None:
+        self.store = NetworkStore(state_root / "network")
+        self._cni = CniRunner(cni_path, self.store.cache_dir)
+        self._pool = subnet_pool
+        self._prefix = subnet_prefix
+        self._system_conf_dir = system_conf_dir
+        self._host_resolv_conf = host_resolv_conf
+
+    # -- networks ---------------------------------------------------------------------------
+
+    def ensure_network(self, project: str, name: str, spec: NetworkSpec | None = None) -> str:
+        """Make (or join, for `external`) a project network; returns its CNI network name."""
+        spec = spec or NetworkSpec(name=name)
+        with self.store.records() as rec:
+            if spec.external:
+                cni_name = spec.name or name
+                if cni_name not in rec["networks"]:
+                    rec["networks"][cni_name] = self._system_network(cni_name)
+            else:
+                cni_name = conflist.cni_network_name(project, name)
+                if cni_name not in rec["networks"]:
+                    rec["networks"][cni_name] = self._new_network(rec, cni_name, spec)
+            users = rec["networks"][cni_name]["users"]
+            if project not in users:
+                users.append(project)
+            rec["projects"].setdefault(project, {})[name] = cni_name
+        return cni_name
+
+    def _new_network(self, rec: dict[str, Any], cni_name: str, spec: NetworkSpec) -> dict[str, Any]:
+        taken = [n["subnet"] for n in rec["networks"].values() if n.get("subnet")]
+        if spec.subnet:
+            subnet, gateway = subnets.validate_fixed(spec.subnet, spec.gateway, taken, cni_name)
+        else:
+            chosen = subnets.allocate([*taken, *_routes()], pool=self._pool, prefix=self._prefix)
+            subnet, gateway = str(chosen), subnets.gateway_of(chosen)
+        config = conflist.bridge_conflist(
+            cni_name, subnet=subnet, gateway=gateway, internal=spec.internal,
+            ipam_dir=self.store.ipam_dir,
+        )
+        path = self.store.conf_dir / f"{cni_name}.conflist"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(config, indent=1))
+        return {"conflist": str(path), "subnet": subnet, "gateway": gateway,
+                "internal": spec.internal, "owned": True, "users": []}
+
+    def _system_network(self, cni_name: str) -> dict[str, Any]:
+        """An `external` network richcompose did not make: a conflist in /etc/cni/net.d."""
+        if self._system_conf_dir.is_dir():
+            for path in sorted(self._system_conf_dir.iterdir()):
+                if path.suffix not in (".conflist", ".conf", ".json"):
+                    continue
+                try:
+                    config = conflist.load_conflist(path)
+                except (ValueError, KeyError):
+                    continue
+                if config.get("name") == cni_name:
+                    return {"conflist": str(path), "subnet": "", "gateway": "",
+                            "internal": False, "owned": False, "users": []}
+        raise NetworkError(
+            f"external network {cni_name!r} not found",
+            hint=f"create it with another project or as a conflist in {self._system_conf_dir}",
+        )
+
+    def remove_network(self, project: str, name: str) -> None:
+        """Drop a project's use of a network; the last user removes bridge, config and leases."""
+        with self.store.records() as rec:
+            self._release_network(rec, project, name)
+
+    def _release_network(self, rec: dict[str, Any], project: str, name: str) -> None:
+        cni_name = rec["projects"].get(project, {}).pop(name, None)
+        network = rec["networks"].get(cni_name) if cni_name else None
+        if network is None:
+            return
+        if project in network["users"]:
+            network["users"].remove(project)
+        attached = [c for c in rec["containers"].values()
+                    if any(e["cni"] == cni_name for e in c["networks"].values())]
+        if network["users"] or attached:
+            return
+        if network["owned"]:
+            config = conflist.load_conflist(Path(network["conflist"]))
+            bridge = conflist.bridge_of(config)
+            if bridge:
+                _delete_link(bridge)
+            Path(network["conflist"]).unlink(missing_ok=True)
+            shutil.rmtree(self.store.ipam_dir / cni_name, ignore_errors=True)
+        del rec["networks"][cni_name]
+        if not any(n["owned"] for n in rec["networks"].values()):
+            iptables.remove_idle_portmap_chains()
+
+    # -- containers -------------------------------------------------------------------------
+
+    def create_netns(self, project: str, container_id: str) -> Path:
+        """A fresh named namespace for a container, recorded so a crash cannot leak it."""
+        name = netns.netns_name(container_id)
+        with self.store.records() as rec:
+            rec.setdefault("netns", {})[name] = project
+            return netns.create(name)
+
+    def attach(
+        self,
+        project: str,
+        container_id: str,
+        service: str,
+        netns_path: Path,
+        networks: Mapping[str, Endpoint],
+        published: Sequence[PortEntry] = (),
+        *,
+        container_name: str = "",
+        hostname: str = "",
+        extra_hosts: Iterable[str] | Mapping[str, str] = (),
+        files_dir: Path | None = None,
+    ) -> Attachment:
+        """Loopback plus one interface per network (eth0, eth1, … in the given order).
+
+        Published ports go on the first non-internal network; they are checked free first.
+        Every container sharing a network then gets its hosts file rewritten.
+        """
+        files = files_dir or self.store.files_dir / container_id
+        with self.store.records() as rec:
+            mappings = self._choose_ports(rec, service, published)
+            record: dict[str, Any] = {
+                "project": project, "service": service, "netns": str(netns_path),
+                "container_name": container_name or service, "hostname": hostname or service,
+                "extra_hosts": extra_hosts if isinstance(extra_hosts, Mapping)
+                else list(extra_hosts),
+                "files": str(files), "networks": {}, "ports": [],
+            }
+            rec["containers"][container_id] = record
+            self._cni.add(conflist.loopback_conflist(), CniCall(container_id, netns_path, "lo"),
+                          {})
+            publish_on = self._publish_network(rec, project, networks)
+            for index, (name, endpoint) in enumerate(networks.items()):
+                cni_name = self._cni_name(rec, project, name)
+                runtime: dict[str, Any] = {}
+                if name == publish_on and mappings:
+                    runtime["portMappings"] = [m.runtime_config() for m in mappings]
+                    record["ports"] = [m.__dict__ for m in mappings]
+                if endpoint.ipv4_address:
+                    runtime["ips"] = [self._with_prefix(rec, cni_name, endpoint.ipv4_address)]
+                ifname = f"eth{index}"
+                record["networks"][name] = {"cni": cni_name, "ifname": ifname, "ip": "",
+                                            "aliases": list(endpoint.aliases)}
+                config = conflist.load_conflist(Path(rec["networks"][cni_name]["conflist"]))
+                result = self._cni.add(config, CniCall(container_id, netns_path, ifname), runtime)
+                record["networks"][name]["ip"] = _first_ipv4(result)
+            refresh_files(rec, self._host_resolv_conf.read_text()
+                          if self._host_resolv_conf.exists() else "")
+        return Attachment(
+            container_id=container_id, netns_path=netns_path,
+            addresses={n: e["ip"] for n, e in record["networks"].items()},
+            ports=tuple(mappings), hosts_file=files / "hosts",
+            resolv_file=files / "resolv.conf", hostname_file=files / "hostname",
+        )
+
+    def detach(self, project: str, container_id: str) -> None:
+        """DEL every CNI attachment (reverse order), delete the container's own netns, and
+        rewrite the neighbours' hosts files. Safe to call twice."""
+        with self.store.records() as rec:
+            self._detach(rec, container_id)
+            refresh_files(rec, self._host_resolv_conf.read_text()
+                          if self._host_resolv_conf.exists() else "")
+
+    def _detach(self, rec: dict[str, Any], container_id: str) -> None:
+        record = rec["containers"].get(container_id)
+        netns_path = Path(record["netns"]) if record else netns.netns_path(
+            netns.netns_name(container_id))
+        for cached in reversed(self._cni.cached(container_id)):
+            self._cni.delete(cached["config"]["name"],
+                             CniCall(container_id, netns_path, cached["ifname"]))
+        name = netns.netns_name(container_id)
+        if name in rec.get("netns", {}):
+            netns.delete(name)
+            del rec["netns"][name]
+        if record is not None:
+            shutil.rmtree(self.store.cache_dir / container_id, ignore_errors=True)
+            if Path(record["files"]) == self.store.files_dir / container_id:
+                shutil.rmtree(record["files"], ignore_errors=True)
+            del rec["containers"][container_id]
+
+    def cleanup_project(self, project: str) -> None:
+        """Remove everything recorded for a project, even after a crash mid-`up`."""
+        with self.store.records() as rec:
+            errors: list[NetworkError] = []
+            for container_id in [c for c, r in rec["containers"].items()
+                                 if r["project"] == project]:
+                try:
+                    self._detach(rec, container_id)
+                except NetworkError as err:
+                    errors.append(err)
+            for name, owner in list(rec.get("netns", {}).items()):
+                if owner == project:
+                    netns.delete(name)
+                    del rec["netns"][name]
+            for name in list(rec["projects"].get(project, {})):
+                self._release_network(rec, project, name)
+            rec["projects"].pop(project, None)
+            refresh_files(rec, self._host_resolv_conf.read_text()
+                          if self._host_resolv_conf.exists() else "")
+            if errors:
+                raise errors[0]
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def ports(self, project: str, service: str) -> list[PortMapping]:
+        """Published ports of a service's running containers (for `richcompose port`)."""
+        with self.store.records() as rec:
+            return [PortMapping(**p) for c in rec["containers"].values()
+                    if c["project"] == project and c["service"] == service for p in c["ports"]]
+
+    def subnet(self, project: str, name: str) -> str:
+        with self.store.records() as rec:
+            return str(rec["networks"][self._cni_name(rec, project, name)]["subnet"])
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _choose_ports(
+        self, rec: dict[str, Any], service: str, published: Sequence[PortEntry]
+    ) -> list[PortMapping]:
+        taken = [PortMapping(**p) for c in rec["containers"].values() for p in c["ports"]]
+        taken_keys = {(m.host_port, m.protocol) for m in taken}
+        mappings = ports.resolve(
+            ports.parse_ports(published),
+            lambda p, proto, ip: (p, proto) not in taken_keys and ports.port_is_free(p, proto, ip),
+        )
+        ports.ensure_free(service, mappings, taken)
+        return mappings
+
+    def _cni_name(self, rec: dict[str, Any], project: str, name: str) -> str:
+        cni_name = rec["projects"].get(project, {}).get(name)
+        if cni_name is None:
+            raise NetworkError(f"network {name!r} of project {project!r} does not exist",
+                               hint="declare it under `networks:`")
+        return str(cni_name)
+
+    def _publish_network(
+        self, rec: dict[str, Any], project: str, networks: Mapping[str, Endpoint]
+    ) -> str | None:
+        for name in networks:
+            if not rec["networks"][self._cni_name(rec, project, name)]["internal"]:
+                return name
+        return None
+
+    def _with_prefix(self, rec: dict[str, Any], cni_name: str, address: str) -> str:
+        subnet = rec["networks"][cni_name]["subnet"]
+        if subnet and ipaddress.ip_address(address) not in ipaddress.ip_network(subnet):
+            raise NetworkError(f"ipv4_address {address} is outside {cni_name}'s subnet {subnet}")
+        prefix = ipaddress.ip_network(subnet).prefixlen if subnet else 32
+        return f"{address}/{prefix}"
+
+
+def _first_ipv4(result: Mapping[str, Any]) -> str:
+    for entry in result.get("ips", []):
+        address = str(entry.get("address", "")).split("/")[0]
+        if address and ipaddress.ip_address(address).version == 4:
+            return address
+    return ""
+
+
+def _routes() -> list[str]:
+    """Destinations routed in the current network namespace (what a subnet must not hide)."""
+    proc = subprocess.run(["ip", "-j", "-4", "route", "show"], capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return []
+    return [r["dst"] for r in json.loads(proc.stdout) if r.get("dst") not in (None, "default")]
+
+
+def _delete_link(name: str) -> None:
+    if subprocess.run(["ip", "link", "show", name], capture_output=True, check=False).returncode:
+        return
+    proc = subprocess.run(["ip", "link", "delete", name], capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0:
+        raise NetworkError(f"cannot delete bridge {name}: {proc.stderr.strip()}")

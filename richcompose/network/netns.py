@@ -1,0 +1,52 @@
+"""Named network namespaces, made and removed the way `ip netns add/del` does.
+
+A named namespace is a bind mount of a fresh net namespace at /run/netns/NAME, so it outlives
+the process that made it and runc can join it by path. We drive iproute2 rather than
+re-implementing the unshare + bind-mount dance: it is the reference implementation and is
+always present where CNI is.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from richcompose.errors import NetworkError
+
+NETNS_DIR = Path("/run/netns")
+NAME_PREFIX = "rc-"
+
+
+def netns_name(container_id: str) -> str:
+    """The namespace name for a container: `rc-` and its short (12 character) id."""
+    return f"{NAME_PREFIX}{container_id[:12]}"
+
+
+def netns_path(name: str) -> Path:
+    return NETNS_DIR / name
+
+
+def exists(name: str) -> bool:
+    return netns_path(name).exists()
+
+
+def create(name: str) -> Path:
+    """Create the named namespace (with `lo` still down: the loopback plugin brings it up)."""
+    if not exists(name):
+        _ip("netns", "add", name)
+    return netns_path(name)
+
+
+def delete(name: str) -> None:
+    """Remove the named namespace; a namespace already gone is not an error."""
+    if exists(name):
+        _ip("netns", "delete", name)
+
+
+def _ip(*args: str) -> None:
+    proc = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise NetworkError(
+            f"ip {' '.join(args)} failed: {proc.stderr.strip() or proc.returncode}",
+            hint="richcompose needs root and iproute2 to manage network namespaces",
+        )
