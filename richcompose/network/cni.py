@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,11 +70,12 @@ class CniRunner:
         path.unlink()
 
     def cached(self, container_id: str) -> list[dict[str, Any]]:
-        """Every cached attachment of a container (what a crash recovery must DEL)."""
+        """Every cached attachment of a container in attach order (what recovery must DEL)."""
         folder = self._cache_dir / container_id
         if not folder.is_dir():
             return []
-        return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+        records = [json.loads(p.read_text()) for p in folder.glob("*.json")]
+        return sorted(records, key=lambda r: float(r.get("seq", 0)))
 
     def _delete_chain(
         self,
@@ -137,7 +139,9 @@ class CniRunner:
     ) -> None:
         path = self._cache_path(conflist["name"], call)
         path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"config": conflist, "ifname": call.ifname, "netns": str(call.netns),
+        # Attach order, so a recovery DELs networks in reverse of how they were added.
+        seq = json.loads(path.read_text())["seq"] if path.exists() else time.time()
+        record = {"seq": seq, "config": conflist, "ifname": call.ifname, "netns": str(call.netns),
                   "runtimeConfig": runtime_config, "result": result}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=1))

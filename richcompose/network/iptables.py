@@ -25,12 +25,29 @@ def remove_idle_portmap_chains() -> None:
     listing = _nat("-S", DNAT)
     if listing is None or any(line.startswith("-A") for line in listing.splitlines()):
         return
+    if _restore_nat([["-D", chain, *rule] for chain, rule in JUMPS]
+                    + [["-F", c] for c in CHAINS] + [["-X", c] for c in CHAINS]):
+        return
+    # Some jump was already gone: the one-shot transaction refused, go rule by rule.
     for chain, rule in JUMPS:
         while _nat("-D", chain, *rule) is not None:
             pass
     for chain in CHAINS:
         _nat("-F", chain)
         _nat("-X", chain)
+
+
+def _restore_nat(commands: list[list[str]]) -> bool:
+    """Apply all commands in one iptables-restore transaction (one process, not a dozen)."""
+    lines = ["*nat", *(" ".join(_quote(a) for a in cmd) for cmd in commands), "COMMIT", ""]
+    proc = subprocess.run(["iptables-restore", "-w", "--noflush"], input="\n".join(lines),
+                          capture_output=True, text=True, check=False)
+    return proc.returncode == 0
+
+
+def _quote(arg: str) -> str:
+    # iptables-restore understands double quotes only.
+    return f'"{arg}"' if " " in arg else arg
 
 
 def _nat(*args: str) -> str | None:

@@ -9,6 +9,7 @@ whatever a crash left.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import shutil
@@ -176,7 +177,7 @@ class NetworkManager:
                 runtime: dict[str, Any] = {}
                 if name == publish_on and mappings:
                     runtime["portMappings"] = [m.runtime_config() for m in mappings]
-                    record["ports"] = [m.__dict__ for m in mappings]
+                    record["ports"] = [dataclasses.asdict(m) for m in mappings]
                 if endpoint.ipv4_address:
                     runtime["ips"] = [self._with_prefix(rec, cni_name, endpoint.ipv4_address)]
                 ifname = f"eth{index}"
@@ -187,12 +188,7 @@ class NetworkManager:
                 record["networks"][name]["ip"] = _first_ipv4(result)
             refresh_files(rec, self._host_resolv_conf.read_text()
                           if self._host_resolv_conf.exists() else "")
-        return Attachment(
-            container_id=container_id, netns_path=netns_path,
-            addresses={n: e["ip"] for n, e in record["networks"].items()},
-            ports=tuple(mappings), hosts_file=files / "hosts",
-            resolv_file=files / "resolv.conf", hostname_file=files / "hostname",
-        )
+        return _attachment(container_id, record)
 
     def detach(self, project: str, container_id: str) -> None:
         """DEL every CNI attachment (reverse order), delete the container's own netns, and
@@ -249,6 +245,13 @@ class NetworkManager:
             return [PortMapping(**p) for c in rec["containers"].values()
                     if c["project"] == project and c["service"] == service for p in c["ports"]]
 
+    def attachment(self, container_id: str) -> Attachment | None:
+        """A recorded attachment again (e.g. for `network_mode: service:X`, which shares the
+        target's namespace and hosts files)."""
+        with self.store.records() as rec:
+            record = rec["containers"].get(container_id)
+            return _attachment(container_id, record) if record else None
+
     def subnet(self, project: str, name: str) -> str:
         with self.store.records() as rec:
             return str(rec["networks"][self._cni_name(rec, project, name)]["subnet"])
@@ -288,6 +291,16 @@ class NetworkManager:
             raise NetworkError(f"ipv4_address {address} is outside {cni_name}'s subnet {subnet}")
         prefix = ipaddress.ip_network(subnet).prefixlen if subnet else 32
         return f"{address}/{prefix}"
+
+
+def _attachment(container_id: str, record: Mapping[str, Any]) -> Attachment:
+    files = Path(record["files"])
+    return Attachment(
+        container_id=container_id, netns_path=Path(record["netns"]),
+        addresses={n: e["ip"] for n, e in record["networks"].items()},
+        ports=tuple(PortMapping(**p) for p in record["ports"]), hosts_file=files / "hosts",
+        resolv_file=files / "resolv.conf", hostname_file=files / "hostname",
+    )
 
 
 def _first_ipv4(result: Mapping[str, Any]) -> str:

@@ -115,3 +115,31 @@ def test_after_down_nothing_network_related_is_left(manager: NetworkManager, run
     assert [link for link in sandbox.links() if link != "lo"] == []
     assert sandbox.iptables_rules() == []
     assert not list((manager.store.ipam_dir).rglob("*"))
+
+
+def test_published_port_answers_other_containers_via_the_gateway(manager: NetworkManager,
+                                                                 runc: Runc) -> None:
+    manager.ensure_network("shop", "default")
+    serve(manager, runc, "shop", "web", "we" * 8, "via-gateway", published=["18080:80"])
+    gateway = manager.subnet("shop", "default").rsplit(".", 1)[0] + ".1"
+    assert fetch(manager, runc, "shop", "cl" * 8, f"http://{gateway}:18080/").strip() \
+        == "via-gateway"
+
+
+def test_none_mode_container_has_loopback_only(manager: NetworkManager, runc: Runc) -> None:
+    att = manager.attach("shop", "no" * 8, "solo", manager.create_netns("shop", "no" * 8), {})
+    output = runc.run("no" * 8, ["ip", "-o", "link"], att, hostname="solo")
+    assert [line.split(":")[1].strip() for line in output.splitlines()] == ["lo"]
+    assert att.addresses == {}
+
+
+def test_service_mode_shares_the_targets_namespace(manager: NetworkManager, runc: Runc) -> None:
+    manager.ensure_network("shop", "default")
+    db = serve(manager, runc, "shop", "db", "db" * 8, "shared-netns")
+    # network_mode: service:db — no netns or attachment of its own, the target's files.
+    joined = manager.attachment("db" * 8)
+    assert joined is not None
+    output = runc.run("si" * 8, ["wget", "-q", "-O", "-", "http://127.0.0.1/"], joined,
+                      hostname="sidecar")
+    assert output.strip() == "shared-netns"
+    assert joined.netns_path == db.netns_path
