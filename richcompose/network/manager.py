@@ -169,6 +169,7 @@ class NetworkManager:
                 "files": str(files), "networks": {}, "ports": [],
             }
             rec["containers"][container_id] = record
+            self.store.flush(rec)
             self._cni.add(conflist.loopback_conflist(), CniCall(container_id, netns_path, "lo"),
                           {})
             publish_on = self._publish_network(rec, project, networks)

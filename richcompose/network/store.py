@@ -41,6 +41,11 @@ class NetworkStore:
                 yield data
             finally:
                 # Saved even when the caller fails part-way: records describe what may exist.
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-                tmp.replace(path)
+                self.flush(data)
+
+    def flush(self, data: dict[str, Any]) -> None:
+        """Write the records now, inside `records()`, before a side effect that may crash."""
+        path = self.root / "state.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        tmp.replace(path)

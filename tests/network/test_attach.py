@@ -227,3 +227,35 @@ def test_detach_twice_is_harmless(manager: NetworkManager) -> None:
     manager.detach("shop", "c1" * 8)
     manager.detach("shop", "c1" * 8)
     assert netns_name("c1" * 8) not in named_netns()
+
+
+def test_down_after_a_process_killed_mid_attach_removes_everything(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # portmap that SIGKILLs its caller: the bridge ADD is done, the chain never finishes.
+    plugins = tmp_path / "cni"
+    plugins.mkdir()
+    for plugin in ("bridge", "host-local", "loopback"):
+        (plugins / plugin).symlink_to(Path("/usr/lib/cni") / plugin)
+    (plugins / "portmap").write_text(
+        '#!/bin/sh\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] && kill -9 $PPID\n'
+        'echo "{}"\n')
+    os.chmod(plugins / "portmap", 0o755)
+    script = (
+        "from pathlib import Path\n"
+        "from richcompose.network import NetworkManager, Endpoint\n"
+        f"m = NetworkManager(Path({str(tmp_path / 'state')!r}), cni_path=Path({str(plugins)!r}))\n"
+        "m.ensure_network('shop', 'default')\n"
+        "p = m.create_netns('shop', 'c1' * 8)\n"
+        "m.attach('shop', 'c1' * 8, 'web', p, {'default': Endpoint()}, ['18080:80'])\n"
+    )
+    crashed = subprocess.run(["python3", "-c", script], cwd=Path(__file__).parents[2],
+                             capture_output=True, check=False)
+    assert crashed.returncode == -9
+    assert any(link.startswith("veth") for link in sandbox.links())
+
+    NetworkManager(tmp_path / "state", cni_path=plugins).cleanup_project("shop")
+    assert [link for link in sandbox.links() if link != "lo"] == []
+    assert sandbox.iptables_rules() == []
+    assert netns_name("c1" * 8) not in named_netns()
+    assert not list((tmp_path / "state" / "network" / "ipam").rglob("*"))
