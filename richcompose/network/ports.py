@@ -150,3 +150,11 @@ def ensure_free(
                 "is already in use",
                 hint=f"free it or publish {mapping.container_port} on another host port",
             )
+
+
+def published_address(
+    mappings: Iterable[PortMapping], container_port: int, protocol: Protocol = "tcp"
+) -> list[str]:
+    """What `richcompose port SERVICE PORT` prints: `HOST_IP:HOST_PORT` per mapping."""
+    return [f"{m.host_ip or '0.0.0.0'}:{m.host_port}" for m in mappings
+            if m.container_port == container_port and m.protocol == protocol]

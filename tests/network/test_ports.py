@@ -7,7 +7,13 @@ import socket
 import pytest
 
 from richcompose.errors import NetworkError
-from richcompose.network.ports import PortSpec, ensure_free, parse_port, resolve
+from richcompose.network.ports import (
+    PortSpec,
+    ensure_free,
+    parse_port,
+    published_address,
+    resolve,
+)
 from richcompose.network.types import PortMapping
 
 
@@ -89,3 +95,10 @@ def test_port_published_by_another_container_is_in_use() -> None:
 
 def test_same_port_number_on_another_protocol_is_free() -> None:
     ensure_free("web", [PortMapping(53, 18053, "udp")], taken=[PortMapping(53, 18053, "tcp")])
+
+
+def test_port_verb_prints_host_address_and_port() -> None:
+    mappings = [PortMapping(80, 18080), PortMapping(53, 15353, "udp", "127.0.0.1")]
+    assert published_address(mappings, 80) == ["0.0.0.0:18080"]
+    assert published_address(mappings, 53, "udp") == ["127.0.0.1:15353"]
+    assert published_address(mappings, 53) == []
