@@ -170,51 +170,72 @@ class NetworkManager:
             }
             rec["containers"][container_id] = record
             self.store.flush(rec)
-            self._cni.add(conflist.loopback_conflist(), CniCall(container_id, netns_path, "lo"),
-                          {})
-            publish_on = self._publish_network(rec, project, networks)
-            for index, (name, endpoint) in enumerate(networks.items()):
-                cni_name = self._cni_name(rec, project, name)
-                runtime: dict[str, Any] = {}
-                if name == publish_on and mappings:
-                    runtime["portMappings"] = [m.runtime_config() for m in mappings]
-                    record["ports"] = [dataclasses.asdict(m) for m in mappings]
-                if endpoint.ipv4_address:
-                    runtime["ips"] = [self._with_prefix(rec, cni_name, endpoint.ipv4_address)]
-                ifname = f"eth{index}"
-                record["networks"][name] = {"cni": cni_name, "ifname": ifname, "ip": "",
-                                            "aliases": list(endpoint.aliases)}
-                config = conflist.load_conflist(Path(rec["networks"][cni_name]["conflist"]))
-                result = self._cni.add(config, CniCall(container_id, netns_path, ifname), runtime)
-                record["networks"][name]["ip"] = _first_ipv4(result)
-            refresh_files(rec, self._host_resolv_conf.read_text()
-                          if self._host_resolv_conf.exists() else "")
+            try:
+                self._add_networks(rec, record, container_id, netns_path, networks, mappings)
+            except NetworkError:
+                # Undo this attach only; the namespace is the caller's (`detach` removes it).
+                self._delete_networks(rec, container_id)
+                raise
+            self._refresh(rec)
         return _attachment(container_id, record)
+
+    def _add_networks(
+        self,
+        rec: dict[str, Any],
+        record: dict[str, Any],
+        container_id: str,
+        netns_path: Path,
+        networks: Mapping[str, Endpoint],
+        mappings: list[PortMapping],
+    ) -> None:
+        self._cni.add(conflist.loopback_conflist(), CniCall(container_id, netns_path, "lo"), {})
+        publish_on = self._publish_network(rec, record["project"], networks)
+        for index, (name, endpoint) in enumerate(networks.items()):
+            cni_name = self._cni_name(rec, record["project"], name)
+            runtime: dict[str, Any] = {}
+            if name == publish_on and mappings:
+                runtime["portMappings"] = [m.runtime_config() for m in mappings]
+                record["ports"] = [dataclasses.asdict(m) for m in mappings]
+            if endpoint.ipv4_address:
+                runtime["ips"] = [self._with_prefix(rec, cni_name, endpoint.ipv4_address)]
+            ifname = f"eth{index}"
+            record["networks"][name] = {"cni": cni_name, "ifname": ifname, "ip": "",
+                                        "aliases": list(endpoint.aliases)}
+            config = conflist.load_conflist(Path(rec["networks"][cni_name]["conflist"]))
+            result = self._cni.add(config, CniCall(container_id, netns_path, ifname), runtime)
+            record["networks"][name]["ip"] = _first_ipv4(result)
 
     def detach(self, project: str, container_id: str) -> None:
         """DEL every CNI attachment (reverse order), delete the container's own netns, and
         rewrite the neighbours' hosts files. Safe to call twice."""
         with self.store.records() as rec:
             self._detach(rec, container_id)
-            refresh_files(rec, self._host_resolv_conf.read_text()
-                          if self._host_resolv_conf.exists() else "")
+            self._refresh(rec)
 
     def _detach(self, rec: dict[str, Any], container_id: str) -> None:
+        self._delete_networks(rec, container_id)
+        name = netns.netns_name(container_id)
+        if name in rec.get("netns", {}):
+            netns.delete(name)
+            del rec["netns"][name]
+
+    def _delete_networks(self, rec: dict[str, Any], container_id: str) -> None:
+        """CNI DEL of everything cached for the container, last attached first; forget it."""
         record = rec["containers"].get(container_id)
         netns_path = Path(record["netns"]) if record else netns.netns_path(
             netns.netns_name(container_id))
         for cached in reversed(self._cni.cached(container_id)):
             self._cni.delete(cached["config"]["name"],
                              CniCall(container_id, netns_path, cached["ifname"]))
-        name = netns.netns_name(container_id)
-        if name in rec.get("netns", {}):
-            netns.delete(name)
-            del rec["netns"][name]
+        shutil.rmtree(self.store.cache_dir / container_id, ignore_errors=True)
         if record is not None:
-            shutil.rmtree(self.store.cache_dir / container_id, ignore_errors=True)
             if Path(record["files"]) == self.store.files_dir / container_id:
                 shutil.rmtree(record["files"], ignore_errors=True)
             del rec["containers"][container_id]
+
+    def _refresh(self, rec: dict[str, Any]) -> None:
+        resolv = self._host_resolv_conf
+        refresh_files(rec, resolv.read_text() if resolv.exists() else "")
 
     def cleanup_project(self, project: str) -> None:
         """Remove everything recorded for a project, even after a crash mid-`up`."""
@@ -233,8 +254,7 @@ class NetworkManager:
             for name in list(rec["projects"].get(project, {})):
                 self._release_network(rec, project, name)
             rec["projects"].pop(project, None)
-            refresh_files(rec, self._host_resolv_conf.read_text()
-                          if self._host_resolv_conf.exists() else "")
+            self._refresh(rec)
             if errors:
                 raise errors[0]
 

@@ -190,6 +190,9 @@ def test_plugin_error_is_a_network_error_with_the_plugins_message(
     path = broken.create_netns("shop", "c1" * 8)
     with pytest.raises(NetworkError, match="CNI portmap ADD .* no iptables today"):
         broken.attach("shop", "c1" * 8, "web", path, DEFAULT, ["18080:80"])
+    # The failed attach undid itself: no veth, no lease; only netns and bridge remain.
+    assert not any(link.startswith("veth") for link in sandbox.links())
+    assert not list((tmp_path / "state2" / "network" / "ipam").rglob("1*"))
     broken.cleanup_project("shop")
     assert not any(link.startswith(("veth", "rcbr")) for link in sandbox.links())
     assert not list((tmp_path / "state2" / "network" / "ipam").rglob("*"))
