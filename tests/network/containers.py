@@ -1,8 +1,8 @@
 """Just enough runc for the network tests: busybox containers joined to a given netns.
 
 Phase-1 tests exercise the network stage without the engine, so they build the OCI config from
-`runc spec` themselves: the network namespace is the path the NetworkManager made, and the
-hosts/resolv.conf/hostname files it wrote are bind-mounted as the bundle stage will.
+`runc spec` themselves; the network part comes from `with_network`, the spec option the
+bundle stage applies.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from richcompose.network import Attachment
+from richcompose.network.oci import with_network
 
 
 class Runc:
@@ -33,17 +34,9 @@ class Runc:
         spec["process"]["terminal"] = False
         spec["process"]["args"] = args
         spec["hostname"] = hostname
-        spec["linux"]["namespaces"] = [
-            {"type": "network", "path": str(attachment.netns_path)} if ns["type"] == "network"
-            else ns for ns in spec["linux"]["namespaces"]
-        ]
         spec["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
                                "options": ["nosuid", "nodev"]})
-        for source, target in ((attachment.hosts_file, "/etc/hosts"),
-                               (attachment.resolv_file, "/etc/resolv.conf"),
-                               (attachment.hostname_file, "/etc/hostname")):
-            spec["mounts"].append({"destination": target, "type": "bind",
-                                   "source": str(source), "options": ["rbind", "ro"]})
+        spec = with_network(spec, attachment.netns_path, attachment)
         (bundle / "config.json").write_text(json.dumps(spec))
         return bundle
 
