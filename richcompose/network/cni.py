@@ -19,6 +19,11 @@ from richcompose.errors import NetworkError
 from richcompose.network.conflist import plugin_config
 
 
+# portmap 1.1.1's CHECK also looks for its chain in ip6tables, even for an IPv4-only
+# container, and always fails there (upstream checkPorts ignores isV6).
+CHECK_SKIPPED = frozenset({"portmap"})
+
+
 @dataclass(frozen=True)
 class CniCall:
     """Who a chain is run for: the CNI_* environment minus the command."""
@@ -68,6 +73,20 @@ class CniRunner:
             cached["runtimeConfig"], cached["result"], strict=True,
         )
         path.unlink()
+
+    def check(self, network: str, call: CniCall) -> None:
+        """CHECK a cached attachment: each plugin in order verifies what it set up."""
+        path = self._cache_path(network, call)
+        if not path.exists():
+            raise NetworkError(f"container {call.container_id[:12]} is not on {network!r}")
+        cached = json.loads(path.read_text())
+        config = cached["config"]
+        for plugin in config["plugins"]:
+            if plugin["type"] in CHECK_SKIPPED:
+                continue
+            stdin = plugin_config(config, plugin, cached["runtimeConfig"], cached["result"])
+            self._exec(plugin["type"], "CHECK", CniCall(call.container_id, call.netns,
+                                                        cached["ifname"]), stdin, network)
 
     def cached(self, container_id: str) -> list[dict[str, Any]]:
         """Every cached attachment of a container in attach order (what recovery must DEL)."""

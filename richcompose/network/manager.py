@@ -266,6 +266,16 @@ class NetworkManager:
             return [PortMapping(**p) for c in rec["containers"].values()
                     if c["project"] == project and c["service"] == service for p in c["ports"]]
 
+    def check(self, container_id: str) -> None:
+        """CNI CHECK every network of a container; a NetworkError says what is broken."""
+        with self.store.records() as rec:
+            record = rec["containers"].get(container_id)
+        if record is None:
+            raise NetworkError(f"container {container_id[:12]} is not attached")
+        for endpoint in record["networks"].values():
+            self._cni.check(endpoint["cni"], CniCall(container_id, Path(record["netns"]),
+                                                     endpoint["ifname"]))
+
     def attachment(self, container_id: str) -> Attachment | None:
         """A recorded attachment again (e.g. for `network_mode: service:X`, which shares the
         target's namespace and hosts files)."""

@@ -262,3 +262,17 @@ def test_down_after_a_process_killed_mid_attach_removes_everything(
     assert sandbox.iptables_rules() == []
     assert netns_name("c1" * 8) not in named_netns()
     assert not list((tmp_path / "state" / "network" / "ipam").rglob("*"))
+
+
+def test_check_passes_on_a_healthy_attachment(manager: NetworkManager) -> None:
+    manager.ensure_network("shop", "default")
+    start(manager, "shop", "c1" * 8, "web", published=["18080:80"])
+    manager.check("c1" * 8)
+
+
+def test_check_reports_an_interface_removed_behind_our_back(manager: NetworkManager) -> None:
+    manager.ensure_network("shop", "default")
+    start(manager, "shop", "c1" * 8, "web")
+    in_netns("c1" * 8, "ip", "link", "delete", "eth0")
+    with pytest.raises(NetworkError, match="CNI bridge CHECK"):
+        manager.check("c1" * 8)
