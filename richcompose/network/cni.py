@@ -18,7 +18,6 @@ from typing import Any
 from richcompose.errors import NetworkError
 from richcompose.network.conflist import plugin_config
 
-
 # portmap 1.1.1's CHECK also looks for its chain in ip6tables, even for an IPv4-only
 # container, and always fails there (upstream checkPorts ignores isV6).
 CHECK_SKIPPED = frozenset({"portmap"})
