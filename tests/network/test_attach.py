@@ -276,3 +276,13 @@ def test_check_reports_an_interface_removed_behind_our_back(manager: NetworkMana
     in_netns("c1" * 8, "ip", "link", "delete", "eth0")
     with pytest.raises(NetworkError, match="CNI bridge CHECK"):
         manager.check("c1" * 8)
+
+
+def test_bridges_and_rules_exist_only_inside_the_test_sandbox(manager: NetworkManager,
+                                                              sandbox: Sandbox) -> None:
+    manager.ensure_network("shop", "default")
+    start(manager, "shop", "c1" * 8, "web", published=["18080:80"])
+    assert any(link.startswith("rcbr") for link in sandbox.links())
+    host = subprocess.run(["nsenter", "--net=/proc/1/ns/net", "ip", "-o", "link"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "rcbr" not in host
