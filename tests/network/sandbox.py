@@ -59,6 +59,13 @@ class Sandbox:
         os.close(self._home_fd)
         subprocess.run(["ip", "netns", "delete", self.name], check=True)
 
+    def on_host(self, *args: str) -> str:
+        """Run a command in the namespace the test started in (to show what did not leak)."""
+        fd = self._home_fd
+        proc = subprocess.run(["nsenter", f"--net=/proc/self/fd/{fd}", *args], pass_fds=[fd],
+                              capture_output=True, text=True, check=True)
+        return proc.stdout
+
     def iptables_rules(self) -> list[str]:
         """Every rule (`-A …`) in the sandbox's iptables tables."""
         out = subprocess.run(["iptables-save"], capture_output=True, text=True, check=True)

@@ -283,6 +283,5 @@ def test_bridges_and_rules_exist_only_inside_the_test_sandbox(manager: NetworkMa
     manager.ensure_network("shop", "default")
     start(manager, "shop", "c1" * 8, "web", published=["18080:80"])
     assert any(link.startswith("rcbr") for link in sandbox.links())
-    host = subprocess.run(["nsenter", "--net=/proc/1/ns/net", "ip", "-o", "link"],
-                          capture_output=True, text=True, check=True).stdout
-    assert "rcbr" not in host
+    assert "rcbr" not in sandbox.on_host("ip", "-o", "link")
+    assert "CNI-" not in sandbox.on_host("iptables-save")
