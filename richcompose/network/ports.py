@@ -54,7 +54,7 @@ def _parse_long(entry: Mapping[str, Any]) -> PortSpec:
     published = entry.get("published")
     return _build(
         str(dict(entry)), str(entry["target"]), "" if published is None else str(published),
-        str(entry.get("protocol", "tcp")), str(entry.get("host_ip", "")),
+        str(entry.get("protocol") or "tcp"), str(entry.get("host_ip") or ""),
     )
 
 

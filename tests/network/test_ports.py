@@ -33,6 +33,8 @@ from richcompose.network.types import PortMapping
          PortSpec((80, 80), (8080, 8080), "udp", "127.0.0.1")),
         ({"target": 80, "published": 8080}, PortSpec((80, 80), (8080, 8080))),
         ({"target": 80}, PortSpec((80, 80))),
+        ({"target": 80, "published": None, "host_ip": None, "protocol": "tcp", "mode": "ingress",
+          "name": None, "app_protocol": None}, PortSpec((80, 80))),
         ({"target": 80, "published": "8000-8010", "mode": "host"},
          PortSpec((80, 80), (8000, 8010))),
     ],
