@@ -5,6 +5,9 @@ it with setns(2) for the duration of the test. Every process the code under test
 plugins, iptables, runc, curl) inherits it, so bridges, veths, iptables rules and published
 ports exist only there; subnets are private to it. Container namespaces (`rc-…`) are separate
 namespaces the code under test creates, linked only to the sandbox by veth pairs.
+
+Threads the test starts inherit the namespace too (a new thread copies its creator's); only
+threads that existed before the test (none, under plain pytest) would stay outside.
 """
 
 from __future__ import annotations

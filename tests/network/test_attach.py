@@ -285,3 +285,19 @@ def test_bridges_and_rules_exist_only_inside_the_test_sandbox(manager: NetworkMa
     assert any(link.startswith("rcbr") for link in sandbox.links())
     assert "rcbr" not in sandbox.on_host("ip", "-o", "link")
     assert "CNI-" not in sandbox.on_host("iptables-save")
+
+
+def test_parallel_attaches_get_distinct_addresses_and_complete_hosts_files(
+    manager: NetworkManager,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    manager.ensure_network("shop", "default")
+    cids = [f"{i:02d}" * 8 for i in range(6)]
+    # Threads started here inherit the sandbox namespace from the test thread.
+    with ThreadPoolExecutor(6) as pool:
+        attachments = list(pool.map(lambda c: start(manager, "shop", c, f"svc{c[:2]}"), cids))
+    addresses = {a.addresses["default"] for a in attachments}
+    assert len(addresses) == 6
+    hosts = attachments[0].hosts_file.read_text()  # type: ignore[union-attr]
+    assert all(address in hosts for address in addresses)
