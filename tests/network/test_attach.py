@@ -301,3 +301,13 @@ def test_parallel_attaches_get_distinct_addresses_and_complete_hosts_files(
     assert len(addresses) == 6
     hosts = attachments[0].hosts_file.read_text()  # type: ignore[union-attr]
     assert all(address in hosts for address in addresses)
+
+
+def test_published_udp_port_becomes_a_udp_dnat_rule(manager: NetworkManager,
+                                                      sandbox: Sandbox) -> None:
+    # busybox has no UDP server to test with traffic; the rule portmap writes is the proof.
+    manager.ensure_network("shop", "default")
+    att = start(manager, "shop", "c1" * 8, "dns", published=["127.0.0.1:15353:53/udp"])
+    target = f"--to-destination {att.addresses['default']}:53"
+    assert any("-p udp" in r and "--dport 15353" in r and target in r
+               for r in sandbox.iptables_rules())

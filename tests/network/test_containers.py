@@ -143,3 +143,4 @@ def test_service_mode_shares_the_targets_namespace(manager: NetworkManager, runc
                       hostname="sidecar")
     assert output.strip() == "shared-netns"
     assert joined.netns_path == db.netns_path
+
