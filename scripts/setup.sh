@@ -5,12 +5,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 APT_PACKAGES=(
-  runc crun                       # OCI runtimes
+  runc crun conmon                # OCI runtimes; conmon owns container stdio and exit codes
   busybox-static                  # test and example root filesystems
   tini                            # /usr/bin/tini-static, for compose's `init: true`
   containernetworking-plugins     # CNI: bridge, host-local, loopback, portmap
   iproute2 iptables               # netns, veth, portmap's rules
   skopeo umoci docker-registry    # image fixtures, unpack benchmark, local registry for pull tests
+  openssl                         # signs the test token server's JWTs (registry token auth)
   debootstrap                     # systemd test image
   golang-github-containers-common # /usr/share/containers/seccomp.json (default seccomp profile)
   zstd gcc libc6-dev make         # .tar.zst fixtures; static dumb-init build

@@ -35,3 +35,28 @@ class ResolvedImage:
     layers: tuple[Path, ...]
     config: ImageConfig = ImageConfig()
     digest: str | None = None
+
+
+@dataclass(frozen=True)
+class LayerEvent:
+    """Progress of one layer during a pull; the CLI turns these into progress bars.
+
+    phase: "present" (snapshot already stored, nothing to do), "downloading", "extracting"
+    (current/total in compressed bytes read), "done".
+    """
+
+    image: str
+    layer: str  # the layer blob's digest
+    phase: str
+    current: int = 0
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class ImageSummary:
+    """One stored image, as `richcompose images` lists it."""
+
+    reference: str
+    digest: str
+    size: int  # bytes of unpacked file content over all its layers
+    created: str  # when it was stored, ISO 8601 UTC

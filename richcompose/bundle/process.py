@@ -1,0 +1,69 @@
+"""What the container runs and as whom: compose keys over image defaults, as docker does."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from richcompose.config.models import Service
+from richcompose.errors import BundleError, Location
+from richcompose.image import defaults
+from richcompose.image.types import ImageConfig
+
+
+def process_args(service: Service, image: ImageConfig) -> list[str]:
+    """Entrypoint + command over the image's, by docker's rules; a shell when both are empty."""
+    return defaults.process_args(image, service.entrypoint, service.command) or ["/bin/sh"]
+
+
+def environment(service: Service, image: ImageConfig, host_env: Mapping[str, str]) -> dict[str, str]:
+    """Image Env, overridden by the service's; `KEY` without a value takes the host's value
+    (and is left out when the host has none), as compose does."""
+    env: dict[str, str] = {}
+    for item in image.env:
+        key, _, value = item.partition("=")
+        env[key] = value
+    for key, value in service.environment.items():
+        if value is None:
+            if key in host_env:
+                env[key] = host_env[key]
+        else:
+            env[key] = value
+    return env
+
+
+def resolve_user(user: str, layers: Sequence[Path], location: Location | None = None
+                 ) -> tuple[int, int]:
+    """`uid[:gid]` or `name[:group]`, names looked up in the image's /etc/passwd and /etc/group."""
+    if not user:
+        return 0, 0
+    name, _, group = user.partition(":")
+    uid, default_gid = _lookup(name, _read_etc(layers, "passwd"), 2, 3, "user", location)
+    gid = default_gid if not group else _lookup(group, _read_etc(layers, "group"), 2, 2, "group",
+                                                location)[0]
+    return uid, gid
+
+
+def _read_etc(layers: Sequence[Path], name: str) -> list[list[str]]:
+    for layer in layers:  # topmost layer first: the first hit is what the container sees
+        path = layer / "etc" / name
+        if path.is_file() and not path.is_symlink():
+            return [line.split(":") for line in path.read_text(errors="replace").splitlines()
+                    if line and not line.startswith("#")]
+    return []
+
+
+def _lookup(name: str, rows: list[list[str]], id_col: int, gid_col: int, what: str,
+            location: Location | None) -> tuple[int, int]:
+    if name.isdigit():
+        numeric = int(name)
+        for row in rows:
+            if len(row) > gid_col and row[id_col] == name:
+                return numeric, int(row[gid_col])
+        return numeric, numeric if what == "group" else 0
+    for row in rows:
+        if row and row[0] == name and len(row) > gid_col:
+            return int(row[id_col]), int(row[gid_col])
+    table = "passwd" if what == "user" else "group"
+    raise BundleError(f"{what} {name!r} not found in the image's /etc/{table}",
+                      location=location, hint=f"use a numeric id or a {what} the image defines")

@@ -1,0 +1,60 @@
+"""Command line: parse arguments, call the stages, print. No logic lives here.
+
+Each command group lives in its own module with a `register(subparsers)` that adds its
+parsers and sets `handler` on them; this file only wires them together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from richcompose.cli import config_cmds, inspect_cmds, lifecycle_cmds
+from richcompose.cli.context import CliContext
+from richcompose.errors import RichComposeError, UsageError
+
+COMMAND_GROUPS = (config_cmds, lifecycle_cmds, inspect_cmds)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message, hint=f"see `{self.prog} --help`")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="richcompose", description="Rich containers from compose files, on runc.")
+    parser.add_argument("-f", "--file", action="append", default=[],
+                        help="project file (repeatable)")
+    parser.add_argument("-p", "--project-name", help="project name")
+    parser.add_argument("--project-directory", help="base directory for relative paths")
+    parser.add_argument("--root",
+                        help="state root (default $RICHCOMPOSE_ROOT or /var/lib/richcompose)")
+    parser.add_argument("--runtime", default=os.environ.get("RICHCOMPOSE_RUNTIME", "runc"),
+                        help="OCI runtime binary: runc (default) or crun")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for group in COMMAND_GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    console = Console(stderr=True, highlight=False)
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.handler(CliContext.from_args(args, console), args))
+    except RichComposeError as exc:
+        if debug:
+            traceback.print_exc()
+        console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        for other in getattr(exc, "others", [])[:9]:
+            console.print(f"[red]error:[/] {other}", soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,3 @@
+from richcompose.cli import main
+
+raise SystemExit(main())

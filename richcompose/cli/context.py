@@ -1,0 +1,46 @@
+"""What every command handler gets: parsed global options, consoles, and the stages."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from richcompose.config import LoadOptions, Project, load_project
+from richcompose.config.loader import normalize_project_name
+from richcompose.engine import Engine
+from richcompose.state import StatePaths, state_root
+
+
+@dataclass
+class CliContext:
+    args: argparse.Namespace
+    err: Console  # progress and messages
+    out: Console  # command output
+    paths: StatePaths
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, err: Console) -> CliContext:
+        return cls(args=args, err=err, out=Console(highlight=False, soft_wrap=True),
+                   paths=StatePaths(state_root(args.root)))
+
+    def report(self, service: str, message: str) -> None:
+        self.err.print(f"[bold]{service}[/] {message}" if service else message)
+
+    def engine(self) -> Engine:
+        return Engine(self.paths, runtime=self.args.runtime, report=self.report)
+
+    def load(self) -> Project:
+        args = self.args
+        files = tuple(Path(f) for f in args.file)
+        directory = Path(args.project_directory) if args.project_directory else None
+        return load_project(LoadOptions(files=files, project_name=args.project_name,
+                                        project_directory=directory))
+
+    def project_name(self) -> str:
+        """Commands that act on state only work without the project file when given -p."""
+        if self.args.project_name and not self.args.file:
+            return normalize_project_name(self.args.project_name)
+        return self.load().name

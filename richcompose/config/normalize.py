@@ -1,0 +1,149 @@
+"""Short syntaxes → long ones, as compose-go's normalisation does. Pure functions on plain data."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+_PORT = re.compile(
+    r"^(?:(?P<ip>\[[0-9a-fA-F:.]+\]|[0-9.]+):)?"
+    r"(?:(?P<published>\d+(?:-\d+)?)?:)?"
+    r"(?P<target>\d+(?:-\d+)?)(?:/(?P<proto>tcp|udp|sctp))?$"
+)
+
+
+def split_command(value: Any) -> Any:
+    """`command: echo hi` → ['echo', 'hi'] (shell words, as compose does); lists pass through."""
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError as exc:
+            raise ValueError(f"cannot split command into words: {exc}") from None
+    return value
+
+
+def environment_dict(value: Any) -> Any:
+    """`[A=1, B]` → {'A': '1', 'B': None}; numbers and booleans become strings."""
+    if isinstance(value, list):
+        out: dict[str, Any] = {}
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError(f"environment list items are 'KEY=value' strings, not {item!r}")
+            key, sep, val = item.partition("=")
+            out[key] = val if sep else None
+        return out
+    if isinstance(value, dict):
+        return {k: _env_scalar(v) for k, v in value.items()}
+    return value
+
+
+def _env_scalar(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise ValueError(f"environment values are strings, numbers or booleans, not {value!r}")
+
+
+def depends_on_dict(value: Any) -> Any:
+    """`[db, cache]` → {'db': {'condition': 'service_started'}, ...}."""
+    if isinstance(value, list):
+        out: dict[str, Any] = {}
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError(f"depends_on list items are service names, not {item!r}")
+            out[item] = {"condition": "service_started"}
+        return out
+    return value
+
+
+def _range(text: str) -> list[int]:
+    start, _, end = text.partition("-")
+    first, last = int(start), int(end or start)
+    if last < first:
+        raise ValueError(f"port range {text!r} ends before it starts")
+    return list(range(first, last + 1))
+
+
+def port_list(value: Any) -> Any:
+    """Short port syntax (`"127.0.0.1:8080:80/tcp"`, `"3000-3001:3000-3001"`, `80`) → long dicts."""
+    if not isinstance(value, list):
+        return value
+    out: list[Any] = []
+    for item in value:
+        if isinstance(item, dict):
+            out.append(item)
+            continue
+        if isinstance(item, bool) or not isinstance(item, int | str):
+            raise ValueError(f"a port is 'HOST:CONTAINER[/proto]' or a number, not {item!r}")
+        match = _PORT.match(str(item).strip())
+        if not match:
+            raise ValueError(
+                f"invalid port {item!r}: use [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]")
+        targets = _range(match.group("target"))
+        published = match.group("published")
+        pubs: list[str | None] = [None] * len(targets)
+        if published:
+            prange = _range(published)
+            if len(prange) == len(targets):
+                pubs = [str(p) for p in prange]
+            elif len(targets) == 1:
+                pubs = [published]
+            else:
+                raise ValueError(f"port {item!r}: host and container ranges differ in size")
+        ip = (match.group("ip") or "").strip("[]") or None
+        for target, pub in zip(targets, pubs, strict=True):
+            entry: dict[str, Any] = {"target": target, "protocol": match.group("proto") or "tcp",
+                                     "mode": "ingress"}
+            if pub is not None:
+                entry["published"] = pub
+            if ip:
+                entry["host_ip"] = ip
+            out.append(entry)
+    return out
+
+
+def volume_list(value: Any) -> Any:
+    """Short volume syntax (`./data:/data:ro`, `name:/data`, `/data`) → long dicts."""
+    if not isinstance(value, list):
+        return value
+    out: list[Any] = []
+    for item in value:
+        if not isinstance(item, str):
+            out.append(item)
+            continue
+        parts = item.split(":")
+        entry: dict[str, Any]
+        if len(parts) == 1:
+            entry = {"type": "volume", "target": parts[0]}
+        else:
+            source, target = parts[0], parts[1]
+            mode = parts[2] if len(parts) > 2 else ""
+            kind = "bind" if source.startswith((".", "/", "~")) else "volume"
+            entry = {"type": kind, "source": source, "target": target}
+            flags = set(mode.split(",")) if mode else set()
+            if "ro" in flags:
+                entry["read_only"] = True
+            if kind == "bind":
+                entry["bind"] = {"create_host_path": True}
+        out.append(entry)
+    return out
+
+
+def string_list(value: Any) -> Any:
+    """A single string where a list is allowed (`cap_add: NET_ADMIN`, `dns: 1.1.1.1`)."""
+    return [value] if isinstance(value, str) else value
+
+
+def labels_dict(value: Any) -> Any:
+    """`[a=b]` → {'a': 'b'}."""
+    if isinstance(value, list):
+        out: dict[str, str] = {}
+        for item in value:
+            key, _, val = str(item).partition("=")
+            out[key] = val
+        return out
+    return value

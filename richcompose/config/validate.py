@@ -1,0 +1,109 @@
+"""Pydantic validation with errors turned into ConfigErrors that point at file:line:column."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from richcompose.config.models import Project, RichKeyWithoutRich
+from richcompose.config.source import PathKey, SourceMap
+from richcompose.errors import ConfigError
+
+
+def validate_project(data: Any, smap: SourceMap) -> Project:
+    """Validates plain project data; the first problem is raised, the rest attached as `.others`."""
+    if not isinstance(data, dict):
+        raise ConfigError("a project file must be a mapping with a services: key",
+                          location=smap.locate(()), hint="start the file with 'services:'")
+    try:
+        return Project.model_validate(data).with_source(smap)
+    except ValidationError as exc:
+        errors = [_to_config_error(err, smap) for err in exc.errors()]
+        first = errors[0]
+        first.others = errors[1:]  # type: ignore[attr-defined]
+        raise first from None
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    args = getattr(annotation, "__args__", ()) or ()
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in args:
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _fields_for(path: PathKey) -> list[str]:
+    """Valid key names at `path`, found by walking the models with mapping levels skipped."""
+    model: type[BaseModel] | None = Project
+    parts = list(path)
+    while parts and model is not None:
+        part = parts.pop(0)
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        inner = _inner_model(field.annotation)
+        origin = getattr(field.annotation, "__origin__", None)
+        if origin is dict and parts:
+            parts.pop(0)  # skip the user-chosen key (service name, network name...)
+        elif origin is list and parts and isinstance(parts[0], int):
+            parts.pop(0)
+        model = inner
+    return sorted(model.model_fields) if model is not None else []
+
+
+def _where(path: PathKey) -> str:
+    if len(path) >= 2 and path[0] == "services":
+        return f" in service {path[1]!r}"
+    if len(path) >= 2 and path[0] in ("networks", "volumes", "configs", "secrets"):
+        return f" in {path[0][:-1]} {path[1]!r}"
+    return ""
+
+
+def _to_config_error(err: Any, smap: SourceMap) -> ConfigError:
+    loc: PathKey = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    kind = err["type"]
+    ctx_error = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, RichKeyWithoutRich):
+        key_path = (*loc, ctx_error.key)
+        return ConfigError(f"{ctx_error.key} needs rich: true{_where(key_path)}",
+                           location=smap.locate(key_path, key=True),
+                           hint=f"add 'rich: true' to the service or remove {ctx_error.key}")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        valid = _fields_for(loc[:-1])
+        close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else (
+            "see docs/reference.md for the keys richcompose supports")
+        return ConfigError(f"unknown key {key!r}{_where(loc)}", location=smap.locate(loc, key=True),
+                           hint=hint)
+    if kind == "literal_error":
+        expected = (err.get("ctx") or {}).get("expected", "")
+        return ConfigError(f"invalid value {err.get('input')!r} for {loc[-1]}{_where(loc)}",
+                           location=smap.locate(loc), hint=f"allowed values: {expected}")
+    if kind == "missing":
+        return ConfigError(f"missing key {loc[-1]!r}{_where(loc)}",
+                           location=smap.locate(loc[:-1]), hint=f"add {loc[-1]}:")
+    message = str(err.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    field = f" {loc[-1]}" if loc and isinstance(loc[-1], str) else ""
+    return ConfigError(f"invalid{field}{_where(loc)}: {message}", location=smap.locate(loc),
+                       hint=_type_hint(kind))
+
+
+def _type_hint(kind: str) -> str:
+    return {
+        "bool_type": "use true or false",
+        "bool_parsing": "use true or false",
+        "int_type": "use a whole number",
+        "int_parsing": "use a whole number",
+        "string_type": "use a string (quote it if YAML reads it as something else)",
+        "list_type": "use a list",
+        "dict_type": "use a mapping of key: value",
+        "model_type": "use a mapping of key: value",
+    }.get(kind, "")
+

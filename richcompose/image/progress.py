@@ -1,0 +1,64 @@
+"""Rich progress bars for pulls: one bar per layer, labelled as `docker pull` does."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TransferSpeedColumn,
+)
+
+from richcompose.image.types import LayerEvent
+
+_LABELS = {"present": "Already exists", "downloading": "Downloading",
+           "extracting": "Extracting", "done": "Pull complete"}
+
+
+class PullProgress:
+    """Use as a context manager and pass the instance as the store's `progress` callback.
+
+    `quiet` (the CLI's --quiet) draws nothing.
+    """
+
+    def __init__(self, console: Console | None = None, *, quiet: bool = False) -> None:
+        self._quiet = quiet
+        self._tasks: dict[tuple[str, str], TaskID] = {}
+        self._progress = Progress(
+            TextColumn("{task.fields[image]}", style="cyan"),
+            TextColumn("{task.fields[layer]}"),
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console,
+            disable=quiet,
+        )
+
+    def __enter__(self) -> PullProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._progress.stop()
+
+    def __call__(self, event: LayerEvent) -> None:
+        if self._quiet:
+            return
+        key = (event.image, event.layer)
+        task = self._tasks.get(key)
+        label = _LABELS.get(event.phase, event.phase)
+        if task is None:
+            task = self._progress.add_task(label, total=event.total, image=event.image,
+                                           layer=event.layer.removeprefix("sha256:")[:12])
+            self._tasks[key] = task
+        finished = event.phase in ("present", "done")
+        self._progress.update(task, description=label,
+                              completed=event.total if finished and event.total else event.current,
+                              total=event.total)

@@ -1,0 +1,169 @@
+"""A small client for the distribution (registry v2) API: manifests and blobs, read-only.
+
+Why our own client on httpx rather than driving skopeo: we need per-layer progress events for
+rich progress bars, blobs written straight into our content store (resumable partial files,
+digest checked while streaming, atomic rename), and skip-if-present per layer by diffID; skopeo
+would copy into its own layout first (a second copy of every blob) and only offers text progress.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from types import TracebackType
+
+import httpx
+
+from richcompose.errors import ImageError
+from richcompose.image.auth import Credentials, parse_challenge
+from richcompose.image.content import BlobWriter
+from richcompose.image.manifest import ACCEPT
+from richcompose.image.reference import RegistryReference
+
+_MAX_MANIFEST = 4 << 20
+
+
+class RegistryClient:
+    """Pull-side distribution API for one repository, with anonymous, basic or token auth."""
+
+    def __init__(self, ref: RegistryReference, *, credentials: Credentials | None = None,
+                 transport: httpx.BaseTransport | None = None, timeout: float = 30.0,
+                 retries: int = 3) -> None:
+        self.ref = ref
+        scheme = "http" if ref.insecure else "https"
+        self._base = f"{scheme}://{ref.api_host}/v2/{ref.repository}"
+        self._credentials = credentials
+        self._retries = retries
+        self._authorization: str | None = None
+        self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=True,
+                                    headers={"User-Agent": "richcompose"})
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get_manifest(self, reference: str) -> tuple[bytes, str]:
+        """The manifest or index named by a tag or digest, and its Content-Type."""
+        url = f"{self._base}/manifests/{reference}"
+        try:
+            response = self._send(url, {"Accept": ACCEPT})
+        except httpx.HTTPError as e:
+            raise self._unreachable(e) from e
+        try:
+            self._check(response, f"manifest {self.ref.name}:{reference}")
+            data = b""
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > _MAX_MANIFEST:
+                    raise ImageError(f"manifest of {self.ref} is larger than 4 MiB; refused")
+            return data, response.headers.get("content-type", "")
+        except httpx.HTTPError as e:
+            raise self._unreachable(e) from e
+        finally:
+            response.close()
+
+    def copy_blob(self, digest: str, writer: BlobWriter,
+                  progress: Callable[[int], None] | None = None) -> None:
+        """Stream a blob into `writer`, resuming from its offset with a Range request.
+
+        A transfer cut mid-way is retried from where it stopped; the caller commits (verifies)."""
+        url = f"{self._base}/blobs/{digest}"
+        failures = 0
+        while True:
+            # identity: a Range counts bytes of the blob, not of a transfer encoding of it
+            headers = {"Accept-Encoding": "identity"}
+            if writer.offset:
+                headers["Range"] = f"bytes={writer.offset}-"
+            try:
+                response = self._send(url, headers)
+                try:
+                    if response.status_code == 416:
+                        writer.restart()  # our partial is longer than the blob: start over
+                        continue
+                    self._check(response, f"blob {digest} of {self.ref.name}")
+                    if response.status_code != 206 or not response.headers.get(
+                            "content-range", "").startswith(f"bytes {writer.offset}-"):
+                        writer.restart()  # the server ignored the Range: it sends it all
+                    for chunk in response.iter_bytes():
+                        writer.write(chunk)
+                        if progress:
+                            progress(writer.offset)
+                    return
+                finally:
+                    response.close()
+            except httpx.TransportError as e:
+                failures += 1
+                if failures > self._retries:
+                    raise self._unreachable(e) from e
+
+    def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
+        for attempt in range(2):
+            request = self._client.build_request("GET", url, headers=headers)
+            if self._authorization:
+                request.headers["Authorization"] = self._authorization
+            response = self._client.send(request, stream=True)
+            challenge = response.headers.get("www-authenticate")
+            if response.status_code != 401 or not challenge or attempt:
+                return response
+            response.close()
+            self._authorization = self._authenticate(challenge)
+        raise AssertionError("unreachable")
+
+    def _authenticate(self, header: str) -> str:
+        challenge = parse_challenge(header)
+        creds = self._credentials
+        if challenge.scheme == "basic":
+            if creds is None:
+                raise ImageError(f"registry {self.ref.registry} needs a login",
+                                 hint="add credentials to ~/.docker/config.json or "
+                                      "REGISTRY_AUTH_FILE")
+            return "Basic " + base64.b64encode(
+                f"{creds.username}:{creds.password}".encode()).decode()
+        if challenge.scheme != "bearer" or "realm" not in challenge.params:
+            raise ImageError(f"registry {self.ref.registry} asks for unsupported "
+                             f"authentication {header!r}")
+        params = {"scope": challenge.params.get("scope",
+                                                f"repository:{self.ref.repository}:pull")}
+        if "service" in challenge.params:
+            params["service"] = challenge.params["service"]
+        auth = (creds.username, creds.password) if creds else None
+        try:
+            response = self._client.get(challenge.params["realm"], params=params, auth=auth)
+        except httpx.HTTPError as e:
+            raise self._unreachable(e) from e
+        if response.status_code != 200:
+            raise ImageError(f"token server {challenge.params['realm']} refused access to "
+                             f"{self.ref.name} (HTTP {response.status_code})",
+                             hint="check the credentials in ~/.docker/config.json or "
+                                  "REGISTRY_AUTH_FILE")
+        try:
+            body = response.json()
+            token = body.get("token") or body.get("access_token")
+        except ValueError:
+            token = None
+        if not isinstance(token, str) or not token:
+            raise ImageError(f"token server {challenge.params['realm']} sent no token")
+        return f"Bearer {token}"
+
+    def _check(self, response: httpx.Response, what: str) -> None:
+        if response.status_code in (200, 206):
+            return
+        if response.status_code == 404:
+            raise ImageError(f"{what} not found in registry {self.ref.registry}",
+                             hint="check the image name and tag")
+        if response.status_code in (401, 403):
+            raise ImageError(f"access to {what} denied by registry {self.ref.registry}",
+                             hint="log in (credentials in ~/.docker/config.json or "
+                                  "REGISTRY_AUTH_FILE)")
+        raise ImageError(f"registry {self.ref.registry} answered HTTP {response.status_code} "
+                         f"for {what}")
+
+    def _unreachable(self, e: Exception) -> ImageError:
+        return ImageError(f"cannot reach registry {self.ref.registry}: {e}",
+                          hint="is the registry running and the name right?")

@@ -1,0 +1,83 @@
+"""Reading container logs: conmon's k8s-file format (`TIME STREAM F|P TEXT`), one file per
+container, merged and prefixed by service for `logs` and foreground `up`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LogLine:
+    time: str
+    stream: str  # stdout or stderr
+    text: str
+
+
+def parse_line(raw: str) -> LogLine | None:
+    parts = raw.rstrip("\n").split(" ", 3)
+    if len(parts) < 3:
+        return None
+    text = parts[3] if len(parts) == 4 else ""
+    return LogLine(time=parts[0], stream=parts[1], text=text)
+
+
+def read_lines(path: Path) -> Iterator[LogLine]:
+    """Whole lines; conmon splits long lines into partial (P) records, joined back here."""
+    if not path.exists():
+        return
+    pending = ""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for raw in handle:
+            line = parse_line(raw)
+            if line is None:
+                continue
+            tag = raw.split(" ", 3)[2] if raw.count(" ") >= 2 else "F"
+            if tag == "P":
+                pending += line.text
+                continue
+            yield LogLine(line.time, line.stream, pending + line.text)
+            pending = ""
+
+
+def tail(lines: list[LogLine], count: int | None) -> list[LogLine]:
+    return lines if count is None or count < 0 else lines[-count:] if count else []
+
+
+def follow(paths: Mapping[str, Path], emit: Callable[[str, LogLine], None],
+           keep_going: Callable[[], bool], *, from_start: bool = True,
+           poll: float = 0.1) -> None:
+    """Streams new lines of every file to `emit(service, line)` until `keep_going()` is False."""
+    offsets: dict[str, int] = {}
+    buffers: dict[str, str] = {}
+    for name, path in paths.items():
+        offsets[name] = 0 if from_start or not path.exists() else path.stat().st_size
+        buffers[name] = ""
+    while True:
+        progressed = False
+        for name, path in paths.items():
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                continue
+            if size < offsets[name]:
+                offsets[name] = 0  # rotated or truncated
+            if size == offsets[name]:
+                continue
+            with open(path, "rb") as handle:
+                handle.seek(offsets[name])
+                chunk = handle.read(size - offsets[name])
+            offsets[name] = size
+            progressed = True
+            data = buffers[name] + chunk.decode("utf-8", errors="replace")
+            *complete, buffers[name] = data.split("\n")
+            for raw in complete:
+                line = parse_line(raw)
+                if line is not None:
+                    emit(name, line)
+        if not progressed:
+            if not keep_going():
+                return
+            time.sleep(poll)

@@ -1,0 +1,125 @@
+"""Typed wrapper of the OCI runtime command line (runc; crun takes the same verbs)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from richcompose.errors import RuntimeFailure
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    """What `runc state` reports: status is created, running, paused or stopped."""
+
+    id: str
+    status: str
+    pid: int
+    bundle: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ContainerState:
+        return cls(id=str(data["id"]), status=str(data["status"]), pid=int(data.get("pid") or 0),
+                   bundle=str(data.get("bundle", "")))
+
+
+class OCIRuntime:
+    """One runtime binary with a private state root, so other tools' containers never mix in."""
+
+    def __init__(self, binary: str, root: Path) -> None:
+        found = shutil.which(binary)
+        if found is None:
+            raise RuntimeFailure(f"OCI runtime {binary!r} not found",
+                                 hint="run scripts/setup.sh (installs runc and crun)")
+        self.binary = found
+        self.root = root
+
+    @property
+    def name(self) -> str:
+        return Path(self.binary).name
+
+    def _argv(self, *args: str) -> list[str]:
+        return [self.binary, "--root", str(self.root), *args]
+
+    def _run(self, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        # stdout is a pipe only for verbs that return at once; create/run go through conmon.
+        proc = subprocess.run(self._argv(*args), capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+        if check and proc.returncode != 0:
+            raise RuntimeFailure(f"{self.name} {args[0]} failed: {_last_error(proc.stderr)}")
+        return proc
+
+    def state(self, container_id: str) -> ContainerState | None:
+        proc = self._run("state", container_id, check=False)
+        if proc.returncode != 0:
+            return None
+        return ContainerState.from_json(json.loads(proc.stdout))
+
+    def list(self) -> list[ContainerState]:
+        if not self.root.exists():
+            return []
+        proc = self._run("list", "--format", "json")
+        return [ContainerState.from_json(item) for item in json.loads(proc.stdout or "null") or []]
+
+    def start(self, container_id: str) -> None:
+        self._run("start", container_id)
+
+    def kill(self, container_id: str, signal: str = "TERM", *, all_processes: bool = False) -> None:
+        args = ["kill", *(["--all"] if all_processes else []), container_id, signal]
+        proc = self._run(*args, check=False)
+        if proc.returncode != 0 and "not running" not in proc.stderr and "does not exist" not in proc.stderr:
+            raise RuntimeFailure(f"{self.name} kill failed: {_last_error(proc.stderr)}")
+
+    def delete(self, container_id: str, *, force: bool = False) -> None:
+        proc = self._run("delete", *(["--force"] if force else []), container_id, check=False)
+        if proc.returncode != 0 and "does not exist" not in proc.stderr:
+            raise RuntimeFailure(f"{self.name} delete failed: {_last_error(proc.stderr)}")
+
+    def pause(self, container_id: str) -> None:
+        self._run("pause", container_id)
+
+    def resume(self, container_id: str) -> None:
+        self._run("resume", container_id)
+
+    def processes(self, container_id: str) -> list[int]:
+        proc = self._run("ps", "--format", "json", container_id)
+        return [int(pid) for pid in json.loads(proc.stdout or "[]") or []]
+
+    def exec_argv(self, container_id: str, args: Sequence[str], *, env: Mapping[str, str] = {},
+                  user: str | None = None, cwd: str | None = None, tty: bool = False,
+                  detach: bool = False) -> list[str]:
+        """The argv that runs `args` in the container; the caller owns its stdio."""
+        argv = self._argv("exec")
+        if tty:
+            argv.append("--tty")
+        if detach:
+            argv.append("--detach")
+        for key, value in env.items():
+            argv += ["--env", f"{key}={value}"]
+        if user:
+            argv += ["--user", user]
+        if cwd:
+            argv += ["--cwd", cwd]
+        return [*argv, container_id, *args]
+
+    def exec(self, container_id: str, args: Sequence[str], *, timeout: float | None = None,
+             env: Mapping[str, str] = {}) -> subprocess.CompletedProcess[str]:
+        """Runs a short command in the container and captures its output (health checks)."""
+        return subprocess.run(self.exec_argv(container_id, args, env=env), capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def _last_error(stderr: str) -> str:
+    """runc logs as logfmt lines; the last msg= is the useful one."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no error output"
+    last = lines[-1]
+    if 'msg="' in last:
+        return last.split('msg="', 1)[1].rstrip('"').replace('\\"', '"')
+    return last

@@ -1,0 +1,158 @@
+"""Where state lives under the state root, a lock per project, and atomic JSON records."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from richcompose.errors import StateError
+
+DEFAULT_ROOT = Path("/var/lib/richcompose")
+
+
+def state_root(flag: str | None, environ: dict[str, str] | None = None) -> Path:
+    """--root beats RICHCOMPOSE_ROOT beats /var/lib/richcompose."""
+    env = environ if environ is not None else dict(os.environ)
+    return Path(flag or env.get("RICHCOMPOSE_ROOT") or DEFAULT_ROOT).absolute()
+
+
+@dataclass(frozen=True)
+class ContainerPaths:
+    dir: Path
+
+    @property
+    def bundle(self) -> Path:
+        return self.dir / "bundle"
+
+    @property
+    def rootfs(self) -> Path:
+        return self.bundle / "rootfs"
+
+    @property
+    def upper(self) -> Path:
+        return self.dir / "upper"
+
+    @property
+    def work(self) -> Path:
+        return self.dir / "work"
+
+    @property
+    def log(self) -> Path:
+        return self.dir / "container.log"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.dir / "container.pid"
+
+    @property
+    def conmon_pidfile(self) -> Path:
+        return self.dir / "conmon.pid"
+
+    @property
+    def sockets(self) -> Path:
+        return self.dir / "sockets"
+
+    @property
+    def record(self) -> Path:
+        return self.dir / "container.json"
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    dir: Path
+
+    @property
+    def lock(self) -> Path:
+        return self.dir / "lock"
+
+    @property
+    def record(self) -> Path:
+        return self.dir / "project.json"
+
+    @property
+    def exits(self) -> Path:
+        return self.dir / "exits"
+
+    @property
+    def containers(self) -> Path:
+        return self.dir / "containers"
+
+    def container(self, container_id: str) -> ContainerPaths:
+        return ContainerPaths(self.containers / container_id)
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    root: Path
+
+    @property
+    def runtime_root(self) -> Path:
+        return self.root / "runc"
+
+    @property
+    def images(self) -> Path:
+        return self.root / "images"
+
+    @property
+    def volumes(self) -> Path:
+        return self.root / "volumes"
+
+    @property
+    def projects(self) -> Path:
+        return self.root / "projects"
+
+    def project(self, name: str) -> ProjectPaths:
+        return ProjectPaths(self.projects / name)
+
+    def project_names(self) -> list[str]:
+        if not self.projects.is_dir():
+            return []
+        return sorted(p.name for p in self.projects.iterdir() if (p / "project.json").is_file())
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write-then-rename, so a crash never leaves a half-written record."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as handle:
+        json.dump(data, handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except json.JSONDecodeError as exc:
+        raise StateError(f"corrupt state file {path}: {exc}",
+                         hint="run `richcompose down` to clean up this project") from None
+
+
+@contextmanager
+def project_lock(paths: ProjectPaths, *, wait: bool = True,
+                 on_wait: Any = None) -> Iterator[None]:
+    """An exclusive lock per project, so two commands never change one project at once."""
+    paths.dir.mkdir(parents=True, exist_ok=True)
+    with open(paths.lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise StateError(f"project {paths.dir.name!r} is locked by another richcompose",
+                                 hint="wait for the other command to finish") from None
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,103 @@
+"""Fixtures shared by every test folder: a busybox root filesystem built from Debian's
+busybox-static, a private state root per test, and a runner for the CLI that checks that
+nothing is left behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("busybox") / "rootfs"
+    subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs"), str(root)], check=True)
+    return root
+
+
+@dataclass
+class Richcompose:
+    """Runs `python -m richcompose --root ROOT ...` in a project directory."""
+
+    root: Path
+    project_dir: Path
+
+    def write(self, compose: str, name: str = "compose.yaml") -> Path:
+        path = self.project_dir / name
+        path.write_text(textwrap.dedent(compose))
+        return path
+
+    def __call__(self, *args: str, check: bool = True, timeout: float = 120,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "richcompose", "--root", str(self.root), *args],
+            cwd=self.project_dir, capture_output=True, text=True, timeout=timeout,
+            stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})},
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"richcompose {' '.join(args)} exited {proc.returncode}\n"
+                                 f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        return proc
+
+    @property
+    def runtime_root(self) -> Path:
+        return self.root / "runc"
+
+
+def leftovers(root: Path) -> list[str]:
+    """Containers, mounts and conmon processes that belong to a state root."""
+    found: list[str] = []
+    runc_root = root / "runc"
+    if runc_root.exists():
+        out = subprocess.run(["runc", "--root", str(runc_root), "list", "-q"],
+                             capture_output=True, text=True).stdout.split()
+        found += [f"runc container {cid}" for cid in out]
+    with open("/proc/self/mountinfo") as handle:
+        found += [f"mount {line.split()[4]}" for line in handle
+                  if line.split()[4].startswith(str(root))]
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmdline and cmdline[0].endswith(b"conmon") and str(runc_root).encode() in cmdline:
+            found.append(f"conmon process {pid}")
+    return found
+
+
+def force_cleanup(root: Path) -> None:
+    """Removes what a failed test left: our own containers (by id) and mounts under root."""
+    runc_root = root / "runc"
+    if runc_root.exists():
+        ids = subprocess.run(["runc", "--root", str(runc_root), "list", "-q"],
+                             capture_output=True, text=True).stdout.split()
+        for cid in ids:
+            subprocess.run(["runc", "--root", str(runc_root), "delete", "-f", cid],
+                           capture_output=True)
+    with open("/proc/self/mountinfo") as handle:
+        mounts = [line.split()[4] for line in handle if line.split()[4].startswith(str(root))]
+    for target in reversed(mounts):
+        subprocess.run(["umount", "-l", target], capture_output=True)
+
+
+@pytest.fixture
+def rc(tmp_path: Path, busybox_rootfs: Path) -> Iterator[Richcompose]:
+    """A project directory with ./rootfs (busybox) and a private state root; after the test it
+    runs `down`, then fails the test if anything of that root is left behind."""
+    project_dir = tmp_path / "project"
+    project_dir.mkdir()
+    (project_dir / "rootfs").symlink_to(busybox_rootfs)
+    runner = Richcompose(root=tmp_path / "state", project_dir=project_dir)
+    yield runner
+    left = leftovers(runner.root)
+    force_cleanup(runner.root)
+    assert not left, f"left behind: {left}"
