@@ -48,6 +48,7 @@ class RenderContext:
     volumes_root: Path  # named volumes live at volumes_root/<project>_<name>
     dumb_init: str = "/usr/local/libexec/richcompose/dumb-init"
     netns_path: str | None = None
+    host_network: bool = False  # network_mode: host — no network namespace of its own
     host_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     extra_mounts: tuple[Mapping[str, Any], ...] = ()
 
@@ -78,8 +79,9 @@ def spec_options(ctx: RenderContext) -> list[SpecOption]:
         with_annotations({"org.richcompose.project": ctx.project.name,
                           "org.richcompose.service": ctx.service_name}),
     ]
-    if ctx.netns_path is not None:
-        options.append(with_namespace_path("network", ctx.netns_path))
+    if ctx.host_network or ctx.netns_path is not None:
+        options.append(with_namespace_path("network", None if ctx.host_network
+                                           else ctx.netns_path))
     options += rich_options(ctx)
     return options
 

@@ -266,6 +266,13 @@ class NetworkManager:
             return [PortMapping(**p) for c in rec["containers"].values()
                     if c["project"] == project and c["service"] == service for p in c["ports"]]
 
+    def projects(self) -> list[str]:
+        """Every project with something recorded (networks, containers or namespaces)."""
+        with self.store.records() as rec:
+            names = {c["project"] for c in rec["containers"].values()}
+            names |= set(rec["projects"]) | set(rec.get("netns", {}).values())
+        return sorted(names)
+
     def check(self, container_id: str) -> None:
         """CNI CHECK every network of a container; a NetworkError says what is broken."""
         with self.store.records() as rec:

@@ -17,6 +17,17 @@ FILES = (("hosts_file", "/etc/hosts"), ("resolv_file", "/etc/resolv.conf"),
          ("hostname_file", "/etc/hostname"))
 
 
+def file_mounts(files: Attachment) -> list[dict[str, Any]]:
+    """Read-only bind mounts of the hosts/resolv.conf/hostname files a container gets."""
+    mounts = []
+    for attribute, target in FILES:
+        source = getattr(files, attribute)
+        if source is not None:
+            mounts.append({"destination": target, "type": "bind", "source": str(source),
+                           "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]})
+    return mounts
+
+
 def with_network(
     spec: dict[str, Any], netns_path: Path | None, files: Attachment | None
 ) -> dict[str, Any]:
@@ -34,10 +45,6 @@ def with_network(
     mounts = [m for m in spec.get("mounts", [])
               if m.get("destination") not in {target for _, target in FILES}]
     if files is not None:
-        for attribute, target in FILES:
-            source = getattr(files, attribute)
-            if source is not None:
-                mounts.append({"destination": target, "type": "bind", "source": str(source),
-                               "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]})
+        mounts.extend(file_mounts(files))
     spec["mounts"] = mounts
     return spec

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +10,6 @@ import pytest
 from richcompose.network import NetworkManager
 from tests.network.containers import Runc
 from tests.network.sandbox import Sandbox, named_netns
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -31,17 +28,8 @@ def manager(sandbox: Sandbox, tmp_path: Path) -> Iterator[NetworkManager]:
     mgr = NetworkManager(tmp_path / "state")
     yield mgr
     # A failed test must not leak: undo whatever the manager recorded.
-    with mgr.store.records() as rec:
-        projects = {c["project"] for c in rec["containers"].values()} | set(rec["projects"])
-    for project in projects:
+    for project in mgr.projects():
         mgr.cleanup_project(project)
-
-
-@pytest.fixture(scope="session")
-def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rootfs = tmp_path_factory.mktemp("busybox") / "rootfs"
-    subprocess.run([str(REPO / "scripts" / "make-busybox-rootfs"), str(rootfs)], check=True)
-    return rootfs
 
 
 @pytest.fixture
