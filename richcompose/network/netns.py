@@ -18,8 +18,12 @@ NAME_PREFIX = "rc-"
 
 
 def netns_name(container_id: str) -> str:
-    """The namespace name for a container: `rc-` and its short (12 character) id."""
-    return f"{NAME_PREFIX}{container_id[:12]}"
+    """The namespace name for a container: `rc-` and its id.
+
+    The whole id, not a 12-character prefix: richcompose ids are names (`shop-db-1`), and two
+    long names can share a prefix. A netns name is a file name, so only `/` is a problem.
+    """
+    return NAME_PREFIX + container_id.replace("/", "_")
 
 
 def netns_path(name: str) -> Path:

@@ -53,3 +53,18 @@ def test_service_networks_with_aliases_and_address() -> None:
     endpoints = service_endpoints({"back": {"aliases": ["database"],
                                             "ipv4_address": "172.28.5.10"}, "front": None})
     assert endpoints == {"back": Endpoint(("database",), "172.28.5.10"), "front": Endpoint()}
+
+
+@pytest.mark.parametrize(
+    ("short", "published", "host_ip"),
+    [("18080:80", "18080", None), ("127.0.0.1:18080:80", "18080", "127.0.0.1"),
+     ("127.0.0.1::80", None, "127.0.0.1"), ("80", None, None)],
+)
+def test_config_port_normalisation_feeds_port_parsing(short: str, published: str | None,
+                                                      host_ip: str | None) -> None:
+    from richcompose.config.models import Service
+    from richcompose.network.ports import parse_port
+
+    (port,) = Service(rootfs="./r", ports=[short]).ports
+    assert (port.published, port.host_ip) == (published, host_ip)
+    assert parse_port(port.model_dump()).container == (80, 80)
