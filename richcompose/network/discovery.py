@@ -44,9 +44,12 @@ def own_entry(record: dict[str, Any]) -> HostEntry | None:
 
 def refresh_files(records: dict[str, Any], host_resolv: str) -> None:
     """Rewrite hosts, resolv.conf and hostname of every attached container, in place."""
-    resolv = render_resolv_conf(host_resolv)
     for container_id, record in records["containers"].items():
         files = Path(record["files"])
+        dns = record.get("dns", {})
+        resolv = render_resolv_conf(host_resolv, nameservers=dns.get("servers", ()),
+                                    search=dns.get("search", ()),
+                                    options=dns.get("options", ()))
         hosts = render_hosts(own_entry(record), neighbours(records, container_id),
                              parse_extra_hosts(record["extra_hosts"]))
         write_in_place(files / "hosts", hosts)

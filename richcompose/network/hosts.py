@@ -7,7 +7,7 @@ they are rewritten in place: a rename would give a new inode the bind mount neve
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from richcompose.errors import NetworkError
@@ -60,15 +60,35 @@ def render_hosts(
     return "\n".join(lines) + "\n"
 
 
-def render_resolv_conf(host_resolv: str) -> str:
-    """The host's resolv.conf without loopback nameservers (unreachable from a netns)."""
+def render_resolv_conf(
+    host_resolv: str,
+    *,
+    nameservers: Sequence[str] = (),
+    search: Sequence[str] = (),
+    options: Sequence[str] = (),
+) -> str:
+    """The host's resolv.conf without loopback nameservers (unreachable from a netns).
+
+    A service's `dns`, `dns_search` and `dns_opt` replace the host's nameserver, search and
+    options lines respectively, as docker does.
+    """
     kept = []
     for line in host_resolv.splitlines():
         fields = line.split()
-        if len(fields) >= 2 and fields[0] == "nameserver" and _is_loopback(fields[1]):
+        keyword = fields[0] if fields else ""
+        if (keyword == "nameserver" and nameservers) or (keyword in ("search", "domain")
+                                                          and search) or (
+                keyword == "options" and options):
+            continue
+        if keyword == "nameserver" and len(fields) >= 2 and _is_loopback(fields[1]):
             kept.append(f"# {line.strip()}  (loopback: unreachable from the container)")
             continue
         kept.append(line)
+    if search:
+        kept.append(f"search {' '.join(search)}")
+    kept += [f"nameserver {server}" for server in nameservers]
+    if options:
+        kept.append(f"options {' '.join(options)}")
     return "\n".join(kept) + "\n"
 
 

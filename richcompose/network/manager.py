@@ -23,7 +23,13 @@ from richcompose.network import conflist, iptables, netns, ports, subnets
 from richcompose.network.cni import CniCall, CniRunner
 from richcompose.network.discovery import refresh_files
 from richcompose.network.store import NetworkStore
-from richcompose.network.types import Attachment, Endpoint, NetworkSpec, PortMapping
+from richcompose.network.types import (
+    Attachment,
+    DnsConfig,
+    Endpoint,
+    NetworkSpec,
+    PortMapping,
+)
 
 PortEntry = str | int | Mapping[str, Any]
 
@@ -152,6 +158,7 @@ class NetworkManager:
         hostname: str = "",
         extra_hosts: Iterable[str] | Mapping[str, str] = (),
         files_dir: Path | None = None,
+        dns: DnsConfig | None = None,
     ) -> Attachment:
         """Loopback plus one interface per network (eth0, eth1, … in the given order).
 
@@ -167,6 +174,7 @@ class NetworkManager:
                 "extra_hosts": extra_hosts if isinstance(extra_hosts, Mapping)
                 else list(extra_hosts),
                 "files": str(files), "networks": {}, "ports": [],
+                "dns": dataclasses.asdict(dns or DnsConfig()),
             }
             rec["containers"][container_id] = record
             self.store.flush(rec)

@@ -16,7 +16,7 @@ from richcompose.network.compose import network_specs, service_endpoints
 from richcompose.network.manager import NetworkManager
 from richcompose.network.mode import parse_network_mode
 from richcompose.network.oci import file_mounts
-from richcompose.network.types import Attachment
+from richcompose.network.types import Attachment, DnsConfig
 
 HOST_FILES = Attachment("", Path(""), hosts_file=Path("/etc/hosts"),
                         resolv_file=Path("/etc/resolv.conf"))
@@ -70,6 +70,7 @@ def connect(
             container_name=service.container_name or container_id,
             hostname=service.hostname or service_name,
             extra_hosts=service.extra_hosts, files_dir=files_dir,
+            dns=DnsConfig(tuple(service.dns), tuple(service.dns_search), tuple(service.dns_opt)),
         )
     except NetworkError as err:
         if err.location is None:

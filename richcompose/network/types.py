@@ -57,6 +57,15 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class DnsConfig:
+    """A service's `dns`, `dns_search` and `dns_opt`: they replace the host's resolv.conf lines."""
+
+    servers: tuple[str, ...] = ()
+    search: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class HostEntry:
     """One /etc/hosts line: an address and the names that resolve to it."""
 

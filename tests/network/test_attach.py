@@ -311,3 +311,14 @@ def test_published_udp_port_becomes_a_udp_dnat_rule(manager: NetworkManager,
     target = f"--to-destination {att.addresses['default']}:53"
     assert any("-p udp" in r and "--dport 15353" in r and target in r
                for r in sandbox.iptables_rules())
+
+
+def test_service_dns_settings_reach_its_resolv_conf(manager: NetworkManager) -> None:
+    from richcompose.network.types import DnsConfig
+
+    manager.ensure_network("shop", "default")
+    att = start(manager, "shop", "c1" * 8, "web",
+                dns=DnsConfig(("192.0.2.1",), ("corp.example",), ("ndots:2",)))
+    assert att.resolv_file is not None
+    resolv = att.resolv_file.read_text().splitlines()
+    assert {"nameserver 192.0.2.1", "search corp.example", "options ndots:2"} <= set(resolv)

@@ -88,3 +88,20 @@ def test_rewrite_shrinks_the_file(tmp_path: Path) -> None:
     write_in_place(path, "a long first version\n")
     write_in_place(path, "short\n")
     assert path.read_text() == "short\n"
+
+
+HOST_RESOLV = "nameserver 192.0.2.53\nsearch example.org\noptions edns0\n"
+
+
+def test_service_dns_replaces_the_hosts_nameservers() -> None:
+    lines = render_resolv_conf(HOST_RESOLV, nameservers=["192.0.2.1"]).splitlines()
+    assert "nameserver 192.0.2.1" in lines
+    assert "nameserver 192.0.2.53" not in lines
+    assert "search example.org" in lines
+
+
+def test_service_dns_search_and_options_replace_the_hosts() -> None:
+    lines = render_resolv_conf(HOST_RESOLV, search=["corp.example"], options=["ndots:2"])
+    assert "search corp.example" in lines.splitlines()
+    assert "options ndots:2" in lines.splitlines()
+    assert "example.org" not in lines and "edns0" not in lines
