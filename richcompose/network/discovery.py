@@ -51,7 +51,8 @@ def refresh_files(records: dict[str, Any], host_resolv: str) -> None:
                                     search=dns.get("search", ()),
                                     options=dns.get("options", ()))
         hosts = render_hosts(own_entry(record), neighbours(records, container_id),
-                             parse_extra_hosts(record["extra_hosts"]))
+                             parse_extra_hosts(record["extra_hosts"],
+                                               record.get("host_gateway", "")))
         write_in_place(files / "hosts", hosts)
         write_in_place(files / "resolv.conf", resolv)
         write_in_place(files / "hostname", record["hostname"] + "\n")

@@ -19,8 +19,17 @@ LOCALHOST_LINES = (
 )
 
 
-def parse_extra_hosts(extra: Iterable[str] | Mapping[str, str]) -> list[HostEntry]:
-    """compose's `extra_hosts`: a list of `name:ip` / `name=ip`, or a mapping name → ip."""
+HOST_GATEWAY = "host-gateway"
+
+
+def parse_extra_hosts(
+    extra: Iterable[str] | Mapping[str, str], host_gateway: str = ""
+) -> list[HostEntry]:
+    """compose's `extra_hosts`: a list of `name:ip` / `name=ip`, or a mapping name → ip.
+
+    docker's special address `host-gateway` is the host as the container reaches it: the
+    gateway of its first network (`host_gateway`).
+    """
     pairs: list[tuple[str, str]]
     if isinstance(extra, Mapping):
         pairs = [(str(k), str(v)) for k, v in extra.items()]
@@ -33,6 +42,11 @@ def parse_extra_hosts(extra: Iterable[str] | Mapping[str, str]) -> list[HostEntr
     entries = []
     for name, address in pairs:
         address = address.strip("[]")
+        if address == HOST_GATEWAY:
+            if not host_gateway:
+                raise NetworkError(f"extra_hosts entry {name}:{HOST_GATEWAY}: the container "
+                                   "has no network gateway", hint="use an IP address")
+            address = host_gateway
         try:
             ipaddress.ip_address(address)
         except ValueError:

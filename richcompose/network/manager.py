@@ -22,6 +22,7 @@ from richcompose.errors import NetworkError
 from richcompose.network import conflist, iptables, netns, ports, subnets
 from richcompose.network.cni import CniCall, CniRunner
 from richcompose.network.discovery import refresh_files
+from richcompose.network.hosts import parse_extra_hosts
 from richcompose.network.store import NetworkStore
 from richcompose.network.types import (
     Attachment,
@@ -168,13 +169,15 @@ class NetworkManager:
         files = files_dir or self.store.files_dir / container_id
         with self.store.records() as rec:
             mappings = self._choose_ports(rec, service, published)
+            gateway = self._gateway(rec, project, networks)
+            parse_extra_hosts(extra_hosts, gateway)  # a bad entry fails before anything is made
             record: dict[str, Any] = {
                 "project": project, "service": service, "netns": str(netns_path),
                 "container_name": container_name or service, "hostname": hostname or service,
                 "extra_hosts": extra_hosts if isinstance(extra_hosts, Mapping)
                 else list(extra_hosts),
                 "files": str(files), "networks": {}, "ports": [],
-                "dns": dataclasses.asdict(dns or DnsConfig()),
+                "dns": dataclasses.asdict(dns or DnsConfig()), "host_gateway": gateway,
             }
             rec["containers"][container_id] = record
             self.store.flush(rec)
@@ -322,6 +325,13 @@ class NetworkManager:
             raise NetworkError(f"network {name!r} of project {project!r} does not exist",
                                hint="declare it under `networks:`")
         return str(cni_name)
+
+    def _gateway(self, rec: dict[str, Any], project: str,
+                 networks: Mapping[str, Endpoint]) -> str:
+        """The host as the container reaches it: its first network's gateway."""
+        for name in networks:
+            return str(rec["networks"][self._cni_name(rec, project, name)]["gateway"])
+        return ""
 
     def _publish_network(
         self, rec: dict[str, Any], project: str, networks: Mapping[str, Endpoint]

@@ -322,3 +322,23 @@ def test_service_dns_settings_reach_its_resolv_conf(manager: NetworkManager) -> 
     assert att.resolv_file is not None
     resolv = att.resolv_file.read_text().splitlines()
     assert {"nameserver 192.0.2.1", "search corp.example", "options ndots:2"} <= set(resolv)
+
+
+def test_extra_hosts_and_host_gateway_reach_the_hosts_file(manager: NetworkManager) -> None:
+    manager.ensure_network("shop", "default")
+    gateway = str(ipaddress.ip_network(manager.subnet("shop", "default")).network_address + 1)
+    att = start(manager, "shop", "c1" * 8, "web",
+                extra_hosts={"host.docker.internal": "host-gateway", "legacy": "192.0.2.7"})
+    assert att.hosts_file is not None
+    hosts = att.hosts_file.read_text().splitlines()
+    assert f"{gateway}\thost.docker.internal" in hosts
+    assert "192.0.2.7\tlegacy" in hosts
+
+
+def test_bad_extra_hosts_entry_fails_before_any_cni_call(manager: NetworkManager,
+                                                         sandbox: Sandbox) -> None:
+    manager.ensure_network("shop", "default")
+    path = manager.create_netns("shop", "c1" * 8)
+    with pytest.raises(NetworkError, match="not an IP address"):
+        manager.attach("shop", "c1" * 8, "web", path, DEFAULT, extra_hosts={"x": "nowhere"})
+    assert not any(link.startswith("veth") for link in sandbox.links())

@@ -105,3 +105,13 @@ def test_service_dns_search_and_options_replace_the_hosts() -> None:
     assert "search corp.example" in lines.splitlines()
     assert "options ndots:2" in lines.splitlines()
     assert "example.org" not in lines and "edns0" not in lines
+
+
+def test_host_gateway_is_the_containers_gateway() -> None:
+    assert parse_extra_hosts({"host.docker.internal": "host-gateway"}, "10.89.0.1") == [
+        HostEntry("10.89.0.1", ("host.docker.internal",))]
+
+
+def test_host_gateway_without_a_network_is_an_error() -> None:
+    with pytest.raises(NetworkError, match="no network gateway"):
+        parse_extra_hosts({"h": "host-gateway"})
