@@ -184,3 +184,18 @@ def test_network_mode_host_sees_the_hosts_interfaces(rc: Richcompose) -> None:
     assert interfaces(rc, "hosted") == links()
     assert rc("exec", "-T", "hosted", "cat", "/etc/hosts").stdout == Path("/etc/hosts").read_text()
     rc("down", "-t", "1")
+
+
+def test_down_after_a_failed_up_removes_the_attached_network(rc: Richcompose) -> None:
+    # app's initscript is missing: the bundle fails after app's netns was made and attached.
+    before = named_netns()
+    rc.write(APP_AND_DB.replace("        depends_on: [db]\n",
+                                "        depends_on: [db]\n        rich: true\n"
+                                "        initscript: /missing.sh\n"))
+    proc = rc("up", "-d", check=False)
+    assert proc.returncode == 1
+    assert "initscript /missing.sh not found" in proc.stderr
+    assert "rc-shop-app-1" in named_netns()
+    rc("down", "-t", "1")
+    assert links() == {"lo"}
+    assert named_netns() <= before
