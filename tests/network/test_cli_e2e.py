@@ -199,3 +199,16 @@ def test_down_after_a_failed_up_removes_the_attached_network(rc: Richcompose) ->
     rc("down", "-t", "1")
     assert links() == {"lo"}
     assert named_netns() <= before
+
+
+def test_network_mode_container_joins_that_containers_namespace(rc: Richcompose) -> None:
+    rc.write(NETWORK_MODES + """
+      peer:
+        rootfs: ./rootfs
+        network_mode: container:modes-db-1
+        depends_on: [db]
+        command: ["sleep", "300"]
+""")
+    rc("up", "-d")
+    assert fetch_inside(rc, "peer", "http://127.0.0.1/").strip() == "shared"
+    rc("down", "-t", "1")
