@@ -65,7 +65,7 @@ def test_app_reaches_db_by_service_name_and_alias(rc: Richcompose) -> None:
     assert fetch_inside(rc, "app", "http://db/").strip() == "db-says-hi"
     assert fetch_inside(rc, "app", "http://database/").strip() == "db-says-hi"
     assert fetch_inside(rc, "db", "http://app/").strip() == "app-says-hi"
-    rc("down", "-t", "1")
+    rc("down", "-t", "0")
 
 
 def test_published_port_answers_on_host_loopback(rc: Richcompose) -> None:
@@ -73,7 +73,7 @@ def test_published_port_answers_on_host_loopback(rc: Richcompose) -> None:
     rc("up", "-d")
     assert curl("http://127.0.0.1:18080/").strip() == "app-says-hi"
     assert rc("port", "app", "80").stdout.strip() == "0.0.0.0:18080"
-    rc("down", "-t", "1")
+    rc("down", "-t", "0")
 
 
 def test_port_of_an_unpublished_port_is_an_error(rc: Richcompose) -> None:
@@ -82,7 +82,7 @@ def test_port_of_an_unpublished_port_is_an_error(rc: Richcompose) -> None:
     proc = rc("port", "db", "80", check=False)
     assert proc.returncode == 1
     assert "does not publish port 80/tcp" in proc.stderr
-    rc("down", "-t", "1")
+    rc("down", "-t", "0")
 
 
 def test_hostname_is_the_service_name_unless_set(rc: Richcompose) -> None:
@@ -90,7 +90,7 @@ def test_hostname_is_the_service_name_unless_set(rc: Richcompose) -> None:
     rc("up", "-d")
     assert rc("exec", "-T", "db", "hostname").stdout.strip() == "db"
     assert rc("exec", "-T", "app", "hostname").stdout.strip() == "shopfront"
-    rc("down", "-t", "1")
+    rc("down", "-t", "0")
 
 
 def test_port_already_in_use_fails_before_the_container_starts(rc: Richcompose) -> None:
@@ -107,7 +107,7 @@ def test_port_already_in_use_fails_before_the_container_starts(rc: Richcompose) 
     states = {row["service"]: row["state"] for row in json.loads(rc("ps", "--format",
                                                                     "json").stdout)}
     assert "app" not in states or states["app"] != "running"
-    rc("down", "-t", "1")
+    rc("down", "-t", "0")
 
 
 def test_two_projects_side_by_side_do_not_collide(rc: Richcompose) -> None:
@@ -119,7 +119,7 @@ def test_two_projects_side_by_side_do_not_collide(rc: Richcompose) -> None:
     assert fetch_inside(rc, "app", "http://db/", "-f", "one.yaml").strip() == "db-of-one"
     assert fetch_inside(rc, "app", "http://db/", "-f", "two.yaml").strip() == "db-of-two"
     for project in ("one", "two"):
-        rc("-f", f"{project}.yaml", "down", "-t", "1")
+        rc("-f", f"{project}.yaml", "down", "-t", "0")
 
 
 def test_down_leaves_no_veth_netns_rule_or_lease(rc: Richcompose) -> None:
@@ -127,7 +127,7 @@ def test_down_leaves_no_veth_netns_rule_or_lease(rc: Richcompose) -> None:
     rc.write(APP_AND_DB)
     rc("up", "-d")
     assert any(link.startswith("veth") for link in links())
-    rc("down", "-t", "1")
+    rc("down", "-t", "0")
     assert links() == {"lo"}
     rules = subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
     assert not [line for line in rules.splitlines() if line.startswith("-A")]
@@ -167,14 +167,14 @@ def test_network_mode_service_shares_the_targets_namespace(rc: Richcompose) -> N
     rc("up", "-d")
     assert fetch_inside(rc, "sidecar", "http://127.0.0.1/").strip() == "shared"
     assert interfaces(rc, "sidecar") == interfaces(rc, "db") == {"lo", "eth0"}
-    rc("down", "-t", "1")
+    rc("down", "-t", "0")
 
 
 def test_network_mode_none_has_loopback_only(rc: Richcompose) -> None:
     rc.write(NETWORK_MODES)
     rc("up", "-d")
     assert interfaces(rc, "hermit") == {"lo"}
-    rc("down", "-t", "1")
+    rc("down", "-t", "0")
 
 
 def test_network_mode_host_sees_the_hosts_interfaces(rc: Richcompose) -> None:
@@ -183,7 +183,7 @@ def test_network_mode_host_sees_the_hosts_interfaces(rc: Richcompose) -> None:
     # "The host" is the test's own namespace: its lo, the project bridge and veths.
     assert interfaces(rc, "hosted") == links()
     assert rc("exec", "-T", "hosted", "cat", "/etc/hosts").stdout == Path("/etc/hosts").read_text()
-    rc("down", "-t", "1")
+    rc("down", "-t", "0")
 
 
 def test_down_after_a_failed_up_removes_the_attached_network(rc: Richcompose) -> None:
@@ -196,7 +196,7 @@ def test_down_after_a_failed_up_removes_the_attached_network(rc: Richcompose) ->
     assert proc.returncode == 1
     assert "initscript /missing.sh not found" in proc.stderr
     assert "rc-shop-app-1" in named_netns()
-    rc("down", "-t", "1")
+    rc("down", "-t", "0")
     assert links() == {"lo"}
     assert named_netns() <= before
 
@@ -211,4 +211,4 @@ def test_network_mode_container_joins_that_containers_namespace(rc: Richcompose)
 """)
     rc("up", "-d")
     assert fetch_inside(rc, "peer", "http://127.0.0.1/").strip() == "shared"
-    rc("down", "-t", "1")
+    rc("down", "-t", "0")
