@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import json
 import shutil
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from richcompose.network import conflist, iptables, netns, ports, subnets
 from richcompose.network.cni import CniCall, CniRunner
 from richcompose.network.discovery import refresh_files
 from richcompose.network.hosts import parse_extra_hosts
+from richcompose.network.networks import destroy_network, find_system_network, make_network
 from richcompose.network.store import NetworkStore
 from richcompose.network.types import (
     Attachment,
@@ -64,51 +63,19 @@ class NetworkManager:
             if spec.external:
                 cni_name = spec.name or name
                 if cni_name not in rec["networks"]:
-                    rec["networks"][cni_name] = self._system_network(cni_name)
+                    rec["networks"][cni_name] = find_system_network(
+                        self._system_conf_dir, cni_name)
             else:
                 cni_name = conflist.cni_network_name(project, name)
                 if cni_name not in rec["networks"]:
-                    rec["networks"][cni_name] = self._new_network(rec, cni_name, spec)
+                    taken = [n["subnet"] for n in rec["networks"].values() if n["subnet"]]
+                    rec["networks"][cni_name] = make_network(
+                        self.store, taken, cni_name, spec, pool=self._pool, prefix=self._prefix)
             users = rec["networks"][cni_name]["users"]
             if project not in users:
                 users.append(project)
             rec["projects"].setdefault(project, {})[name] = cni_name
         return cni_name
-
-    def _new_network(self, rec: dict[str, Any], cni_name: str, spec: NetworkSpec) -> dict[str, Any]:
-        taken = [n["subnet"] for n in rec["networks"].values() if n.get("subnet")]
-        if spec.subnet:
-            subnet, gateway = subnets.validate_fixed(spec.subnet, spec.gateway, taken, cni_name)
-        else:
-            chosen = subnets.allocate([*taken, *_routes()], pool=self._pool, prefix=self._prefix)
-            subnet, gateway = str(chosen), subnets.gateway_of(chosen)
-        config = conflist.bridge_conflist(
-            cni_name, subnet=subnet, gateway=gateway, internal=spec.internal,
-            ipam_dir=self.store.ipam_dir,
-        )
-        path = self.store.conf_dir / f"{cni_name}.conflist"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(config, indent=1))
-        return {"conflist": str(path), "subnet": subnet, "gateway": gateway,
-                "internal": spec.internal, "owned": True, "users": []}
-
-    def _system_network(self, cni_name: str) -> dict[str, Any]:
-        """An `external` network richcompose did not make: a conflist in /etc/cni/net.d."""
-        if self._system_conf_dir.is_dir():
-            for path in sorted(self._system_conf_dir.iterdir()):
-                if path.suffix not in (".conflist", ".conf", ".json"):
-                    continue
-                try:
-                    config = conflist.load_conflist(path)
-                except (ValueError, KeyError):
-                    continue
-                if config.get("name") == cni_name:
-                    return {"conflist": str(path), "subnet": "", "gateway": "",
-                            "internal": False, "owned": False, "users": []}
-        raise NetworkError(
-            f"external network {cni_name!r} not found",
-            hint=f"create it with another project or as a conflist in {self._system_conf_dir}",
-        )
 
     def remove_network(self, project: str, name: str) -> None:
         """Drop a project's use of a network; the last user removes bridge, config and leases."""
@@ -126,13 +93,7 @@ class NetworkManager:
                     if any(e["cni"] == cni_name for e in c["networks"].values())]
         if network["users"] or attached:
             return
-        if network["owned"]:
-            config = conflist.load_conflist(Path(network["conflist"]))
-            bridge = conflist.bridge_of(config)
-            if bridge:
-                _delete_link(bridge)
-            Path(network["conflist"]).unlink(missing_ok=True)
-            shutil.rmtree(self.store.ipam_dir / cni_name, ignore_errors=True)
+        destroy_network(self.store, cni_name, network)
         del rec["networks"][cni_name]
         if not any(n["owned"] for n in rec["networks"].values()):
             iptables.remove_idle_portmap_chains()
@@ -365,21 +326,3 @@ def _first_ipv4(result: Mapping[str, Any]) -> str:
         if address and ipaddress.ip_address(address).version == 4:
             return address
     return ""
-
-
-def _routes() -> list[str]:
-    """Destinations routed in the current network namespace (what a subnet must not hide)."""
-    proc = subprocess.run(["ip", "-j", "-4", "route", "show"], capture_output=True, text=True,
-                          check=False)
-    if proc.returncode != 0 or not proc.stdout.strip():
-        return []
-    return [r["dst"] for r in json.loads(proc.stdout) if r.get("dst") not in (None, "default")]
-
-
-def _delete_link(name: str) -> None:
-    if subprocess.run(["ip", "link", "show", name], capture_output=True, check=False).returncode:
-        return
-    proc = subprocess.run(["ip", "link", "delete", name], capture_output=True, text=True,
-                          check=False)
-    if proc.returncode != 0:
-        raise NetworkError(f"cannot delete bridge {name}: {proc.stderr.strip()}")
