@@ -247,7 +247,7 @@ class Engine:
             image = self._resolve_image(project, name, project.services[name])
             net = service_network.planned(project.services[name], cid,
                                           self.paths.project(project.name).container(cid).dir
-                                          / "network")
+                                          / "network", self.network.netns_path(cid))
             spec = render_spec(RenderContext(project=project, service_name=name,
                                              container_id=cid, image=image,
                                              volumes_root=self.paths.volumes,

@@ -48,6 +48,7 @@ class NetworkManager:
         host_resolv_conf: Path = Path("/etc/resolv.conf"),
     ) -> None:
         self.store = NetworkStore(state_root / "network")
+        self._scope = netns.scope_of(state_root)
         self._cni = CniRunner(cni_path, self.store.cache_dir)
         self._pool = subnet_pool
         self._prefix = subnet_prefix
@@ -100,9 +101,13 @@ class NetworkManager:
 
     # -- containers -------------------------------------------------------------------------
 
+    def netns_path(self, container_id: str) -> Path:
+        """Where a container's own namespace is (or will be): /run/netns/rc-<scope>-<id>."""
+        return netns.netns_path(netns.netns_name(container_id, self._scope))
+
     def create_netns(self, project: str, container_id: str) -> Path:
         """A fresh named namespace for a container, recorded so a crash cannot leak it."""
-        name = netns.netns_name(container_id)
+        name = netns.netns_name(container_id, self._scope)
         with self.store.records() as rec:
             rec.setdefault("netns", {})[name] = project
             return netns.create(name)
@@ -186,7 +191,7 @@ class NetworkManager:
 
     def _detach(self, rec: dict[str, Any], container_id: str) -> None:
         self._delete_networks(rec, container_id)
-        name = netns.netns_name(container_id)
+        name = netns.netns_name(container_id, self._scope)
         if name in rec.get("netns", {}):
             netns.delete(name)
             del rec["netns"][name]
@@ -194,8 +199,7 @@ class NetworkManager:
     def _delete_networks(self, rec: dict[str, Any], container_id: str) -> None:
         """CNI DEL of everything cached for the container, last attached first; forget it."""
         record = rec["containers"].get(container_id)
-        netns_path = Path(record["netns"]) if record else netns.netns_path(
-            netns.netns_name(container_id))
+        netns_path = Path(record["netns"]) if record else self.netns_path(container_id)
         for cached in reversed(self._cni.cached(container_id)):
             self._cni.delete(cached["config"]["name"],
                              CniCall(container_id, netns_path, cached["ifname"]))

@@ -8,6 +8,7 @@ always present where CNI is.
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 
@@ -17,13 +18,19 @@ NETNS_DIR = Path("/run/netns")
 NAME_PREFIX = "rc-"
 
 
-def netns_name(container_id: str) -> str:
-    """The namespace name for a container: `rc-` and its id.
+def scope_of(state_root: Path) -> str:
+    """A short tag of a state root: two roots may hold a project of the same name."""
+    return hashlib.sha256(str(state_root.absolute()).encode()).hexdigest()[:6]
+
+
+def netns_name(container_id: str, scope: str) -> str:
+    """The namespace name for a container: `rc-<scope>-<container id>`.
 
     The whole id, not a 12-character prefix: richcompose ids are names (`shop-db-1`), and two
-    long names can share a prefix. A netns name is a file name, so only `/` is a problem.
+    long names can share a prefix. Netns names are global to the host, so the state root's
+    scope keeps two roots (e.g. two test runs) with the same project name apart.
     """
-    return NAME_PREFIX + container_id.replace("/", "_")
+    return f"{NAME_PREFIX}{scope}-{container_id.replace('/', '_')}"
 
 
 def netns_path(name: str) -> Path:

@@ -11,7 +11,6 @@ from typing import Any
 
 from richcompose.config.models import Project, Service
 from richcompose.errors import NetworkError
-from richcompose.network import netns
 from richcompose.network.compose import network_specs, service_endpoints
 from richcompose.network.manager import NetworkManager
 from richcompose.network.mode import parse_network_mode
@@ -79,8 +78,11 @@ def connect(
     return ContainerNetwork(str(path), False, _mounts(attachment))
 
 
-def planned(service: Service, container_id: str, files_dir: Path) -> ContainerNetwork:
-    """The same shape without side effects, for `richcompose render`."""
+def planned(
+    service: Service, container_id: str, files_dir: Path, netns_path: Path
+) -> ContainerNetwork:
+    """The same shape without side effects, for `richcompose render` (`netns_path`: where the
+    container's own namespace would be, `NetworkManager.netns_path`)."""
     mode = parse_network_mode(service.network_mode)
     if mode.kind == "host":
         return ContainerNetwork(None, True, _mounts(HOST_FILES))
@@ -89,8 +91,7 @@ def planned(service: Service, container_id: str, files_dir: Path) -> ContainerNe
                        hostname_file=files_dir / "hostname")
     if not mode.owns_netns:
         return ContainerNetwork(f"<netns of {mode.target}>", False, _mounts(files))
-    return ContainerNetwork(str(netns.netns_path(netns.netns_name(container_id))), False,
-                            _mounts(files))
+    return ContainerNetwork(str(netns_path), False, _mounts(files))
 
 
 def _mounts(files: Attachment) -> tuple[dict[str, Any], ...]:

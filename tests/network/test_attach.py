@@ -12,7 +12,6 @@ import pytest
 
 from richcompose.errors import NetworkError
 from richcompose.network import Endpoint, NetworkManager, NetworkSpec
-from richcompose.network.netns import netns_name
 from tests.network.sandbox import Sandbox, named_netns
 
 pytestmark = pytest.mark.network
@@ -20,8 +19,8 @@ pytestmark = pytest.mark.network
 DEFAULT = {"default": Endpoint()}
 
 
-def in_netns(container_id: str, *args: str) -> str:
-    proc = subprocess.run(["ip", "netns", "exec", netns_name(container_id), *args],
+def in_netns(manager: NetworkManager, container_id: str, *args: str) -> str:
+    proc = subprocess.run(["nsenter", f"--net={manager.netns_path(container_id)}", *args],
                           capture_output=True, text=True, check=True)
     return proc.stdout
 
@@ -37,14 +36,14 @@ def test_container_gets_an_address_in_its_network_subnet(manager: NetworkManager
     att = start(manager, "shop", "c1" * 8, "db")
     subnet = ipaddress.ip_network(manager.subnet("shop", "default"))
     assert ipaddress.ip_address(att.addresses["default"]) in subnet
-    assert f"inet {att.addresses['default']}/" in in_netns("c1" * 8, "ip", "-4", "addr", "show",
+    assert f"inet {att.addresses['default']}/" in in_netns(manager, "c1" * 8, "ip", "-4", "addr", "show",
                                                            "eth0")
 
 
 def test_loopback_is_up_in_the_container_namespace(manager: NetworkManager) -> None:
     manager.ensure_network("shop", "default")
     start(manager, "shop", "c1" * 8, "db")
-    assert "UP" in in_netns("c1" * 8, "ip", "link", "show", "lo")
+    assert "UP" in in_netns(manager, "c1" * 8, "ip", "link", "show", "lo")
 
 
 def test_hosts_file_lists_every_service_on_the_network(manager: NetworkManager) -> None:
@@ -96,21 +95,21 @@ def test_two_networks_give_two_interfaces(manager: NetworkManager) -> None:
     att = start(manager, "shop", "c1" * 8, "api",
                 networks={"front": Endpoint(), "back": Endpoint()})
     assert set(att.addresses) == {"front", "back"}
-    links = in_netns("c1" * 8, "ip", "-o", "link")
+    links = in_netns(manager, "c1" * 8, "ip", "-o", "link")
     assert "eth0" in links and "eth1" in links
 
 
 def test_internal_network_has_no_default_route(manager: NetworkManager) -> None:
     manager.ensure_network("shop", "default", NetworkSpec("default", internal=True))
     start(manager, "shop", "c1" * 8, "db")
-    assert "default" not in in_netns("c1" * 8, "ip", "route")
+    assert "default" not in in_netns(manager, "c1" * 8, "ip", "route")
 
 
 def test_normal_network_routes_through_its_gateway(manager: NetworkManager) -> None:
     manager.ensure_network("shop", "default")
     start(manager, "shop", "c1" * 8, "db")
     gateway = ipaddress.ip_network(manager.subnet("shop", "default")).network_address + 1
-    assert f"default via {gateway}" in in_netns("c1" * 8, "ip", "route")
+    assert f"default via {gateway}" in in_netns(manager, "c1" * 8, "ip", "route")
 
 
 def test_two_projects_get_subnets_that_do_not_overlap(manager: NetworkManager) -> None:
@@ -229,7 +228,7 @@ def test_detach_twice_is_harmless(manager: NetworkManager) -> None:
     start(manager, "shop", "c1" * 8, "db")
     manager.detach("shop", "c1" * 8)
     manager.detach("shop", "c1" * 8)
-    assert netns_name("c1" * 8) not in named_netns()
+    assert manager.netns_path("c1" * 8).name not in named_netns()
 
 
 def test_down_after_a_process_killed_mid_attach_removes_everything(
@@ -260,7 +259,7 @@ def test_down_after_a_process_killed_mid_attach_removes_everything(
     NetworkManager(tmp_path / "state", cni_path=plugins).cleanup_project("shop")
     assert [link for link in sandbox.links() if link != "lo"] == []
     assert sandbox.iptables_rules() == []
-    assert netns_name("c1" * 8) not in named_netns()
+    assert NetworkManager(tmp_path / "state").netns_path("c1" * 8).name not in named_netns()
     assert not list((tmp_path / "state" / "network" / "ipam").rglob("*"))
 
 
@@ -273,7 +272,7 @@ def test_check_passes_on_a_healthy_attachment(manager: NetworkManager) -> None:
 def test_check_reports_an_interface_removed_behind_our_back(manager: NetworkManager) -> None:
     manager.ensure_network("shop", "default")
     start(manager, "shop", "c1" * 8, "web")
-    in_netns("c1" * 8, "ip", "link", "delete", "eth0")
+    in_netns(manager, "c1" * 8, "ip", "link", "delete", "eth0")
     with pytest.raises(NetworkError, match="CNI bridge CHECK"):
         manager.check("c1" * 8)
 
@@ -342,3 +341,10 @@ def test_bad_extra_hosts_entry_fails_before_any_cni_call(manager: NetworkManager
     with pytest.raises(NetworkError, match="not an IP address"):
         manager.attach("shop", "c1" * 8, "web", path, DEFAULT, extra_hosts={"x": "nowhere"})
     assert not any(link.startswith("veth") for link in sandbox.links())
+
+
+def test_two_state_roots_never_share_a_namespace_name(tmp_path: Path) -> None:
+    one = NetworkManager(tmp_path / "one")
+    two = NetworkManager(tmp_path / "two")
+    assert one.netns_path("shop-db-1") != two.netns_path("shop-db-1")
+    assert one.netns_path("shop-db-1").name.endswith("-shop-db-1")

@@ -11,11 +11,12 @@ FILES = Path("/state/projects/shop/containers/shop-web-1/network")
 
 
 def plan(network_mode: str | None = None):  # type: ignore[no-untyped-def]
-    return planned(Service(rootfs="./r", network_mode=network_mode), "shop-web-1", FILES)
+    return planned(Service(rootfs="./r", network_mode=network_mode), "shop-web-1", FILES,
+                   Path("/run/netns/rc-abc123-shop-web-1"))
 
 
 def test_default_mode_joins_the_containers_own_named_netns() -> None:
-    assert plan().netns_path == "/run/netns/rc-shop-web-1"
+    assert plan().netns_path == "/run/netns/rc-abc123-shop-web-1"
     assert not plan().host
 
 
@@ -32,4 +33,4 @@ def test_host_mode_uses_the_host_network_and_its_files() -> None:
 
 
 def test_none_mode_still_has_a_namespace_of_its_own() -> None:
-    assert plan("none").netns_path == "/run/netns/rc-shop-web-1"
+    assert plan("none").netns_path == "/run/netns/rc-abc123-shop-web-1"
