@@ -23,14 +23,14 @@ def cni_network_name(project: str, network: str) -> str:
     return f"{project}_{network}"
 
 
-def bridge_name(cni_name: str) -> str:
-    """A bridge name unique per network and short enough for the kernel."""
-    digest = hashlib.sha256(cni_name.encode()).hexdigest()
+def bridge_name(cni_name: str, scope: str = "") -> str:
+    """A bridge name unique per network (and state root) and short enough for the kernel."""
+    digest = hashlib.sha256(f"{scope}/{cni_name}".encode()).hexdigest()
     return f"{BRIDGE_PREFIX}{digest[: IFNAMSIZ - len(BRIDGE_PREFIX) - 3]}"
 
 
 def bridge_conflist(
-    cni_name: str, *, subnet: str, gateway: str, internal: bool, ipam_dir: Path
+    cni_name: str, *, subnet: str, gateway: str, internal: bool, ipam_dir: Path, scope: str = ""
 ) -> dict[str, Any]:
     """bridge + host-local + portmap for one network.
 
@@ -47,7 +47,7 @@ def bridge_conflist(
         ipam["routes"] = [{"dst": "0.0.0.0/0"}]
     bridge: dict[str, Any] = {
         "type": "bridge",
-        "bridge": bridge_name(cni_name),
+        "bridge": bridge_name(cni_name, scope),
         "isGateway": True,
         "ipMasq": not internal,
         "hairpinMode": True,

@@ -71,7 +71,8 @@ class NetworkManager:
                 if cni_name not in rec["networks"]:
                     taken = [n["subnet"] for n in rec["networks"].values() if n["subnet"]]
                     rec["networks"][cni_name] = make_network(
-                        self.store, taken, cni_name, spec, pool=self._pool, prefix=self._prefix)
+                        self.store, taken, cni_name, spec, pool=self._pool, prefix=self._prefix,
+                        scope=self._scope)
             users = rec["networks"][cni_name]["users"]
             if project not in users:
                 users.append(project)

@@ -21,7 +21,7 @@ from richcompose.network.types import NetworkSpec
 
 def make_network(
     store: NetworkStore, taken: list[str], cni_name: str, spec: NetworkSpec, *,
-    pool: str, prefix: int,
+    pool: str, prefix: int, scope: str,
 ) -> dict[str, Any]:
     """Choose the subnet (or check the given one) and write the conflist; the bridge itself
     appears with the first CNI ADD."""
@@ -31,7 +31,8 @@ def make_network(
         chosen = subnets.allocate([*taken, *_routes()], pool=pool, prefix=prefix)
         subnet, gateway = str(chosen), subnets.gateway_of(chosen)
     config = conflist.bridge_conflist(cni_name, subnet=subnet, gateway=gateway,
-                                      internal=spec.internal, ipam_dir=store.ipam_dir)
+                                      internal=spec.internal, ipam_dir=store.ipam_dir,
+                                      scope=scope)
     path = store.conf_dir / f"{cni_name}.conflist"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(config, indent=1))

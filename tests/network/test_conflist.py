@@ -49,6 +49,11 @@ def test_bridge_names_fit_the_kernel_limit_and_differ_per_network() -> None:
     assert all(len(n) <= 15 for n in names)
 
 
+def test_same_network_in_two_state_roots_gets_two_bridges() -> None:
+    assert conflist.bridge_name("shop_default", "aaaaaa") != conflist.bridge_name(
+        "shop_default", "bbbbbb")
+
+
 def test_network_name_is_project_underscore_network() -> None:
     assert conflist.cni_network_name("shop", "backend") == "shop_backend"
 
