@@ -212,3 +212,17 @@ def test_network_mode_container_joins_that_containers_namespace(rc: Richcompose)
     rc("up", "-d")
     assert fetch_inside(rc, "peer", "http://127.0.0.1/").strip() == "shared"
     rc("down", "-t", "0")
+
+
+def test_networking_example_runs(rc: Richcompose) -> None:
+    example = Path(__file__).parents[2] / "examples" / "networking" / "compose.yaml"
+    rc.write(example.read_text())
+    rc("up", "-d")
+    assert curl("http://127.0.0.1:18080/").strip() == "rows: 42"
+    assert rc("exec", "-T", "app", "hostname").stdout.strip() == "shopfront"
+    hosts = rc("exec", "-T", "app", "cat", "/etc/hosts").stdout
+    assert "host.docker.internal" in hosts and "database" in hosts
+    # db is only on the internal network: no default route out of it.
+    assert "default" not in rc("exec", "-T", "db", "ip", "route").stdout
+    assert rc("exec", "-T", "db", "ip", "route").stdout.startswith("172.30.7.0/24")
+    rc("down", "-t", "0")
