@@ -372,10 +372,12 @@ class Engine:
                 runtime.kill(cid, "KILL", all_processes=True)
             runtime.delete(cid, force=True)
         _wait_conmon_exit(cpaths)
-        self.network.detach(ppaths.dir.name, cid)  # after delete: nothing uses the netns now
         unmount(cpaths.rootfs)
         shutil.rmtree(cpaths.dir, ignore_errors=True)
         (ppaths.exits / cid).unlink(missing_ok=True)
+        # Last, after delete: nothing uses the netns now, and a CNI failure here cannot leave
+        # a mount behind (the attachment stays recorded for `down`'s cleanup_project).
+        self.network.detach(ppaths.dir.name, cid)
 
     def _remove_strays(self, ppaths: ProjectPaths) -> None:
         """Containers of this project that runc knows but the records lost (crash mid-up)."""
