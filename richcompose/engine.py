@@ -29,6 +29,10 @@ from richcompose.errors import RichComposeError, RuntimeFailure
 from richcompose.image import defaults
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
+from richcompose.network import NetworkManager
+from richcompose.network import service as service_network
+from richcompose.network.ports import published_address
+from richcompose.network.types import Protocol
 from richcompose.runtime.conmon import ConmonLauncher, ContainerFiles
 from richcompose.runtime.mounts import mount_overlay, unmount
 from richcompose.runtime.oci import OCIRuntime
@@ -88,6 +92,7 @@ class Engine:
         self.dumb_init = dumb_init or os.environ.get(
             "RICHCOMPOSE_DUMB_INIT", "/usr/local/libexec/richcompose/dumb-init")
         self.images = ImageStore(paths.images)
+        self.network = NetworkManager(paths.root)
 
     def runtime(self, name: str | None = None) -> OCIRuntime:
         return OCIRuntime(name or self.runtime_name, self.paths.runtime_root)
@@ -191,9 +196,13 @@ class Engine:
         if state is not None:
             self._remove_container(ppaths, cid)
         image = self._resolve_image(project, name, service)
+        # Before the bundle: it joins the netns made here and mounts the hosts files written here.
+        net = service_network.connect(self.network, project, name, cid, cpaths.dir / "network",
+                                      lambda other: container_name(project.name, other))
         bundle = render_bundle(RenderContext(project=project, service_name=name, container_id=cid,
                                              image=image, volumes_root=self.paths.volumes,
-                                             dumb_init=self.dumb_init))
+                                             dumb_init=self.dumb_init, netns_path=net.netns_path,
+                                             host_network=net.host, extra_mounts=net.mounts))
         self._prepare_volumes(bundle.spec)
         record = ContainerRecord(id=cid, project=project.name, service=name,
                                  stop_signal=bundle.stop_signal,
@@ -239,10 +248,15 @@ class Engine:
                 continue
             cid = container_name(project.name, name)
             image = self._resolve_image(project, name, project.services[name])
+            net = service_network.planned(project.services[name], cid,
+                                          self.paths.project(project.name).container(cid).dir
+                                          / "network", self.network.netns_path(cid))
             bundle = render_bundle(RenderContext(project=project, service_name=name,
                                                  container_id=cid, image=image,
                                                  volumes_root=self.paths.volumes,
-                                                 dumb_init=self.dumb_init))
+                                                 dumb_init=self.dumb_init,
+                                                 netns_path=net.netns_path,
+                                                 host_network=net.host, extra_mounts=net.mounts))
             written.append(write_bundle(bundle, output / cid))
         return written
 
@@ -298,6 +312,11 @@ class Engine:
         return {r.service: ppaths.container(r.id).log for r in self.records(project_name)
                 if not wanted or r.service in wanted}
 
+    def port(self, project_name: str, service: str, port: int,
+             protocol: Protocol = "tcp") -> list[str]:
+        """`HOST_IP:HOST_PORT` where a service's container port is published."""
+        return published_address(self.network.ports(project_name, service), port, protocol)
+
     def container_for(self, project_name: str, service: str) -> ContainerRecord:
         for record in self.records(project_name):
             if record.service == service:
@@ -322,6 +341,7 @@ class Engine:
                 self._stop_container(project_name, record, timeout)
                 self._remove_container(ppaths, record.id, record.runtime)
             self._remove_strays(ppaths)
+            self.network.cleanup_project(project_name)
             if volumes:
                 for folder in self.paths.volumes.glob(f"{project_name}_*"):
                     shutil.rmtree(folder, ignore_errors=True)
@@ -359,6 +379,9 @@ class Engine:
         unmount(cpaths.rootfs)
         shutil.rmtree(cpaths.dir, ignore_errors=True)
         (ppaths.exits / cid).unlink(missing_ok=True)
+        # Last, after delete: nothing uses the netns now, and a CNI failure here cannot leave
+        # a mount behind (the attachment stays recorded for `down`'s cleanup_project).
+        self.network.detach(ppaths.dir.name, cid)
 
     def _remove_strays(self, ppaths: ProjectPaths) -> None:
         """Containers of this project that runc knows but the records lost (crash mid-up)."""

@@ -57,6 +57,7 @@ class RenderContext:
     # Docker-format default profile (seccomp.load_profile()); None: no seccomp filter
     seccomp_profile: Mapping[str, Any] | None = field(default_factory=seccomp.default_profile)
     netns_path: str | None = None
+    host_network: bool = False  # network_mode: host — no network namespace of its own
     host_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     extra_mounts: tuple[Mapping[str, Any], ...] = ()
 
@@ -91,8 +92,9 @@ def render_parts(ctx: RenderContext) -> RichParts:
         with_cgroups_path(f"/richcompose/{ctx.container_id}"),
         *security_options(ctx),
     ]
-    if ctx.netns_path is not None:
-        options.append(with_namespace_path("network", ctx.netns_path))
+    if ctx.host_network or ctx.netns_path is not None:
+        options.append(with_namespace_path("network", None if ctx.host_network
+                                           else ctx.netns_path))
     inputs = RichInputs(
         name=ctx.service_name, service=service, container_id=ctx.container_id, argv=argv, env=env,
         cwd=cwd, hostname=hostname, uid=uid, gid=gid,
