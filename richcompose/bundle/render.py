@@ -241,6 +241,9 @@ def write_bundle(bundle: Bundle | Spec, bundle_dir: Path) -> Path:
     shutil.rmtree(bundle_dir / rich.HOST_DIR, ignore_errors=True)
     if files:
         rich.files_under(bundle_dir / rich.HOST_DIR, files)
+        run_dir = bundle_dir / rich.RUN_HOST_DIR
+        run_dir.mkdir(exist_ok=True)
+        run_dir.chmod(0o1777)  # hooks may run as the container's user
     target = bundle_dir / "config.json"
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps(spec, indent=2) + "\n")

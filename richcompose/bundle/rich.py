@@ -23,6 +23,8 @@ from richcompose.errors import BundleError, Location
 
 RICH_DIR = "/.richcompose"
 RUN_DIR = f"{RICH_DIR}/run"
+RUN_HOST_DIR = "rich-run"  # relative to the bundle, like HOST_DIR
+HOOK_OUTPUT = "hooks.log"  # in RUN_DIR: hook output when PID 1's stdio is out of reach
 HOST_DIR = "rich"  # inside the bundle dir; mount sources relative to the bundle are fine for runc
 RUN_HOOK = f"{RICH_DIR}/bin/run-hook"
 READY = f"{RICH_DIR}/bin/ready"
@@ -76,11 +78,12 @@ class RichParts:
 
 
 def rich_dir() -> RichParts:
-    """The generated files' directory, read-only, with a small writable tmpfs for hook state."""
+    """The generated files' directory, read-only, with a writable directory for hook state
+    that the host can read too (hook output the engine relays to the log, see run-hook)."""
     mounts = [bind_mount(HOST_DIR, RICH_DIR),
-              {"destination": RUN_DIR, "type": "tmpfs", "source": "tmpfs",
-               "options": ["nosuid", "nodev", "mode=1777", "size=1m"]}]
-    files = {"bin/run-hook": BundleFile(templates.render("run-hook.sh.j2", run_dir=RUN_DIR), 0o755),
+              bind_mount(RUN_HOST_DIR, RUN_DIR, readonly=False)]
+    files = {"bin/run-hook": BundleFile(templates.render("run-hook.sh.j2", run_dir=RUN_DIR,
+                                                           hook_output=HOOK_OUTPUT), 0o755),
              "bin/ready": BundleFile(templates.render("ready.sh.j2"), 0o755),
              "run/.keep": BundleFile("")}
     return RichParts([with_mounts(mounts)], files)
