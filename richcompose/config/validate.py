@@ -107,3 +107,39 @@ def _type_hint(kind: str) -> str:
         "model_type": "use a mapping of key: value",
     }.get(kind, "")
 
+
+
+def check_references(project: Project) -> None:
+    """Every name a service uses is defined: services, networks, volumes, secrets, configs."""
+    services = list(project.services)
+    for name, service in project.services.items():
+        for target, dep in service.depends_on.items():
+            if target not in project.services and dep.required:
+                _undefined(project, ("services", name, "depends_on", target), "service", target,
+                           services, f"define service {target!r} or remove it from depends_on")
+        mode = service.network_mode or ""
+        if mode.startswith("service:") and mode[8:] not in project.services:
+            _undefined(project, ("services", name, "network_mode"), "service", mode[8:], services,
+                       "name a service of this project after service:")
+        for net in service.networks:
+            if net != "default" and net not in project.networks:
+                _undefined(project, ("services", name, "networks", net), "network", net,
+                           list(project.networks), f"add {net!r} under the top-level networks:")
+        for index, volume in enumerate(service.volumes):
+            if volume.type == "volume" and volume.source and volume.source not in project.volumes:
+                _undefined(project, ("services", name, "volumes", index), "volume", volume.source,
+                           list(project.volumes), f"add {volume.source!r} under the top-level "
+                           "volumes:, or start the source with ./ for a bind mount")
+        for kind, defined in (("secrets", project.secrets), ("configs", project.configs)):
+            for index, ref in enumerate(getattr(service, kind)):
+                if ref.source not in defined:
+                    _undefined(project, ("services", name, kind, index), kind[:-1], ref.source,
+                               list(defined), f"add {ref.source!r} under the top-level {kind}:")
+
+
+def _undefined(project: Project, path: PathKey, kind: str, target: str, known: list[str],
+               fix: str) -> None:
+    close = difflib.get_close_matches(target, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? Otherwise {fix}" if close else fix
+    raise ConfigError(f"service {path[1]!r} uses {kind} {target!r}, which is not defined",
+                      location=project.locate(path, key=True), hint=hint)

@@ -1,0 +1,37 @@
+"""The strict pydantic base every project model shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from richcompose.config.units import parse_duration
+
+
+class Model(BaseModel):
+    """Strict base: unknown keys are errors (with a did-you-mean hint), except `x-*` extensions."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_extensions(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not str(k).startswith("x-")}
+        return data
+
+
+def duration(value: Any) -> Any:
+    """Seconds from compose's duration notation; None stays None."""
+    return None if value is None else parse_duration(value)
+
+
+def number(value: Any) -> Any:
+    """`cpus: "0.5"` and other numbers written as strings (often from interpolation)."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
