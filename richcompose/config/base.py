@@ -35,3 +35,12 @@ def number(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+class KeyProblem(ValueError):
+    """A validator's complaint about one key of the mapping being validated (None: the mapping
+    itself), so the error can point at that key's line and say what to do."""
+
+    def __init__(self, key: str | None, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.key, self.message, self.hint = key, message, hint

@@ -2,7 +2,8 @@
 
 Supported: `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`,
 `${VAR?error}`, `${VAR:+alt}`, `${VAR+alt}`, nesting inside the default/alt/error part, and
-`$$` for a literal `$`. Any other `$` is an error, as in compose-go, so a typo never passes.
+`$$` for a literal `$`. A malformed `${...}` is an error; a `$` before anything but a name,
+`{` or `$` (`$(cmd)`, `$1`) stays as written, as in compose-go.
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ class Template:
                 out.append(self._lookup(text[j + 1:k]))
                 i = k
             else:
-                raise TemplateError(f"invalid interpolation in {text!r}: '$' is not followed by "
-                                    "a variable name", "write $$ for a literal $")
+                # As compose-go: a `$` before anything else (`$(cmd)`, `$1`, end) stays as written.
+                out.append("$")
+                i = j + 1
         return "".join(out)
 
     def _lookup(self, name: str) -> str:
@@ -96,9 +98,10 @@ class Template:
         if present and value is not None:
             return value
         reason = self.substitute(arg)
+        # The file's own words say what to do when it gives them; otherwise a generic hint.
         raise TemplateError(f"required variable {name} is missing a value"
                             + (f": {reason}" if reason else ""),
-                            f"set {name} in the environment or in the project's .env file")
+                            "" if reason else f"set {name} in the environment or in .env")
 
 
 def _closing_brace(text: str, start: int) -> int:

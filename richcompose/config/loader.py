@@ -118,7 +118,17 @@ def project_files(options: LoadOptions) -> tuple[Path, ...]:
     return tuple(f if f.is_absolute() else options.working_dir / f for f in files)
 
 
-def load_project(options: LoadOptions) -> Project:
+@dataclass
+class _Document:
+    """A project merged and resolved up to, not including, validation."""
+
+    data: dict[str, Any]
+    smap: SourceMap
+    warnings: list[ConfigWarning]
+    profiles: list[str]
+
+
+def _prepare(options: LoadOptions) -> _Document:
     files = project_files(options)
     directory = (options.project_directory or files[0].parent).resolve()
     if options.project_directory is not None and not directory.is_dir():
@@ -129,16 +139,32 @@ def load_project(options: LoadOptions) -> Project:
     merged, smap = run.read_files(list(files))
     enabled = enabled_profiles(options.profiles, environ.get("COMPOSE_PROFILES"))
     all_profiles = apply_profiles(merged, smap, enabled)
-    resolve_service_environment(merged, smap, directory, environ)
+    if options.interpolate:
+        resolve_service_environment(merged, smap, directory, environ)
     name = _project_name(options, environ, merged, directory, smap)
     merged = {k: v for k, v in merged.items() if not str(k).startswith("x-")}
-    merged["name"] = name
+    merged = {"name": name, **{k: v for k, v in merged.items() if k != "name"}}
     merged["directory"] = str(directory)
-    project = validate_project(merged, smap)
+    return _Document(merged, smap, run.warnings, all_profiles)
+
+
+def load_document(options: LoadOptions) -> dict[str, Any]:
+    """The merged project as plain data, not validated (`config --no-interpolate` prints it:
+    `${PORT}:80` is no valid port until it is interpolated)."""
+    data = _prepare(options).data
+    data.pop("directory", None)
+    return data
+
+
+def load_project(options: LoadOptions) -> Project:
+    """Loads, merges, resolves and validates; `Project.warnings` holds what was accepted but
+    will not be done as written."""
+    doc = _prepare(options)
+    project = validate_project(doc.data, doc.smap)
     check_references(project)
-    run.warnings.extend(check_unsupported(project))
-    project.warnings.extend(run.warnings)
-    project.all_profiles.extend(all_profiles)
+    project.warnings.extend(doc.warnings)
+    project.warnings.extend(check_unsupported(project))
+    project.all_profiles.extend(doc.profiles)
     return project
 
 

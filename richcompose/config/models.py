@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from richcompose.config import normalize
-from richcompose.config.base import Model, duration, number
+from richcompose.config.base import KeyProblem, Model, duration, number
 from richcompose.config.parts import (
     BindOptions,
     Build,
@@ -277,13 +277,21 @@ class Service(Model):
     @model_validator(mode="after")
     def _what_to_run(self) -> Service:
         if self.image is None and self.rootfs is None:
-            raise ValueError("a service needs image: or rootfs:")
+            if self.build is not None:
+                raise KeyProblem("build", "build is not supported: richcompose does not build "
+                                 "images", "build the image with your builder (docker build, "
+                                 "buildah, kaniko) and point image: at it")
+            raise KeyProblem(None, "nothing to run: no image: or rootfs:",
+                             "add image: NAME (registry, oci:DIR, docker-archive:FILE) or "
+                             "rootfs: DIR")
         if self.image is not None and self.rootfs is not None:
-            raise ValueError("give image: or rootfs:, not both")
+            raise KeyProblem("rootfs", "give image: or rootfs:, not both", "remove one of them")
         for name, inner in self.system_services.items():
             for dep in inner.after:
                 if dep not in self.system_services:
-                    raise ValueError(f"system service {name!r} is after unknown {dep!r}")
+                    raise KeyProblem("system_services",
+                                     f"system service {name!r} is after unknown {dep!r}",
+                                     f"define system service {dep!r} or remove it from after:")
         return self
 
     @property
@@ -294,10 +302,10 @@ class Service(Model):
         return self.rich_mode or "dumb-init"
 
 
-class RichKeyWithoutRich(ValueError):
+class RichKeyWithoutRich(KeyProblem):
     def __init__(self, key: str) -> None:
-        super().__init__(f"{key} needs rich: true")
-        self.key = key
+        super().__init__(key, f"{key} needs rich: true",
+                         f"add 'rich: true' to the service or remove {key}")
 
 
 class Network(Model):

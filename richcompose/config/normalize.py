@@ -7,7 +7,7 @@ import shlex
 from typing import Any
 
 _PORT = re.compile(
-    r"^(?:(?P<ip>\[[0-9a-fA-F:.]+\]|[0-9.]+):)?"
+    r"^(?:(?P<ip>\[[0-9a-fA-F:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):)?"
     r"(?:(?P<published>\d+(?:-\d+)?)?:)?"
     r"(?P<target>\d+(?:-\d+)?)(?:/(?P<proto>tcp|udp|sctp))?$"
 )

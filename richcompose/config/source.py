@@ -79,17 +79,26 @@ class Tagged:
     value: Any
 
 
+_STR = "tag:yaml.org,2002:str"
+_PLAIN = "tag:richcompose,2026:plain"
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_OCT = re.compile(r"^0o[0-7]+$")
+_GO_OCT = re.compile(r"^0[0-7]+$")  # `mode: 0440`: compose's Go YAML reads a leading 0 as octal
+_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+
+
 class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
     """Composes nodes only; no implicit YAML 1.1 typing (scalars are resolved below)."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # Untagged plain scalars get a tag of our own, so `!!str 5` stays distinguishable.
+        if kind is ScalarNode and implicit[0]:
+            return _PLAIN
+        return super().resolve(kind, value, implicit)
 
-_STR = "tag:yaml.org,2002:str"
-_INT = re.compile(r"^[-+]?[0-9]+$")
-_OCT = re.compile(r"^0o[0-7]+$")
-_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
-_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 
 
 def resolve_plain(text: str) -> Any:
@@ -100,6 +109,8 @@ def resolve_plain(text: str) -> Any:
         return True
     if text in ("false", "False", "FALSE"):
         return False
+    if _GO_OCT.match(text):
+        return int(text, 8)
     if _INT.match(text):
         return int(text)
     if _OCT.match(text):
@@ -146,7 +157,7 @@ class _Builder:
         seen: dict[str, Node] = {}
         merged: list[MappingNode] = []
         for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode) and key_node.value == "<<" and key_node.style is None:
+            if isinstance(key_node, ScalarNode) and key_node.value == "<<" and not key_node.style:
                 merged.extend(self._merge_sources(value_node))
                 continue
             key = self._key(key_node)
@@ -186,9 +197,11 @@ class _Builder:
         text = str(node.value)
         tag = node.tag
         if tag in MERGE_TAGS:
-            return resolve_plain(text) if node.style is None else text
+            return resolve_plain(text) if not node.style else text
+        if tag == _PLAIN:
+            return resolve_plain(text)
         if tag == _STR:
-            return resolve_plain(text) if node.style is None else text
+            return text
         if tag.endswith(":int"):
             return _explicit(int, text, node, self)
         if tag.endswith(":float"):

@@ -139,7 +139,8 @@ def check(project: Project) -> list[ConfigWarning]:
                         f"volume type {volume.type!r} is not supported (service {name!r}): "
                         f"{reason}", instead)
     _check_top_level(project, found)
-    return found
+    return sorted(found, key=lambda w: (w.location.file, w.location.line, w.location.column)
+                  if w.location else ("", 0, 0))
 
 
 def _check_top_level(project: Project, found: list[ConfigWarning]) -> None:

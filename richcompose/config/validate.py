@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from richcompose.config.models import Project, RichKeyWithoutRich
+from richcompose.config.base import KeyProblem
+from richcompose.config.models import Project
 from richcompose.config.source import PathKey, SourceMap
 from richcompose.errors import ConfigError
 
@@ -68,11 +69,11 @@ def _to_config_error(err: Any, smap: SourceMap) -> ConfigError:
     loc: PathKey = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     kind = err["type"]
     ctx_error = (err.get("ctx") or {}).get("error")
-    if isinstance(ctx_error, RichKeyWithoutRich):
-        key_path = (*loc, ctx_error.key)
-        return ConfigError(f"{ctx_error.key} needs rich: true{_where(key_path)}",
-                           location=smap.locate(key_path, key=True),
-                           hint=f"add 'rich: true' to the service or remove {ctx_error.key}")
+    if isinstance(ctx_error, KeyProblem):
+        key_path = (*loc, ctx_error.key) if ctx_error.key else loc
+        owner = _where(key_path).removeprefix(" in ")
+        return ConfigError(f"{owner}: {ctx_error.message}" if owner else ctx_error.message,
+                           location=smap.locate(key_path, key=True), hint=ctx_error.hint)
     if kind == "extra_forbidden":
         key = str(loc[-1])
         valid = _fields_for(loc[:-1])
@@ -116,7 +117,8 @@ def check_references(project: Project) -> None:
         for target, dep in service.depends_on.items():
             if target not in project.services and dep.required:
                 _undefined(project, ("services", name, "depends_on", target), "service", target,
-                           services, f"define service {target!r} or remove it from depends_on")
+                           services, f"define service {target!r} or remove it from depends_on",
+                           verb="depends on")
         mode = service.network_mode or ""
         if mode.startswith("service:") and mode[8:] not in project.services:
             _undefined(project, ("services", name, "network_mode"), "service", mode[8:], services,
@@ -138,8 +140,8 @@ def check_references(project: Project) -> None:
 
 
 def _undefined(project: Project, path: PathKey, kind: str, target: str, known: list[str],
-               fix: str) -> None:
+               fix: str, verb: str = "uses") -> None:
     close = difflib.get_close_matches(target, known, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? Otherwise {fix}" if close else fix
-    raise ConfigError(f"service {path[1]!r} uses {kind} {target!r}, which is not defined",
+    raise ConfigError(f"service {path[1]!r} {verb} {kind} {target!r}, which is not defined",
                       location=project.locate(path, key=True), hint=hint)
