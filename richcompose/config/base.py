@@ -8,11 +8,22 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from richcompose.config.units import parse_duration
 
+# What the files may say where a short syntax is normalised: the JSON Schema shows these input
+# types (so an editor accepts `ports: ["80:80"]`), the model keeps the long form.
+Scalar = str | int | float | bool | None
+CommandInput = str | list[str] | None
+MappingInput = dict[str, Scalar] | list[str]
+DurationInput = str | int | float | None
+SizeInput = str | int | None
+NumberInput = str | int | float | None
+StringListInput = str | list[str | int]
+
 
 class Model(BaseModel):
     """Strict base: unknown keys are errors (with a did-you-mean hint), except `x-*` extensions."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False,
+                              json_schema_extra={"patternProperties": {"^x-": {}}})
 
     @model_validator(mode="before")
     @classmethod

@@ -10,7 +10,18 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from richcompose.config import normalize
-from richcompose.config.base import KeyProblem, Model, duration, number
+from richcompose.config.base import (
+    CommandInput,
+    DurationInput,
+    KeyProblem,
+    MappingInput,
+    Model,
+    NumberInput,
+    SizeInput,
+    StringListInput,
+    duration,
+    number,
+)
 from richcompose.config.parts import (
     BindOptions,
     Build,
@@ -55,7 +66,9 @@ RICH_ONLY_KEYS: tuple[str, ...] = ("rich_mode", "initscript", "initcmd", "initsc
 class Service(Model):
     # What to run
     image: str | None = None
-    rootfs: str | None = None
+    rootfs: str | None = Field(None, description=(
+        "A root filesystem directory or tarball to run instead of an image (the VM-migration "
+        "path); relative to the project directory."))
     build: Build | str | None = None
     command: list[str] | None = None
     entrypoint: list[str] | None = None
@@ -152,46 +165,61 @@ class Service(Model):
     links: list[str] = Field(default_factory=list)
     external_links: list[str] = Field(default_factory=list)
     # Rich container mode
-    rich: bool = False
-    rich_mode: RichMode | None = None
-    initscript: str | None = None
-    initcmd: str | None = None
-    initscript_timeout: float | None = None
-    system_services: dict[str, SystemService] = Field(default_factory=dict)
+    rich: bool = Field(False, description=(
+        "Rich container: PID 1 is a real init (see rich_mode) and the command runs under it."))
+    rich_mode: RichMode | None = Field(None, description=(
+        "The init that runs as PID 1: dumb-init (default), sbin-init or systemd. Needs rich: true."))
+    initscript: str | None = Field(None, description=(
+        "A script in the container's filesystem run before the command on every start and "
+        "restart; it gets the OCI state JSON on stdin. Needs rich: true."))
+    initcmd: str | None = Field(None, description=(
+        "An inline shell command run like initscript; needs nothing in the image. Needs rich: true."))
+    initscript_timeout: float | None = Field(None, description=(
+        "How long initscript/initcmd may run (a duration such as 30s). Needs rich: true."))
+    system_services: dict[str, SystemService] = Field(default_factory=dict, description=(
+        "Processes that run beside the app inside the container (sshd, crond, agents), started "
+        "in `after` order; in systemd mode they become units. Needs rich: true."))
 
-    @field_validator("command", "entrypoint", mode="before")
+    @field_validator("command", "entrypoint", mode="before",
+                     json_schema_input_type=CommandInput)
     @classmethod
     def _command(cls, value: Any) -> Any:
         return normalize.split_command(value)
 
-    @field_validator("environment", mode="before")
+    @field_validator("environment", mode="before",
+                     json_schema_input_type=MappingInput)
     @classmethod
     def _environment(cls, value: Any) -> Any:
         return normalize.environment_dict(value)
 
-    @field_validator("depends_on", mode="before")
+    @field_validator("depends_on", mode="before",
+                     json_schema_input_type=list[str] | dict[str, Dependency])
     @classmethod
     def _depends_on(cls, value: Any) -> Any:
         return normalize.depends_on_dict(value)
 
-    @field_validator("ports", mode="before")
+    @field_validator("ports", mode="before",
+                     json_schema_input_type=list[int | str | PortMapping])
     @classmethod
     def _ports(cls, value: Any) -> Any:
         return normalize.port_list(value)
 
-    @field_validator("volumes", mode="before")
+    @field_validator("volumes", mode="before",
+                     json_schema_input_type=list[str | ServiceVolume])
     @classmethod
     def _volumes(cls, value: Any) -> Any:
         return normalize.volume_list(value)
 
-    @field_validator("labels", "annotations", mode="before")
+    @field_validator("labels", "annotations", mode="before",
+                     json_schema_input_type=MappingInput)
     @classmethod
     def _labels(cls, value: Any) -> Any:
         return normalize.labels_dict(value)
 
     @field_validator("cap_add", "cap_drop", "tmpfs", "dns", "dns_search", "dns_opt", "profiles",
                      "expose", "label_file", "security_opt", "group_add", "links", "external_links",
-                     "volumes_from", "device_cgroup_rules", mode="before")
+                     "volumes_from", "device_cgroup_rules", mode="before",
+                     json_schema_input_type=StringListInput)
     @classmethod
     def _string_lists(cls, value: Any) -> Any:
         value = normalize.string_list(value)
@@ -199,38 +227,45 @@ class Service(Model):
             return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
         return value
 
-    @field_validator("networks", mode="before")
+    @field_validator("networks", mode="before",
+                     json_schema_input_type=list[str] | dict[str, ServiceNetwork | None])
     @classmethod
     def _networks(cls, value: Any) -> Any:
         return {name: None for name in value} if isinstance(value, list) else value
 
-    @field_validator("extra_hosts", mode="before")
+    @field_validator("extra_hosts", mode="before",
+                     json_schema_input_type=list[str] | dict[str, str])
     @classmethod
     def _extra_hosts(cls, value: Any) -> Any:
         return normalize.extra_hosts_dict(value)
 
-    @field_validator("env_file", mode="before")
+    @field_validator("env_file", mode="before",
+                     json_schema_input_type=str | list[str | EnvFile])
     @classmethod
     def _env_file(cls, value: Any) -> Any:
         return normalize.env_file_list(value)
 
-    @field_validator("secrets", "configs", mode="before")
+    @field_validator("secrets", "configs", mode="before",
+                     json_schema_input_type=list[str | FileRef])
     @classmethod
     def _file_refs(cls, value: Any) -> Any:
         return normalize.file_ref_list(value)
 
-    @field_validator("devices", mode="before")
+    @field_validator("devices", mode="before",
+                     json_schema_input_type=list[str | DeviceMapping])
     @classmethod
     def _devices(cls, value: Any) -> Any:
         return normalize.device_list(value)
 
-    @field_validator("sysctls", mode="before")
+    @field_validator("sysctls", mode="before",
+                     json_schema_input_type=MappingInput)
     @classmethod
     def _sysctls(cls, value: Any) -> Any:
         value = normalize.labels_dict(value)
         return {k: str(v) for k, v in value.items()} if isinstance(value, dict) else value
 
-    @field_validator("ulimits", mode="before")
+    @field_validator("ulimits", mode="before",
+                     json_schema_input_type=dict[str, int | Ulimit])
     @classmethod
     def _ulimits(cls, value: Any) -> Any:
         if isinstance(value, dict):
@@ -238,17 +273,20 @@ class Service(Model):
                     for k, v in value.items()}
         return value
 
-    @field_validator("mem_limit", "mem_reservation", "memswap_limit", "shm_size", mode="before")
+    @field_validator("mem_limit", "mem_reservation", "memswap_limit", "shm_size", mode="before",
+                     json_schema_input_type=SizeInput)
     @classmethod
     def _bytes(cls, value: Any) -> Any:
         return None if value is None else parse_bytes(value)
 
-    @field_validator("cpus", mode="before")
+    @field_validator("cpus", mode="before",
+                     json_schema_input_type=NumberInput)
     @classmethod
     def _cpus(cls, value: Any) -> Any:
         return number(value)
 
-    @field_validator("stop_grace_period", "initscript_timeout", mode="before")
+    @field_validator("stop_grace_period", "initscript_timeout", mode="before",
+                     json_schema_input_type=DurationInput)
     @classmethod
     def _durations(cls, value: Any) -> Any:
         return duration(value)
@@ -320,7 +358,7 @@ class Network(Model):
     enable_ipv6: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("labels", mode="before")
+    @field_validator("labels", mode="before", json_schema_input_type=MappingInput)
     @classmethod
     def _labels(cls, value: Any) -> Any:
         return normalize.labels_dict(value)
@@ -333,7 +371,7 @@ class Volume(Model):
     external: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("labels", mode="before")
+    @field_validator("labels", mode="before", json_schema_input_type=MappingInput)
     @classmethod
     def _labels(cls, value: Any) -> Any:
         return normalize.labels_dict(value)
@@ -352,7 +390,7 @@ class FileObject(Model):
     driver_opts: dict[str, Any] = Field(default_factory=dict)
     template_driver: str | None = None
 
-    @field_validator("labels", mode="before")
+    @field_validator("labels", mode="before", json_schema_input_type=MappingInput)
     @classmethod
     def _labels(cls, value: Any) -> Any:
         return normalize.labels_dict(value)

@@ -8,7 +8,16 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from richcompose.config import normalize
-from richcompose.config.base import Model, duration, number
+from richcompose.config.base import (
+    CommandInput,
+    DurationInput,
+    MappingInput,
+    Model,
+    NumberInput,
+    SizeInput,
+    duration,
+    number,
+)
 from richcompose.config.units import parse_bytes
 
 
@@ -28,7 +37,8 @@ class Healthcheck(Model):
     start_interval: float = 5.0
     disable: bool = False
 
-    @field_validator("test", mode="before")
+    @field_validator("test", mode="before",
+                     json_schema_input_type=str | list[str] | None)
     @classmethod
     def _test(cls, value: Any) -> Any:
         # A plain string is CMD-SHELL, as in compose.
@@ -38,7 +48,8 @@ class Healthcheck(Model):
             raise ValueError("a healthcheck test list starts with CMD, CMD-SHELL or NONE")
         return value
 
-    @field_validator("interval", "timeout", "start_period", "start_interval", mode="before")
+    @field_validator("interval", "timeout", "start_period", "start_interval", mode="before",
+                     json_schema_input_type=DurationInput)
     @classmethod
     def _durations(cls, value: Any) -> Any:
         return duration(value)
@@ -53,7 +64,8 @@ class PortMapping(Model):
     name: str | None = None
     app_protocol: str | None = None
 
-    @field_validator("published", mode="before")
+    @field_validator("published", mode="before",
+                     json_schema_input_type=str | int | None)
     @classmethod
     def _published(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
@@ -75,7 +87,8 @@ class TmpfsOptions(Model):
     size: int | None = None
     mode: int | None = None
 
-    @field_validator("size", mode="before")
+    @field_validator("size", mode="before",
+                     json_schema_input_type=SizeInput)
     @classmethod
     def _size(cls, value: Any) -> Any:
         return None if value is None else parse_bytes(value)
@@ -105,12 +118,14 @@ class ResourceSpec(Model):
     devices: list[dict[str, Any]] | None = None
     generic_resources: list[dict[str, Any]] | None = None
 
-    @field_validator("memory", mode="before")
+    @field_validator("memory", mode="before",
+                     json_schema_input_type=SizeInput)
     @classmethod
     def _memory(cls, value: Any) -> Any:
         return None if value is None else parse_bytes(value)
 
-    @field_validator("cpus", mode="before")
+    @field_validator("cpus", mode="before",
+                     json_schema_input_type=NumberInput)
     @classmethod
     def _cpus(cls, value: Any) -> Any:
         return number(value)
@@ -135,7 +150,8 @@ class Deploy(Model):
     update_config: dict[str, Any] | None = None
     rollback_config: dict[str, Any] | None = None
 
-    @field_validator("labels", mode="before")
+    @field_validator("labels", mode="before",
+                     json_schema_input_type=MappingInput)
     @classmethod
     def _labels(cls, value: Any) -> Any:
         return normalize.labels_dict(value)
@@ -151,12 +167,13 @@ class Readiness(Model):
     timeout: float = 30.0
     interval: float = 0.2
 
-    @field_validator("command", mode="before")
+    @field_validator("command", mode="before", json_schema_input_type=CommandInput)
     @classmethod
     def _command(cls, value: Any) -> Any:
         return ["/bin/sh", "-c", value] if isinstance(value, str) else value
 
-    @field_validator("timeout", "interval", mode="before")
+    @field_validator("timeout", "interval", mode="before",
+                     json_schema_input_type=DurationInput)
     @classmethod
     def _durations(cls, value: Any) -> Any:
         return duration(value)
@@ -177,17 +194,18 @@ class SystemService(Model):
     ready: Readiness | None = None
     environment: dict[str, str | None] = Field(default_factory=dict)
 
-    @field_validator("command", mode="before")
+    @field_validator("command", mode="before", json_schema_input_type=CommandInput)
     @classmethod
     def _command(cls, value: Any) -> Any:
         return normalize.split_command(value)
 
-    @field_validator("after", mode="before")
+    @field_validator("after", mode="before",
+                     json_schema_input_type=str | list[str])
     @classmethod
     def _after(cls, value: Any) -> Any:
         return normalize.string_list(value)
 
-    @field_validator("environment", mode="before")
+    @field_validator("environment", mode="before", json_schema_input_type=MappingInput)
     @classmethod
     def _env(cls, value: Any) -> Any:
         return normalize.environment_dict(value)
@@ -261,12 +279,12 @@ class LifecycleHook(Model):
     working_dir: str | None = None
     environment: dict[str, str | None] = Field(default_factory=dict)
 
-    @field_validator("command", mode="before")
+    @field_validator("command", mode="before", json_schema_input_type=CommandInput)
     @classmethod
     def _command(cls, value: Any) -> Any:
         return normalize.split_command(value)
 
-    @field_validator("environment", mode="before")
+    @field_validator("environment", mode="before", json_schema_input_type=MappingInput)
     @classmethod
     def _env(cls, value: Any) -> Any:
         return normalize.environment_dict(value)
