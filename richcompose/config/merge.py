@@ -191,7 +191,7 @@ def _as_mapping(key: str, value: Any) -> dict[str, Any] | None:
         if key == "depends_on":
             converted = normalize.depends_on_dict(value)
         elif key == "networks":
-            converted = {n: None for n in value} if isinstance(value, list) else value
+            converted = normalize.network_dict(value)
         elif key == "extra_hosts":
             converted = normalize.extra_hosts_dict(value)
         elif key == "environment":

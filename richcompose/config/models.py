@@ -231,7 +231,7 @@ class Service(Model):
                      json_schema_input_type=list[str] | dict[str, ServiceNetwork | None])
     @classmethod
     def _networks(cls, value: Any) -> Any:
-        return {name: None for name in value} if isinstance(value, list) else value
+        return normalize.network_dict(value)
 
     @field_validator("extra_hosts", mode="before",
                      json_schema_input_type=list[str] | dict[str, str])

@@ -196,3 +196,12 @@ def device_list(value: Any) -> Any:
         out.append({"source": source, "target": target,
                     "permissions": parts[2] if len(parts) > 2 else "rwm"})
     return out
+
+
+def network_dict(value: Any) -> Any:
+    """`networks: [front, back]` → {'front': None, 'back': None}."""
+    if not isinstance(value, list):
+        return value
+    if not all(isinstance(name, str) for name in value):
+        raise ValueError("networks list items are network names")
+    return dict.fromkeys(value)

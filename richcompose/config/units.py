@@ -16,6 +16,8 @@ def parse_duration(value: str | int | float) -> float:
         raise ValueError("a duration is a string like '10s' or '1m30s'")
     if isinstance(value, int | float):
         return float(value)
+    if not isinstance(value, str):
+        raise ValueError("a duration is a string like '10s' or '1m30s', or a number of seconds")
     text = value.strip()
     if not text:
         raise ValueError("empty duration")
@@ -36,6 +38,8 @@ def parse_bytes(value: str | int) -> int:
         raise ValueError("a size is a number of bytes or a string like '512m'")
     if isinstance(value, int):
         return value
+    if not isinstance(value, str | float):
+        raise ValueError("a size is a number of bytes or a string like '512m'")
     match = _SIZE.match(str(value).strip())
     if not match:
         raise ValueError(f"invalid size {value!r}: use forms like '512m', '1g', '100k'")
