@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from richcompose.errors import ConfigError, Location
 
 PathKey = tuple[str | int, ...]
+Pos = tuple[str, int, int]  # (file, line, column): a Location, stored cheaply (50,000 per big file)
 
 MERGE_TAGS = ("!reset", "!override")
 
@@ -31,8 +32,8 @@ class SourceMap:
     an unknown key point at the key, errors about a bad value at the value.
     """
 
-    keys: dict[PathKey, Location] = field(default_factory=dict)
-    values: dict[PathKey, Location] = field(default_factory=dict)
+    keys: dict[PathKey, Pos] = field(default_factory=dict)
+    values: dict[PathKey, Pos] = field(default_factory=dict)
 
     def locate(self, path: PathKey, *, key: bool = False) -> Location | None:
         """The closest known position for `path`, walking up to its parents."""
@@ -40,24 +41,25 @@ class SourceMap:
         probe = tuple(path)
         while probe:
             if probe in table:
-                return table[probe]
+                return Location(*table[probe])
             if probe in self.keys:
-                return self.keys[probe]
+                return Location(*self.keys[probe])
             probe = probe[:-1]
-        return self.values.get((), None)
+        root = self.values.get(())
+        return Location(*root) if root else None
 
     def update(self, other: SourceMap) -> None:
         self.keys.update(other.keys)
         self.values.update(other.values)
 
-    def subtree(self, src: PathKey) -> list[tuple[bool, PathKey, Location]]:
+    def subtree(self, src: PathKey) -> list[tuple[bool, PathKey, Pos]]:
         """Positions under `src` as (is_key, path below src, location)."""
         n = len(src)
         return [(is_key, path[n:], loc)
                 for is_key, table in ((True, self.keys), (False, self.values))
                 for path, loc in table.items() if path[:n] == src]
 
-    def put_subtree(self, entries: list[tuple[bool, PathKey, Location]], dst: PathKey) -> None:
+    def put_subtree(self, entries: list[tuple[bool, PathKey, Pos]], dst: PathKey) -> None:
         for is_key, rel, loc in entries:
             (self.keys if is_key else self.values)[(*dst, *rel)] = loc
 
@@ -101,8 +103,13 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
 
 
 
+_MAYBE_TYPED = frozenset("0123456789+-.~nNtTfF")
+
+
 def resolve_plain(text: str) -> Any:
     """A plain (unquoted) scalar as the YAML 1.2 core schema reads it."""
+    if text and text[0] not in _MAYBE_TYPED:
+        return text  # most values (images, commands, names) are strings: skip the checks
     if text in ("", "~", "null", "Null", "NULL"):
         return None
     if text in ("true", "True", "TRUE"):
@@ -135,8 +142,12 @@ class _Builder:
         self.file = file
         self.smap = SourceMap()
 
-    def loc(self, node: Node) -> Location:
-        return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+    def loc(self, node: Node) -> Pos:
+        mark = node.start_mark
+        return (self.file, mark.line + 1, mark.column + 1)
+
+    def location(self, node: Node) -> Location:
+        return Location(*self.loc(node))
 
     def build(self, node: Node, path: PathKey) -> Any:
         if isinstance(node, MappingNode):
@@ -164,7 +175,7 @@ class _Builder:
             if key in seen:
                 first = seen[key].start_mark.line + 1
                 raise ConfigError(f"duplicate key {key!r} (first defined on line {first})",
-                                  location=self.loc(key_node), hint="remove one of the two")
+                                  location=self.location(key_node), hint="remove one of the two")
             seen[key] = key_node
             sub = (*path, key)
             self.smap.keys[sub] = self.loc(key_node)
@@ -181,13 +192,13 @@ class _Builder:
         for item in nodes:
             if not isinstance(item, MappingNode):
                 raise ConfigError("a merge key (<<) takes a mapping or a list of mappings",
-                                  location=self.loc(item), hint="use <<: *anchor of a mapping")
+                                  location=self.location(item), hint="use <<: *anchor of a mapping")
         return list(nodes)
 
     def _key(self, node: Node) -> str:
         if not isinstance(node, ScalarNode):
             raise ConfigError("a mapping key must be a plain value, not a list or mapping",
-                              location=self.loc(node), hint="quote the key")
+                              location=self.location(node), hint="quote the key")
         value = self.scalar(node)
         if isinstance(value, bool):
             return "true" if value else "false"
@@ -218,7 +229,7 @@ def _explicit(kind: type, text: str, node: Node, builder: _Builder) -> Any:
         return kind(text)
     except ValueError:
         raise ConfigError(f"{text!r} is not a valid {kind.__name__}",
-                          location=builder.loc(node)) from None
+                          location=builder.location(node)) from None
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
@@ -236,7 +247,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     except RecursionError:
         raise ConfigError("YAML nested too deeply", location=Location(file)) from None
     builder = _Builder(file)
-    builder.smap.values[()] = Location(file, 1, 1)
+    builder.smap.values[()] = (file, 1, 1)
     if node is None:
         return None, builder.smap
     try:
