@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
@@ -11,14 +12,19 @@ from richcompose.errors import GraphError
 
 Where = tuple[str | int, ...]  # a path below the service, for error locations
 
+if TYPE_CHECKING:
+    DepGraph = nx.DiGraph[str]
+else:
+    DepGraph = nx.DiGraph
 
-def build_graph(project: Project) -> nx.DiGraph:
+
+def build_graph(project: Project) -> DepGraph:
     """A DiGraph with an edge service → dependency carrying the `Dependency` as `dep`.
 
     Implicit dependencies (network_mode: service:x, volumes_from, links) are added as compose-go
     does. Unknown targets and cycles are errors that point at the line naming the dependency.
     """
-    graph: nx.DiGraph = nx.DiGraph()
+    graph: DepGraph = nx.DiGraph()
     graph.add_nodes_from(project.services)
     for name, service in project.services.items():
         for target, dep, where in _dependencies(service):
@@ -57,17 +63,17 @@ def _dependencies(service: Service) -> Iterable[tuple[str, Dependency, Where]]:
         yield link.split(":")[0], implicit, ("links", index)
 
 
-def start_order(graph: nx.DiGraph) -> list[str]:
+def start_order(graph: DepGraph) -> list[str]:
     """Dependencies before dependents; ties broken by name so output is stable."""
     return list(nx.lexicographical_topological_sort(graph.reverse(copy=False)))
 
 
-def stop_order(graph: nx.DiGraph) -> list[str]:
+def stop_order(graph: DepGraph) -> list[str]:
     """Dependents before their dependencies."""
     return list(reversed(start_order(graph)))
 
 
-def select(graph: nx.DiGraph, services: Iterable[str], *, with_dependencies: bool = True) -> set[str]:
+def select(graph: DepGraph, services: Iterable[str], *, with_dependencies: bool = True) -> set[str]:
     """The named services, plus everything they depend on unless `with_dependencies` is False."""
     chosen: set[str] = set()
     for name in services:
@@ -80,7 +86,7 @@ def select(graph: nx.DiGraph, services: Iterable[str], *, with_dependencies: boo
     return chosen
 
 
-def _edges(graph: nx.DiGraph, name: str) -> list[tuple[str, str]]:
+def _edges(graph: DepGraph, name: str) -> list[tuple[str, str]]:
     """(dependency, label) of one service, by name; the label is the condition to wait for."""
     out = []
     for target in sorted(graph.successors(name)):
@@ -92,7 +98,7 @@ def _edges(graph: nx.DiGraph, name: str) -> list[tuple[str, str]]:
     return out
 
 
-def to_text(graph: nx.DiGraph) -> str:
+def to_text(graph: DepGraph) -> str:
     """One line per service in start order, with what it waits for."""
     lines = []
     for name in start_order(graph):
@@ -101,7 +107,7 @@ def to_text(graph: nx.DiGraph) -> str:
     return "\n".join(lines)
 
 
-def to_dot(graph: nx.DiGraph, title: str = "project") -> str:
+def to_dot(graph: DepGraph, title: str = "project") -> str:
     lines = [f'digraph "{title}" {{', "  rankdir=LR;"]
     for name in start_order(graph):
         lines.append(f'  "{name}";')
@@ -110,7 +116,7 @@ def to_dot(graph: nx.DiGraph, title: str = "project") -> str:
     return "\n".join(lines)
 
 
-def to_mermaid(graph: nx.DiGraph) -> str:
+def to_mermaid(graph: DepGraph) -> str:
     # Mermaid ids must be plain words; a service name can hold '.', so ids are indexes.
     order = start_order(graph)
     ids = {name: f"s{i}" for i, name in enumerate(order)}
