@@ -44,3 +44,21 @@ def parse_bytes(value: str | int) -> int:
     if not match:
         raise ValueError(f"invalid size {value!r}: use forms like '512m', '1g', '100k'")
     return int(float(match.group(1)) * _SIZE_SCALE[match.group(2).lower()])
+
+
+def format_duration(seconds: float) -> str:
+    """Compose's notation for a number of seconds: 90.0 → '1m30s', 0.5 → '500ms'."""
+    if seconds <= 0:
+        return "0s"
+    ms = round(seconds * 1000)
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+    if secs and millis:
+        text += f"{secs}.{millis:03d}".rstrip("0") + "s"
+    elif secs:
+        text += f"{secs}s"
+    elif millis:
+        text += f"{millis}ms"
+    return text or "0s"
