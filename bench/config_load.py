@@ -54,6 +54,17 @@ def project_text(services: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def extends_text(services: int) -> str:
+    """The same number of services, each extending one base: positions move per service."""
+    lines = ["name: bench-extends", "services:", "  base:", "    image: registry.example.com/base:1",
+             "    environment: {A: '1', B: '2'}", "    ports: ['8080']",
+             "    healthcheck: {test: [CMD, /app/health], interval: 10s}"]
+    for i in range(services):
+        lines += [f"  svc{i}:", "    extends: base", f"    command: run {i}",
+                  f"    environment: {{ID: '{i}'}}"]
+    return "\n".join(lines) + "\n"
+
+
 def median_seconds(action, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """Median wall time and median CPU time of this process: on a shared, busy machine the
     wall time grows with the load average, the CPU time much less."""
@@ -80,12 +91,17 @@ def main() -> None:
         parse = median_seconds(lambda: read_yaml_file(path), args.runs)
         load = median_seconds(lambda: load_project(options), args.runs)
         graph = median_seconds(lambda: start_order(build_graph(project)), args.runs)
+        ext_path = Path(tmp) / "extends.yaml"
+        ext_path.write_text(extends_text(args.services))
+        ext_options = LoadOptions(files=(ext_path,), environ={}, working_dir=Path(tmp))
+        extends = median_seconds(lambda: load_project(ext_options), args.runs)
         lines = path.read_text().count("\n")
     print(f"{args.services} services, {lines} lines, median of {args.runs} runs "
           f"(load average {os.getloadavg()[0]:.1f}):")
     for label, (wall, cpu) in (("parse only (libyaml + positions)", parse),
                                ("load + validate (all stages)", load),
-                               ("dependency graph + start order", graph)):
+                               ("dependency graph + start order", graph),
+                               ("load, every service extends a base", extends)):
         print(f"  {label:34} {wall * 1000:7.1f} ms wall {cpu * 1000:7.1f} ms CPU")
 
 

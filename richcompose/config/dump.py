@@ -30,7 +30,8 @@ def project_data(project: Project) -> dict[str, Any]:
                 target: dep.model_dump(mode="json") for target, dep in service.depends_on.items()}
     ordered: dict[str, Any] = {"name": project.name}
     ordered.update((k, v) for k, v in data.items() if k != "name")
-    return _escape_dollars(ordered)
+    escaped: dict[str, Any] = _escape_dollars(ordered)
+    return escaped
 
 
 def _escape_dollars(value: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from richcompose.errors import ConfigError, Location
 
 PathKey = tuple[str | int, ...]
+_GROUP = 2  # positions are indexed by their first two path parts: ('services', 'web')
 Pos = tuple[str, int, int]  # (file, line, column): a Location, stored cheaply (50,000 per big file)
 
 MERGE_TAGS = ("!reset", "!override")
@@ -34,6 +36,8 @@ class SourceMap:
 
     keys: dict[PathKey, Pos] = field(default_factory=dict)
     values: dict[PathKey, Pos] = field(default_factory=dict)
+    _index: dict[PathKey, set[tuple[bool, PathKey]]] | None = field(
+        default=None, repr=False, compare=False)
 
     def locate(self, path: PathKey, *, key: bool = False) -> Location | None:
         """The closest known position for `path`, walking up to its parents."""
@@ -49,28 +53,47 @@ class SourceMap:
         return Location(*root) if root else None
 
     def update(self, other: SourceMap) -> None:
-        self.keys.update(other.keys)
-        self.values.update(other.values)
+        for is_key, table in ((True, other.keys), (False, other.values)):
+            for path, loc in table.items():
+                self._put(is_key, path, loc)
 
     def subtree(self, src: PathKey) -> list[tuple[bool, PathKey, Pos]]:
         """Positions under `src` as (is_key, path below src, location)."""
         n = len(src)
-        return [(is_key, path[n:], loc)
-                for is_key, table in ((True, self.keys), (False, self.values))
-                for path, loc in table.items() if path[:n] == src]
+        if n >= _GROUP:
+            candidates: Iterable[tuple[bool, PathKey]] = self._groups().get(src[:_GROUP], ())
+        else:
+            candidates = [(True, p) for p in self.keys] + [(False, p) for p in self.values]
+        return [(is_key, path[n:], (self.keys if is_key else self.values)[path])
+                for is_key, path in list(candidates) if path[:n] == src]
 
-    def put_subtree(self, entries: list[tuple[bool, PathKey, Pos]], dst: PathKey) -> None:
+    def put_subtree(self, entries: list[tuple[bool, PathKey, Pos]], dst: PathKey, *,
+                    overwrite: bool = True) -> None:
         for is_key, rel, loc in entries:
-            (self.keys if is_key else self.values)[(*dst, *rel)] = loc
+            path = (*dst, *rel)
+            if overwrite or path not in (self.keys if is_key else self.values):
+                self._put(is_key, path, loc)
 
     def copy_subtree(self, source: SourceMap, src: PathKey, dst: PathKey, *,
                      overwrite: bool = True) -> None:
         """Records under `dst` the positions `source` has under `src` (a value that moved)."""
-        n = len(src)
-        for table, mine in ((source.keys, self.keys), (source.values, self.values)):
-            for path, loc in list(table.items()):
-                if path[:n] == src and (overwrite or (*dst, *path[n:]) not in mine):
-                    mine[(*dst, *path[n:])] = loc
+        self.put_subtree(source.subtree(src), dst, overwrite=overwrite)
+
+    def _put(self, is_key: bool, path: PathKey, loc: Pos) -> None:
+        (self.keys if is_key else self.values)[path] = loc
+        if self._index is not None and len(path) >= _GROUP:
+            self._index.setdefault(path[:_GROUP], set()).add((is_key, path))
+
+    def _groups(self) -> dict[PathKey, set[tuple[bool, PathKey]]]:
+        # Built on first use (after parsing), then kept current by _put: moving one service's
+        # positions (extends, include, merged lists) then costs that service's size, not the file's.
+        if self._index is None:
+            self._index = {}
+            for is_key, table in ((True, self.keys), (False, self.values)):
+                for path in table:
+                    if len(path) >= _GROUP:
+                        self._index.setdefault(path[:_GROUP], set()).add((is_key, path))
+        return self._index
 
 
 @dataclass(frozen=True)
