@@ -157,3 +157,16 @@ def test_example_hello_loads_without_warnings() -> None:
     loaded = load_project(LoadOptions(environ={}, working_dir=REPO / "examples" / "hello"))
     assert loaded.warnings == [] and list(loaded.services) == ["db", "app"]
 
+
+
+# CLI
+def test_cli_prints_errors_without_traceback_unless_debug(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from richcompose.cli import main
+    (tmp_path / "compose.yaml").write_text("services:\n  a: {image: x, depends_on: [b]}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["config"]) == 1
+    assert "Traceback" not in capsys.readouterr().err
+    assert main(["--debug", "config"]) == 1
+    assert "Traceback" in capsys.readouterr().err
