@@ -142,7 +142,6 @@ def _prepare(options: LoadOptions) -> _Document:
     if options.interpolate:
         resolve_service_environment(merged, smap, directory, environ)
     name = _project_name(options, environ, merged, directory, smap)
-    merged = {k: v for k, v in merged.items() if not str(k).startswith("x-")}
     merged = {"name": name, **{k: v for k, v in merged.items() if k != "name"}}
     merged["directory"] = str(directory)
     return _Document(merged, smap, run.warnings, all_profiles)
