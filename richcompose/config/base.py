@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    ModelWrapValidatorHandler,
-    PrivateAttr,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from richcompose.config.units import parse_duration
 
@@ -33,29 +25,12 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False,
                               json_schema_extra={"patternProperties": {"^x-": {}}})
 
-    # `x-*` keys are the user's: kept aside (never validated) and printed back by `config`.
-    _extensions: dict[str, Any] = PrivateAttr(default_factory=dict)
-
-    @model_validator(mode="wrap")
+    @model_validator(mode="before")
     @classmethod
-    def _keep_extensions(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
-        if not isinstance(data, dict) or not any(str(k).startswith("x-") for k in data):
-            return handler(data)
-        model = handler({k: v for k, v in data.items() if not str(k).startswith("x-")})
-        model._extensions = {k: v for k, v in data.items() if str(k).startswith("x-")}
-        return model
-
-    @model_serializer(mode="wrap")
-    def _dump_extensions(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if self._extensions and isinstance(data, dict):
-            data.update(self._extensions)
+    def _drop_extensions(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not str(k).startswith("x-")}
         return data
-
-    @property
-    def extensions(self) -> dict[str, Any]:
-        """The `x-*` keys written at this level."""
-        return self._extensions
 
 
 def duration(value: Any) -> Any:

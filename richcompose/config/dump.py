@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from richcompose.config.extensions import restore_extensions
 from richcompose.config.models import Project
 from richcompose.config.units import format_duration
 
@@ -28,6 +29,7 @@ def project_data(project: Project) -> dict[str, Any]:
         if service.depends_on:
             data["services"][name]["depends_on"] = {
                 target: dep.model_dump(mode="json") for target, dep in service.depends_on.items()}
+    restore_extensions(data, project.extensions)
     ordered: dict[str, Any] = {"name": project.name}
     ordered.update((k, v) for k, v in data.items() if k != "name")
     escaped: dict[str, Any] = _escape_dollars(ordered)

@@ -16,6 +16,7 @@ from typing import Any
 
 from richcompose.config.environment import project_environment, resolve_service_environment
 from richcompose.config.extends import apply_extends
+from richcompose.config.extensions import split_extensions
 from richcompose.config.include import apply_include
 from richcompose.config.interpolate import interpolate
 from richcompose.config.merge import merge_documents, strip_tags
@@ -159,7 +160,9 @@ def load_project(options: LoadOptions) -> Project:
     """Loads, merges, resolves and validates; `Project.warnings` holds what was accepted but
     will not be done as written."""
     doc = _prepare(options)
+    extensions = split_extensions(doc.data)
     project = validate_project(doc.data, doc.smap)
+    project.extensions.update(extensions)
     check_references(project)
     project.warnings.extend(doc.warnings)
     project.warnings.extend(check_unsupported(project))

@@ -365,6 +365,7 @@ class Project(Model):
     _source: SourceMap = PrivateAttr(default_factory=SourceMap)
     _warnings: list[ConfigWarning] = PrivateAttr(default_factory=list)
     _profiles: list[str] = PrivateAttr(default_factory=list)
+    _extensions: dict[PathKey, dict[str, Any]] = PrivateAttr(default_factory=dict)
 
     def locate(self, path: PathKey, *, key: bool = False) -> Location | None:
         return self._source.locate(path, key=key)
@@ -377,6 +378,11 @@ class Project(Model):
     def warnings(self) -> list[ConfigWarning]:
         """What the loader accepted but will not do as written; the CLI prints these."""
         return self._warnings
+
+    @property
+    def extensions(self) -> dict[PathKey, dict[str, Any]]:
+        """The `x-*` keys of the files, by the path of the mapping that holds them."""
+        return self._extensions
 
     @property
     def all_profiles(self) -> list[str]:
