@@ -23,9 +23,10 @@ _OPERATORS = (":-", ":?", ":+", "-", "?", "+")
 class TemplateError(ValueError):
     """A malformed `$` expression or a required variable that is missing; located by the caller."""
 
-    def __init__(self, message: str, hint: str) -> None:
+    def __init__(self, message: str, hint: str, name: str = "") -> None:
         super().__init__(message)
         self.hint = hint
+        self.name = name  # the variable concerned, so the column can point at it
 
 
 @dataclass
@@ -101,7 +102,7 @@ class Template:
         # The file's own words say what to do when it gives them; otherwise a generic hint.
         raise TemplateError(f"required variable {name} is missing a value"
                             + (f": {reason}" if reason else ""),
-                            "" if reason else f"set {name} in the environment or in .env")
+                            "" if reason else f"set {name} in the environment or in .env", name)
 
 
 def _closing_brace(text: str, start: int) -> int:
@@ -135,12 +136,13 @@ def interpolate(data: Any, smap: SourceMap, environ: Mapping[str, str],
             try:
                 result = template.substitute(value)
             except TemplateError as exc:
-                raise ConfigError(str(exc), location=smap.locate(path), hint=exc.hint) from None
+                raise ConfigError(str(exc), location=_pinpoint(smap.locate(path), exc.name),
+                                  hint=exc.hint) from None
             for name in template.missing:
                 if name not in warned:
                     warned.add(name)
                     warn(ConfigWarning(f"variable {name} is not set, using an empty string",
-                                       location=smap.locate(path) or Location(""),
+                                       location=_pinpoint(smap.locate(path), name) or Location(""),
                                        hint=f"set {name} or give a default: ${{{name}:-value}}"))
             template.missing.clear()
             return result
@@ -153,3 +155,21 @@ def interpolate(data: Any, smap: SourceMap, environ: Mapping[str, str],
         return value
 
     return walk(data, ())
+
+
+def _pinpoint(location: Location | None, name: str) -> Location | None:
+    """The column of `$NAME`/`${NAME` on the value's first line, when it is there; positions
+    are kept per value, and a long value needs the exact column to be useful."""
+    if location is None or not location.line:
+        return location
+    try:
+        with open(location.file, encoding="utf-8") as handle:
+            for _ in range(location.line - 1):
+                handle.readline()
+            line = handle.readline()
+    except (OSError, UnicodeDecodeError):
+        return location
+    start = max(location.column - 1, 0)
+    needles = (f"${{{name}", f"${name}") if name else ("${",)
+    found = [i for i in (line.find(n, start) for n in needles) if i >= 0]
+    return Location(location.file, location.line, min(found) + 1) if found else location
