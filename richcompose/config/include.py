@@ -18,8 +18,10 @@ from richcompose.errors import ConfigError, Location
 
 SECTIONS = ("services", "networks", "volumes", "configs", "secrets")
 
-# Loads a list of files as one project: (files, project_dir, env_files) → (data, positions).
-ProjectReader = Callable[[list[Path], Path, list[Path]], tuple[dict[str, Any], SourceMap]]
+# Loads files as one project: (files, project_dir, env_files, files being included so far)
+# → (data, positions).
+ProjectReader = Callable[[list[Path], Path, list[Path], tuple[Path, ...]],
+                         tuple[dict[str, Any], SourceMap]]
 
 
 def _entries(raw: Any, where: Location | None) -> list[dict[str, Any]]:
@@ -62,7 +64,7 @@ def apply_include(data: dict[str, Any], smap: SourceMap, file: Path, read: Proje
         project_dir = (here / entry["project_directory"]).resolve() if entry.get(
             "project_directory") else paths[0].parent
         env_files = [(here / p).resolve() for p in _as_list(entry.get("env_file"))]
-        included, positions = read(paths, project_dir, env_files)
+        included, positions = read(paths, project_dir, env_files, seen)
         included = resolve_document_paths(included, project_dir)
         _add(data, smap, included, positions, at)
 

@@ -103,10 +103,10 @@ class _Run:
         apply_extends(merged, smap, lambda p: self.read_file(p, environ, seen), str(files[0]))
         return merged, smap
 
-    def _read_included(self, files: list[Path], project_dir: Path, env_files: list[Path]
-                       ) -> tuple[dict[str, Any], SourceMap]:
+    def _read_included(self, files: list[Path], project_dir: Path, env_files: list[Path],
+                       seen: tuple[Path, ...]) -> tuple[dict[str, Any], SourceMap]:
         environ = project_environment(self.options.environ, project_dir, env_files)
-        return self.read_files(files, environ)
+        return self.read_files(files, environ, seen)
 
 
 def project_files(options: LoadOptions) -> tuple[Path, ...]:

@@ -89,19 +89,35 @@ def _to_config_error(err: Any, smap: SourceMap) -> ConfigError:
     if kind == "missing":
         return ConfigError(f"missing key {loc[-1]!r}{_where(loc)}",
                            location=smap.locate(loc[:-1]), hint=f"add {loc[-1]}:")
-    message = str(err.get("msg", "invalid value"))
+    message = _plain_words(kind, err.get("input")) or str(err.get("msg", "invalid value"))
     message = message.removeprefix("Value error, ")
     field = f" {loc[-1]}" if loc and isinstance(loc[-1], str) else ""
     return ConfigError(f"invalid{field}{_where(loc)}: {message}", location=smap.locate(loc),
                        hint=_type_hint(kind))
 
 
+def _plain_words(kind: str, given: Any) -> str:
+    """The problem in the file's terms, for the type errors people make most."""
+    shown = repr(given) if isinstance(given, str | int | float | bool) else type(given).__name__
+    if given is None:
+        shown = "an empty value"
+    return {
+        "bool_type": f"{shown} is not true or false",
+        "bool_parsing": f"{shown} is not true or false",
+        "int_type": f"{shown} is not a whole number",
+        "int_parsing": f"{shown} is not a whole number",
+        "int_from_float": f"{shown} is not a whole number",
+        "float_type": f"{shown} is not a number",
+        "float_parsing": f"{shown} is not a number",
+        "string_type": f"expected text, found {shown}",
+        "list_type": f"expected a list, found {shown}",
+        "dict_type": f"expected a mapping, found {shown}",
+        "model_type": f"expected a mapping, found {shown}",
+    }.get(kind, "")
+
+
 def _type_hint(kind: str) -> str:
     return {
-        "bool_type": "use true or false",
-        "bool_parsing": "use true or false",
-        "int_type": "use a whole number",
-        "int_parsing": "use a whole number",
         "string_type": "use a string (quote it if YAML reads it as something else)",
         "list_type": "use a list",
         "dict_type": "use a mapping of key: value",
