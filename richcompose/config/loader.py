@@ -61,12 +61,6 @@ def normalize_project_name(name: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "", name.lower()).lstrip("_-")
 
 
-def merge_values(base: Any, override: Any) -> Any:
-    """Merges two plain documents by compose's rules (kept for callers without positions)."""
-    merged, _ = merge_documents(base, SourceMap(), override, SourceMap())
-    return merged
-
-
 @dataclass
 class _Run:
     """One load: the options, the environment in force, and the warnings gathered."""
@@ -85,7 +79,8 @@ class _Run:
             raise ConfigError("a project file must be a mapping with a services: key",
                               location=smap.locate(()), hint="start the file with 'services:'")
         if self.options.interpolate:
-            data = interpolate(data, smap, environ or self.environ, self.warnings.append)
+            data = interpolate(data, smap, self.environ if environ is None else environ,
+                               self.warnings.append)
         apply_include(data, smap, path, self._read_included, (*seen, path.resolve()))
         return data, smap
 
@@ -131,7 +126,8 @@ class _Document:
 
 def _prepare(options: LoadOptions) -> _Document:
     files = project_files(options)
-    directory = (options.project_directory or files[0].parent).resolve()
+    directory = (options.working_dir / options.project_directory if options.project_directory
+                 else files[0].parent).resolve()
     if options.project_directory is not None and not directory.is_dir():
         raise ConfigError(f"project directory {directory} does not exist",
                           hint="fix --project-directory")
