@@ -21,10 +21,57 @@ def validate_project(data: Any, smap: SourceMap) -> Project:
     try:
         return Project.model_validate(data).with_source(smap)
     except ValidationError as exc:
-        errors = [_to_config_error(err, smap) for err in exc.errors()]
+        errors = [_to_config_error(err, smap) for err in _one_per_place(exc.errors(), data)]
         first = errors[0]
         first.others = errors[1:]  # type: ignore[attr-defined]
         raise first from None
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> PathKey:
+    """The part of pydantic's error location that names places in the file: union members
+    ('str', 'list[...]') and validator names are not keys the user wrote."""
+    path: list[str | int] = []
+    for part in loc:
+        inside = (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data))
+        if inside:
+            data = data[part]
+            path.append(part)
+        elif isinstance(part, str) and path and _could_be_key(part):
+            path.append(part)  # a key the user left out (a `missing` error)
+    return tuple(path)
+
+
+def _could_be_key(part: str) -> bool:
+    return (part not in _NOT_KEYS and "[" not in part and part[:1].islower()
+            and not part.startswith("function-"))
+
+
+_NOT_KEYS = frozenset({"str", "int", "float", "bool", "dict", "list", "none", "literal"})
+_TYPE_KINDS = frozenset({"bool_type", "bool_parsing", "int_type", "int_parsing", "float_type",
+                         "float_parsing", "string_type", "list_type", "dict_type", "model_type"})
+
+
+def _one_per_place(errors: list[Any], data: Any) -> list[dict[str, Any]]:
+    """One error per place in the file; where a value may take several forms (a union), the
+    forms it may take are named together: "expected a list or text, found 5"."""
+    grouped: dict[PathKey, list[dict[str, Any]]] = {}
+    for err in errors:
+        grouped.setdefault(_data_path(err["loc"], data), []).append(err)
+    out = []
+    for path, group in grouped.items():
+        first = {**group[0], "loc": path}
+        if len(group) > 1 and all(e["type"] in _TYPE_KINDS for e in group):
+            forms = list(dict.fromkeys(_EXPECTED[e["type"]] for e in group))
+            first["forms"] = " or ".join(forms)
+        out.append(first)
+    return out
+
+
+_EXPECTED = {"bool_type": "true or false", "bool_parsing": "true or false",
+             "int_type": "a whole number", "int_parsing": "a whole number",
+             "float_type": "a number", "float_parsing": "a number", "string_type": "text",
+             "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping"}
 
 
 def _inner_model(annotation: Any) -> type[BaseModel] | None:
@@ -60,13 +107,13 @@ def _fields_for(path: PathKey) -> list[str]:
 def _where(path: PathKey) -> str:
     if len(path) >= 2 and path[0] == "services":
         return f" in service {path[1]!r}"
-    if len(path) >= 2 and path[0] in ("networks", "volumes", "configs", "secrets"):
+    if len(path) >= 2 and path[0] in _SECTIONS[1:]:
         return f" in {path[0][:-1]} {path[1]!r}"
     return ""
 
 
 def _to_config_error(err: Any, smap: SourceMap) -> ConfigError:
-    loc: PathKey = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    loc: PathKey = err["loc"]
     kind = err["type"]
     ctx_error = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_error, KeyProblem):
@@ -91,16 +138,27 @@ def _to_config_error(err: Any, smap: SourceMap) -> ConfigError:
                            location=smap.locate(loc[:-1]), hint=f"add {loc[-1]}:")
     message = _plain_words(kind, err.get("input")) or str(err.get("msg", "invalid value"))
     message = message.removeprefix("Value error, ")
-    field = f" {loc[-1]}" if loc and isinstance(loc[-1], str) else ""
-    return ConfigError(f"invalid{field}{_where(loc)}: {message}", location=smap.locate(loc),
-                       hint=_type_hint(kind))
+    if "forms" in err:
+        message = f"expected {err['forms']}, found {_shown(err.get('input'))}"
+    whole = len(loc) == 2 and loc[0] in _SECTIONS  # the service (network...) itself
+    field = f" {loc[-1]}" if loc and isinstance(loc[-1], str) and not whole else ""
+    where = f" {str(loc[0])[:-1]} {loc[1]!r}" if whole else _where(loc)
+    return ConfigError(f"invalid{field}{where}: {message}", location=smap.locate(loc),
+                       hint="" if "forms" in err else _type_hint(kind))
+
+
+_SECTIONS = ("services", "networks", "volumes", "configs", "secrets")
+
+
+def _shown(given: Any) -> str:
+    if given is None:
+        return "an empty value"
+    return repr(given) if isinstance(given, str | int | float | bool) else type(given).__name__
 
 
 def _plain_words(kind: str, given: Any) -> str:
     """The problem in the file's terms, for the type errors people make most."""
-    shown = repr(given) if isinstance(given, str | int | float | bool) else type(given).__name__
-    if given is None:
-        shown = "an empty value"
+    shown = _shown(given)
     return {
         "bool_type": f"{shown} is not true or false",
         "bool_parsing": f"{shown} is not true or false",
