@@ -44,13 +44,16 @@ documents = st.fixed_dictionaries({"services": services},
                                   optional={k: values for k in TOP_KEYS if k != "services"})
 
 
-def load_text(text: str) -> Project | None:
-    """Loads `text` as compose.yaml in a fresh directory; None when it was rightly refused."""
+def load_text(text: str, *overrides: str) -> Project | None:
+    """Loads `text` as compose.yaml (then each override as another -f file) in a fresh
+    directory; None when it was rightly refused."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "compose.yaml"
-        path.write_text(text)
+        paths = []
+        for index, content in enumerate((text, *overrides)):
+            paths.append(Path(tmp) / f"compose{index}.yaml")
+            paths[-1].write_text(content)
         try:
-            project = load_project(LoadOptions(files=(path,), environ={"X": "1"},
+            project = load_project(LoadOptions(files=tuple(paths), environ={"X": "1"},
                                                working_dir=Path(tmp)))
             build_graph(project)
         except RichComposeError as exc:
@@ -101,3 +104,10 @@ def mutate(text: str, steps: list[tuple[str, int, int, str]]) -> str:
 def test_mutated_project_files_load_or_fail_cleanly(seed: str,
                                                     steps: list[tuple[str, int, int, str]]) -> None:
     load_text(mutate(seed, steps))
+
+
+@SETTINGS
+@given(st.sampled_from(SEEDS), st.sampled_from(SEEDS), documents, mutations)
+def test_merged_files_load_or_fail_cleanly(seed: str, other: str, document: dict[str, Any],
+                                           steps: list[tuple[str, int, int, str]]) -> None:
+    load_text(seed, mutate(other, steps), yaml.safe_dump(document))
