@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from richcompose.config import LoadOptions, load_project  # noqa: E402
-from richcompose.config.source import read_yaml_file  # noqa: E402
+from richcompose.config.parse import read_yaml_file  # noqa: E402
 from richcompose.graph import build_graph, start_order  # noqa: E402
 
 

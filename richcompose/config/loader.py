@@ -21,8 +21,9 @@ from richcompose.config.include import apply_include
 from richcompose.config.interpolate import interpolate
 from richcompose.config.merge import merge_documents, strip_tags
 from richcompose.config.models import Project
+from richcompose.config.parse import read_yaml_file
 from richcompose.config.profiles import apply_profiles, enabled_profiles
-from richcompose.config.source import SourceMap, read_yaml_file
+from richcompose.config.source import SourceMap
 from richcompose.config.unsupported import check as check_unsupported
 from richcompose.config.validate import check_references, validate_project
 from richcompose.errors import ConfigError, ConfigWarning

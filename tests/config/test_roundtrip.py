@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from richcompose.config import LoadOptions, load_project
 from richcompose.config.dump import dump_project
-from richcompose.config.source import parse_yaml
+from richcompose.config.parse import parse_yaml
 from richcompose.config.units import format_duration, parse_duration
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from richcompose.config.parse import parse_yaml
 from richcompose.config.schema import render
-from richcompose.config.source import parse_yaml
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = REPO / "schemas" / "richcompose.schema.json"

@@ -9,7 +9,7 @@ import pytest
 from richcompose.config import LoadOptions, load_project
 from richcompose.config.dotenv import parse_dotenv
 from richcompose.config.merge import merge_documents
-from richcompose.config.source import parse_yaml
+from richcompose.config.parse import parse_yaml
 from richcompose.config.unsupported import SERVICE_RULES
 from richcompose.errors import ConfigError, GraphError
 from richcompose.graph import build_graph, select, start_order, stop_order, to_mermaid
@@ -42,6 +42,30 @@ def test_positions_point_at_keys_and_values() -> None:
 def test_merge_key_values_written_in_the_mapping_win() -> None:
     data, _ = parse_yaml("x: &d {a: 1, b: 2}\ny:\n  <<: *d\n  b: 3\n", "f")
     assert data["y"] == {"a": 1, "b": 3}
+
+
+def test_each_alias_is_its_own_copy() -> None:
+    data, _ = parse_yaml("x: &e {A: '1'}\na: *e\nb: *e\n", "f")
+    data["a"]["A"] = "changed"
+    assert data["b"] == {"A": "1"}
+
+
+def test_aliased_values_are_located_where_the_anchor_wrote_them() -> None:
+    _, smap = parse_yaml("x: &e\n  image: a\nservices:\n  web: *e\n", "f.yaml")
+    assert str(smap.locate(("services", "web", "image"), key=True)) == "f.yaml:2:3"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: *nope\n", "unknown alias"),
+    ("a: 1\n---\nb: 2\n", "one YAML document"),
+    ("a: [1\n", "invalid YAML"),
+    ("? [a]\n: 1\n", "plain value"),
+    ("<<: [1]\n", "merge key"),
+])
+def test_malformed_yaml_is_a_located_config_error(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        parse_yaml(text, "f.yaml")
+    assert caught.value.location is not None and caught.value.location.file == "f.yaml"
 
 
 # dotenv
