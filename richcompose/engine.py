@@ -22,12 +22,17 @@ from pathlib import Path
 import networkx as nx
 
 from richcompose import graph as graphs
-from richcompose.bundle.render import RenderContext, render_spec, write_bundle
+from richcompose import logs
+from richcompose.bundle.render import RenderContext, render_bundle, write_bundle
 from richcompose.config.models import Dependency, Project, Service
 from richcompose.errors import RichComposeError, RuntimeFailure
 from richcompose.image import defaults
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
+from richcompose.network import NetworkManager
+from richcompose.network import service as service_network
+from richcompose.network.ports import published_address
+from richcompose.network.types import Protocol
 from richcompose.runtime.conmon import ConmonLauncher, ContainerFiles
 from richcompose.runtime.mounts import mount_overlay, unmount
 from richcompose.runtime.oci import OCIRuntime
@@ -87,6 +92,7 @@ class Engine:
         self.dumb_init = dumb_init or os.environ.get(
             "RICHCOMPOSE_DUMB_INIT", "/usr/local/libexec/richcompose/dumb-init")
         self.images = ImageStore(paths.images)
+        self.network = NetworkManager(paths.root)
 
     def runtime(self, name: str | None = None) -> OCIRuntime:
         return OCIRuntime(name or self.runtime_name, self.paths.runtime_root)
@@ -190,20 +196,26 @@ class Engine:
         if state is not None:
             self._remove_container(ppaths, cid)
         image = self._resolve_image(project, name, service)
-        spec = render_spec(RenderContext(project=project, service_name=name, container_id=cid,
-                                         image=image, volumes_root=self.paths.volumes,
-                                         dumb_init=self.dumb_init))
-        self._prepare_volumes(spec)
+        # Before the bundle: it joins the netns made here and mounts the hosts files written here.
+        net = service_network.connect(self.network, project, name, cid, cpaths.dir / "network",
+                                      lambda other: container_name(project.name, other))
+        bundle = render_bundle(RenderContext(project=project, service_name=name, container_id=cid,
+                                             image=image, volumes_root=self.paths.volumes,
+                                             dumb_init=self.dumb_init, netns_path=net.netns_path,
+                                             host_network=net.host, extra_mounts=net.mounts))
+        self._prepare_volumes(bundle.spec)
         record = ContainerRecord(id=cid, project=project.name, service=name,
-                                 stop_signal=_stop_signal(service, image),
+                                 stop_signal=bundle.stop_signal,
                                  stop_grace_period=service.stop_grace_period,
                                  runtime=runtime.name, image=image.reference)
         write_json(cpaths.record, asdict(record))
         mount_overlay(image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
-        write_bundle(spec, cpaths.bundle)
+        write_bundle(bundle, cpaths.bundle)
         launcher = ConmonLauncher(runtime.binary, self.paths.runtime_root)
-        launcher.create(cid, _files(ppaths, cpaths))
+        pid = launcher.create(cid, _files(ppaths, cpaths), terminal=bundle.terminal)
         runtime.start(cid)
+        if bundle.spec.get("hooks", {}).get("startContainer"):
+            _wait_past_start_hooks(name, pid, cpaths.log)
         self.report(name, f"started {cid}")
 
     def _resolve_image(self, project: Project, name: str, service: Service) -> ResolvedImage:
@@ -236,11 +248,16 @@ class Engine:
                 continue
             cid = container_name(project.name, name)
             image = self._resolve_image(project, name, project.services[name])
-            spec = render_spec(RenderContext(project=project, service_name=name,
-                                             container_id=cid, image=image,
-                                             volumes_root=self.paths.volumes,
-                                             dumb_init=self.dumb_init))
-            written.append(write_bundle(spec, output / cid))
+            net = service_network.planned(project.services[name], cid,
+                                          self.paths.project(project.name).container(cid).dir
+                                          / "network", self.network.netns_path(cid))
+            bundle = render_bundle(RenderContext(project=project, service_name=name,
+                                                 container_id=cid, image=image,
+                                                 volumes_root=self.paths.volumes,
+                                                 dumb_init=self.dumb_init,
+                                                 netns_path=net.netns_path,
+                                                 host_network=net.host, extra_mounts=net.mounts))
+            written.append(write_bundle(bundle, output / cid))
         return written
 
     # --- status --------------------------------------------------------------------------
@@ -295,6 +312,11 @@ class Engine:
         return {r.service: ppaths.container(r.id).log for r in self.records(project_name)
                 if not wanted or r.service in wanted}
 
+    def port(self, project_name: str, service: str, port: int,
+             protocol: Protocol = "tcp") -> list[str]:
+        """`HOST_IP:HOST_PORT` where a service's container port is published."""
+        return published_address(self.network.ports(project_name, service), port, protocol)
+
     def container_for(self, project_name: str, service: str) -> ContainerRecord:
         for record in self.records(project_name):
             if record.service == service:
@@ -319,6 +341,7 @@ class Engine:
                 self._stop_container(project_name, record, timeout)
                 self._remove_container(ppaths, record.id, record.runtime)
             self._remove_strays(ppaths)
+            self.network.cleanup_project(project_name)
             if volumes:
                 for folder in self.paths.volumes.glob(f"{project_name}_*"):
                     shutil.rmtree(folder, ignore_errors=True)
@@ -356,6 +379,9 @@ class Engine:
         unmount(cpaths.rootfs)
         shutil.rmtree(cpaths.dir, ignore_errors=True)
         (ppaths.exits / cid).unlink(missing_ok=True)
+        # Last, after delete: nothing uses the netns now, and a CNI failure here cannot leave
+        # a mount behind (the attachment stays recorded for `down`'s cleanup_project).
+        self.network.detach(ppaths.dir.name, cid)
 
     def _remove_strays(self, ppaths: ProjectPaths) -> None:
         """Containers of this project that runc knows but the records lost (crash mid-up)."""
@@ -374,6 +400,36 @@ def _files(ppaths: ProjectPaths, cpaths: ContainerPaths) -> ContainerFiles:
 def _stop_signal(service: Service, image: ResolvedImage) -> str:
     raw = defaults.stop_signal(image.config, service.stop_signal)
     return raw.removeprefix("SIG") if not raw.isdigit() else raw
+
+
+def _wait_past_start_hooks(service: str, pid: int, log: Path, timeout: float = 3600) -> None:
+    """startContainer hooks (initcmd, initscript, system services) run after `runc start`
+    returns, in runc init before it execs PID 1: wait for that exec, and turn a hook failure
+    (the container is gone and runc logged a hook error) into the error of this start."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, IndexError):
+            break
+        if state in ("Z", "X"):
+            break  # exited before its exec
+        # An empty cmdline is the instant inside execve before the new arguments are set.
+        if cmdline and cmdline != b"runc\0init\0":
+            return
+        time.sleep(0.01)
+    detail = ""
+    settle = time.monotonic() + 2  # conmon copies runc's last words a moment after the exit
+    while not detail and time.monotonic() < settle:
+        lines = [entry.text for entry in logs.read_lines(log)]
+        starts = [i for i, line in enumerate(lines) if "error running hook" in line]
+        if starts:  # runc's message, then the rest of the hook's stderr on the lines after it
+            detail = "; ".join(line for line in lines[starts[-1]:] if line.strip())
+        time.sleep(0.05)
+    if detail:  # else PID 1 ran and exited quickly, which is not a failed start
+        raise RuntimeFailure(f"service {service!r} failed to start: {detail}",
+                             hint="see `richcompose logs " + service + "`")
 
 
 def _wait_conmon_exit(cpaths: ContainerPaths, timeout: float = 5.0) -> None:

@@ -15,6 +15,7 @@ APT_PACKAGES=(
   debootstrap                     # systemd test image
   golang-github-containers-common # /usr/share/containers/seccomp.json (default seccomp profile)
   zstd gcc libc6-dev make         # .tar.zst fixtures; static dumb-init build
+  curl                            # network tests: published ports seen from the host side
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -4,6 +4,7 @@ nothing is left behind."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from richcompose.network import NetworkManager
+from tests.network.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,6 +70,12 @@ def leftovers(root: Path) -> list[str]:
     with open("/proc/self/mountinfo") as handle:
         found += [f"mount {line.split()[4]}" for line in handle
                   if line.split()[4].startswith(str(root))]
+    network_state = root / "network" / "state.json"
+    if network_state.exists():
+        recorded = json.loads(network_state.read_text())
+        found += [f"network namespace {name}" for name in recorded.get("netns", {})
+                  if (Path("/run/netns") / name).exists()]
+        found += [f"network {name}" for name in recorded.get("networks", {})]
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -89,17 +99,24 @@ def force_cleanup(root: Path) -> None:
         mounts = [line.split()[4] for line in handle if line.split()[4].startswith(str(root))]
     for target in reversed(mounts):
         subprocess.run(["umount", "-l", target], capture_output=True)
+    if (root / "network").exists():
+        network = NetworkManager(root)
+        for project in network.projects():
+            network.cleanup_project(project)
 
 
 @pytest.fixture
 def rc(tmp_path: Path, busybox_rootfs: Path) -> Iterator[Richcompose]:
-    """A project directory with ./rootfs (busybox) and a private state root; after the test it
-    runs `down`, then fails the test if anything of that root is left behind."""
+    """A project directory with ./rootfs (busybox), a private state root and a private network
+    namespace; after the test it fails the test if anything of that root is left behind."""
     project_dir = tmp_path / "project"
     project_dir.mkdir()
     (project_dir / "rootfs").symlink_to(busybox_rootfs)
     runner = Richcompose(root=tmp_path / "state", project_dir=project_dir)
-    yield runner
-    left = leftovers(runner.root)
-    force_cleanup(runner.root)
+    # Every CLI test runs in a network namespace of its own: the project networks, veths and
+    # iptables rules `up` makes exist only there (docs/networking.md).
+    with Sandbox():
+        yield runner
+        left = leftovers(runner.root)
+        force_cleanup(runner.root)
     assert not left, f"left behind: {left}"

@@ -61,7 +61,7 @@ __all__ = [
 RichMode = Literal["dumb-init", "sbin-init", "systemd"]
 RICH_MODES: tuple[str, ...] = ("dumb-init", "sbin-init", "systemd")
 RICH_ONLY_KEYS: tuple[str, ...] = ("rich_mode", "initscript", "initcmd", "initscript_timeout",
-                                    "system_services")
+                                    "system_services", "poststop")
 
 
 class Service(Model):
@@ -180,6 +180,8 @@ class Service(Model):
     system_services: dict[str, SystemService] = Field(default_factory=dict, description=(
         "Processes that run beside the app inside the container (sshd, crond, agents), started "
         "in `after` order; in systemd mode they become units. Needs rich: true."))
+    poststop: str | None = Field(None, description=(
+        "A shell command run on the host after the container is gone. Needs rich: true."))
 
     @field_validator("command", "entrypoint", mode="before",
                      json_schema_input_type=CommandInput)

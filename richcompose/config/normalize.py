@@ -7,7 +7,8 @@ import shlex
 from typing import Any
 
 _PORT = re.compile(
-    r"^(?:(?P<ip>\[[0-9a-fA-F:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):)?"
+    # An IPv4 host_ip has dots: without them "8080:80" would read as host_ip 8080.
+    r"^(?:(?P<ip>\[[0-9a-fA-F:.]+\]|\d+\.\d+\.\d+\.\d+):)?"
     r"(?:(?P<published>\d+(?:-\d+)?)?:)?"
     r"(?P<target>\d+(?:-\d+)?)(?:/(?P<proto>tcp|udp|sctp))?$"
 )

@@ -1,0 +1,333 @@
+"""NetworkManager: the network stage's facade for the engine.
+
+Sequence for one container: `create_netns` → `attach` (before `runc create`; returns the
+addresses and the hosts/resolv.conf/hostname files to bind-mount) → ... → `detach` (after
+`runc delete`). `ensure_network` before the first attach, `cleanup_project` on `down`.
+Every side effect is recorded in the store before it happens, so `cleanup_project` undoes
+whatever a crash left.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from richcompose.errors import NetworkError
+from richcompose.network import conflist, iptables, netns, ports, subnets
+from richcompose.network.cni import CniCall, CniRunner
+from richcompose.network.discovery import refresh_files
+from richcompose.network.hosts import parse_extra_hosts
+from richcompose.network.networks import destroy_network, find_system_network, make_network
+from richcompose.network.store import NetworkStore
+from richcompose.network.types import (
+    Attachment,
+    DnsConfig,
+    Endpoint,
+    NetworkSpec,
+    PortMapping,
+)
+
+PortEntry = str | int | Mapping[str, Any]
+
+
+class NetworkManager:
+    """Project networks, container attachments and their clean-up under one state root."""
+
+    def __init__(
+        self,
+        state_root: Path,
+        cni_path: Path = Path("/usr/lib/cni"),
+        *,
+        subnet_pool: str = subnets.DEFAULT_POOL,
+        subnet_prefix: int = subnets.DEFAULT_PREFIX,
+        system_conf_dir: Path = Path("/etc/cni/net.d"),
+        host_resolv_conf: Path = Path("/etc/resolv.conf"),
+    ) -> None:
+        self.store = NetworkStore(state_root / "network")
+        self._scope = netns.scope_of(state_root)
+        self._cni = CniRunner(cni_path, self.store.cache_dir)
+        self._pool = subnet_pool
+        self._prefix = subnet_prefix
+        self._system_conf_dir = system_conf_dir
+        self._host_resolv_conf = host_resolv_conf
+
+    # -- networks ---------------------------------------------------------------------------
+
+    def ensure_network(self, project: str, name: str, spec: NetworkSpec | None = None) -> str:
+        """Make (or join, for `external`) a project network; returns its CNI network name."""
+        spec = spec or NetworkSpec(name=name)
+        with self.store.records() as rec:
+            if spec.external:
+                cni_name = spec.name or name
+                if cni_name not in rec["networks"]:
+                    rec["networks"][cni_name] = find_system_network(
+                        self._system_conf_dir, cni_name)
+            else:
+                cni_name = conflist.cni_network_name(project, name)
+                if cni_name not in rec["networks"]:
+                    taken = [n["subnet"] for n in rec["networks"].values() if n["subnet"]]
+                    rec["networks"][cni_name] = make_network(
+                        self.store, taken, cni_name, spec, pool=self._pool, prefix=self._prefix,
+                        scope=self._scope)
+            users = rec["networks"][cni_name]["users"]
+            if project not in users:
+                users.append(project)
+            rec["projects"].setdefault(project, {})[name] = cni_name
+        return cni_name
+
+    def remove_network(self, project: str, name: str) -> None:
+        """Drop a project's use of a network; the last user removes bridge, config and leases."""
+        with self.store.records() as rec:
+            self._release_network(rec, project, name)
+
+    def _release_network(self, rec: dict[str, Any], project: str, name: str) -> None:
+        cni_name = rec["projects"].get(project, {}).pop(name, None)
+        network = rec["networks"].get(cni_name) if cni_name else None
+        if network is None:
+            return
+        if project in network["users"]:
+            network["users"].remove(project)
+        attached = [c for c in rec["containers"].values()
+                    if any(e["cni"] == cni_name for e in c["networks"].values())]
+        if network["users"] or attached:
+            return
+        destroy_network(self.store, cni_name, network)
+        del rec["networks"][cni_name]
+        if not any(n["owned"] for n in rec["networks"].values()):
+            iptables.remove_idle_portmap_chains()
+
+    # -- containers -------------------------------------------------------------------------
+
+    def netns_path(self, container_id: str) -> Path:
+        """Where a container's own namespace is (or will be): /run/netns/rc-<scope>-<id>."""
+        return netns.netns_path(netns.netns_name(container_id, self._scope))
+
+    def create_netns(self, project: str, container_id: str) -> Path:
+        """A fresh named namespace for a container, recorded so a crash cannot leak it."""
+        name = netns.netns_name(container_id, self._scope)
+        with self.store.records() as rec:
+            rec.setdefault("netns", {})[name] = project
+            return netns.create(name)
+
+    def attach(
+        self,
+        project: str,
+        container_id: str,
+        service: str,
+        netns_path: Path,
+        networks: Mapping[str, Endpoint],
+        published: Sequence[PortEntry] = (),
+        *,
+        container_name: str = "",
+        hostname: str = "",
+        extra_hosts: Iterable[str] | Mapping[str, str] = (),
+        files_dir: Path | None = None,
+        dns: DnsConfig | None = None,
+    ) -> Attachment:
+        """Loopback plus one interface per network (eth0, eth1, … in the given order).
+
+        Published ports go on the first non-internal network; they are checked free first.
+        Every container sharing a network then gets its hosts file rewritten.
+        """
+        files = files_dir or self.store.files_dir / container_id
+        with self.store.records() as rec:
+            mappings = self._choose_ports(rec, service, published)
+            gateway = self._gateway(rec, project, networks)
+            parse_extra_hosts(extra_hosts, gateway)  # a bad entry fails before anything is made
+            record: dict[str, Any] = {
+                "project": project, "service": service, "netns": str(netns_path),
+                "container_name": container_name or service, "hostname": hostname or service,
+                "extra_hosts": extra_hosts if isinstance(extra_hosts, Mapping)
+                else list(extra_hosts),
+                "files": str(files), "networks": {}, "ports": [],
+                "dns": dataclasses.asdict(dns or DnsConfig()), "host_gateway": gateway,
+            }
+            rec["containers"][container_id] = record
+            self.store.flush(rec)
+            try:
+                self._add_networks(rec, record, container_id, netns_path, networks, mappings)
+            except NetworkError:
+                # Undo this attach only; the namespace is the caller's (`detach` removes it).
+                self._delete_networks(rec, container_id)
+                raise
+            self._refresh(rec)
+        return _attachment(container_id, record)
+
+    def _add_networks(
+        self,
+        rec: dict[str, Any],
+        record: dict[str, Any],
+        container_id: str,
+        netns_path: Path,
+        networks: Mapping[str, Endpoint],
+        mappings: list[PortMapping],
+    ) -> None:
+        self._cni.add(conflist.loopback_conflist(), CniCall(container_id, netns_path, "lo"), {})
+        publish_on = self._publish_network(rec, record["project"], networks)
+        for index, (name, endpoint) in enumerate(networks.items()):
+            cni_name = self._cni_name(rec, record["project"], name)
+            runtime: dict[str, Any] = {}
+            if name == publish_on and mappings:
+                runtime["portMappings"] = [m.runtime_config() for m in mappings]
+                record["ports"] = [dataclasses.asdict(m) for m in mappings]
+            if endpoint.ipv4_address:
+                runtime["ips"] = [self._with_prefix(rec, cni_name, endpoint.ipv4_address)]
+            ifname = f"eth{index}"
+            record["networks"][name] = {"cni": cni_name, "ifname": ifname, "ip": "",
+                                        "aliases": list(endpoint.aliases)}
+            config = conflist.load_conflist(Path(rec["networks"][cni_name]["conflist"]))
+            result = self._cni.add(config, CniCall(container_id, netns_path, ifname), runtime)
+            record["networks"][name]["ip"] = _first_ipv4(result)
+
+    def detach(self, project: str, container_id: str) -> None:
+        """DEL every CNI attachment (reverse order), delete the container's own netns, and
+        rewrite the neighbours' hosts files. Safe to call twice."""
+        with self.store.records() as rec:
+            self._detach(rec, container_id)
+            self._refresh(rec)
+
+    def _detach(self, rec: dict[str, Any], container_id: str) -> None:
+        self._delete_networks(rec, container_id)
+        name = netns.netns_name(container_id, self._scope)
+        if name in rec.get("netns", {}):
+            netns.delete(name)
+            del rec["netns"][name]
+
+    def _delete_networks(self, rec: dict[str, Any], container_id: str) -> None:
+        """CNI DEL of everything cached for the container, last attached first; forget it."""
+        record = rec["containers"].get(container_id)
+        netns_path = Path(record["netns"]) if record else self.netns_path(container_id)
+        for cached in reversed(self._cni.cached(container_id)):
+            self._cni.delete(cached["config"]["name"],
+                             CniCall(container_id, netns_path, cached["ifname"]))
+        shutil.rmtree(self.store.cache_dir / container_id, ignore_errors=True)
+        if record is not None:
+            if Path(record["files"]) == self.store.files_dir / container_id:
+                shutil.rmtree(record["files"], ignore_errors=True)
+            del rec["containers"][container_id]
+
+    def _refresh(self, rec: dict[str, Any]) -> None:
+        resolv = self._host_resolv_conf
+        refresh_files(rec, resolv.read_text() if resolv.exists() else "")
+
+    def cleanup_project(self, project: str) -> None:
+        """Remove everything recorded for a project, even after a crash mid-`up`."""
+        with self.store.records() as rec:
+            errors: list[NetworkError] = []
+            for container_id in [c for c, r in rec["containers"].items()
+                                 if r["project"] == project]:
+                try:
+                    self._detach(rec, container_id)
+                except NetworkError as err:
+                    errors.append(err)
+            for name, owner in list(rec.get("netns", {}).items()):
+                if owner == project:
+                    netns.delete(name)
+                    del rec["netns"][name]
+            for name in list(rec["projects"].get(project, {})):
+                self._release_network(rec, project, name)
+            rec["projects"].pop(project, None)
+            self._refresh(rec)
+            if errors:
+                raise errors[0]
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def ports(self, project: str, service: str) -> list[PortMapping]:
+        """Published ports of a service's running containers (for `richcompose port`)."""
+        with self.store.records() as rec:
+            return [PortMapping(**p) for c in rec["containers"].values()
+                    if c["project"] == project and c["service"] == service for p in c["ports"]]
+
+    def projects(self) -> list[str]:
+        """Every project with something recorded (networks, containers or namespaces)."""
+        with self.store.records() as rec:
+            names = {c["project"] for c in rec["containers"].values()}
+            names |= set(rec["projects"]) | set(rec.get("netns", {}).values())
+        return sorted(names)
+
+    def check(self, container_id: str) -> None:
+        """CNI CHECK every network of a container; a NetworkError says what is broken."""
+        with self.store.records() as rec:
+            record = rec["containers"].get(container_id)
+        if record is None:
+            raise NetworkError(f"container {container_id[:12]} is not attached")
+        for endpoint in record["networks"].values():
+            self._cni.check(endpoint["cni"], CniCall(container_id, Path(record["netns"]),
+                                                     endpoint["ifname"]))
+
+    def attachment(self, container_id: str) -> Attachment | None:
+        """A recorded attachment again (e.g. for `network_mode: service:X`, which shares the
+        target's namespace and hosts files)."""
+        with self.store.records() as rec:
+            record = rec["containers"].get(container_id)
+            return _attachment(container_id, record) if record else None
+
+    def subnet(self, project: str, name: str) -> str:
+        with self.store.records() as rec:
+            return str(rec["networks"][self._cni_name(rec, project, name)]["subnet"])
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _choose_ports(
+        self, rec: dict[str, Any], service: str, published: Sequence[PortEntry]
+    ) -> list[PortMapping]:
+        taken = [PortMapping(**p) for c in rec["containers"].values() for p in c["ports"]]
+        taken_keys = {(m.host_port, m.protocol) for m in taken}
+        mappings = ports.resolve(
+            ports.parse_ports(published),
+            lambda p, proto, ip: (p, proto) not in taken_keys and ports.port_is_free(p, proto, ip),
+        )
+        ports.ensure_free(service, mappings, taken)
+        return mappings
+
+    def _cni_name(self, rec: dict[str, Any], project: str, name: str) -> str:
+        cni_name = rec["projects"].get(project, {}).get(name)
+        if cni_name is None:
+            raise NetworkError(f"network {name!r} of project {project!r} does not exist",
+                               hint="declare it under `networks:`")
+        return str(cni_name)
+
+    def _gateway(self, rec: dict[str, Any], project: str,
+                 networks: Mapping[str, Endpoint]) -> str:
+        """The host as the container reaches it: its first network's gateway."""
+        for name in networks:
+            return str(rec["networks"][self._cni_name(rec, project, name)]["gateway"])
+        return ""
+
+    def _publish_network(
+        self, rec: dict[str, Any], project: str, networks: Mapping[str, Endpoint]
+    ) -> str | None:
+        for name in networks:
+            if not rec["networks"][self._cni_name(rec, project, name)]["internal"]:
+                return name
+        return None
+
+    def _with_prefix(self, rec: dict[str, Any], cni_name: str, address: str) -> str:
+        subnet = rec["networks"][cni_name]["subnet"]
+        if subnet and ipaddress.ip_address(address) not in ipaddress.ip_network(subnet):
+            raise NetworkError(f"ipv4_address {address} is outside {cni_name}'s subnet {subnet}")
+        prefix = ipaddress.ip_network(subnet).prefixlen if subnet else 32
+        return f"{address}/{prefix}"
+
+
+def _attachment(container_id: str, record: Mapping[str, Any]) -> Attachment:
+    files = Path(record["files"])
+    return Attachment(
+        container_id=container_id, netns_path=Path(record["netns"]),
+        addresses={n: e["ip"] for n, e in record["networks"].items()},
+        ports=tuple(PortMapping(**p) for p in record["ports"]), hosts_file=files / "hosts",
+        resolv_file=files / "resolv.conf", hostname_file=files / "hostname",
+    )
+
+
+def _first_ipv4(result: Mapping[str, Any]) -> str:
+    for entry in result.get("ips", []):
+        address = str(entry.get("address", "")).split("/")[0]
+        if address and ipaddress.ip_address(address).version == 4:
+            return address
+    return ""

@@ -1,0 +1,63 @@
+"""Named network namespaces, made and removed the way `ip netns add/del` does.
+
+A named namespace is a bind mount of a fresh net namespace at /run/netns/NAME, so it outlives
+the process that made it and runc can join it by path. We drive iproute2 rather than
+re-implementing the unshare + bind-mount dance: it is the reference implementation and is
+always present where CNI is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+from richcompose.errors import NetworkError
+
+NETNS_DIR = Path("/run/netns")
+NAME_PREFIX = "rc-"
+
+
+def scope_of(state_root: Path) -> str:
+    """A short tag of a state root: two roots may hold a project of the same name."""
+    return hashlib.sha256(str(state_root.absolute()).encode()).hexdigest()[:6]
+
+
+def netns_name(container_id: str, scope: str) -> str:
+    """The namespace name for a container: `rc-<scope>-<container id>`.
+
+    The whole id, not a 12-character prefix: richcompose ids are names (`shop-db-1`), and two
+    long names can share a prefix. Netns names are global to the host, so the state root's
+    scope keeps two roots (e.g. two test runs) with the same project name apart.
+    """
+    return f"{NAME_PREFIX}{scope}-{container_id.replace('/', '_')}"
+
+
+def netns_path(name: str) -> Path:
+    return NETNS_DIR / name
+
+
+def exists(name: str) -> bool:
+    return netns_path(name).exists()
+
+
+def create(name: str) -> Path:
+    """Create the named namespace (with `lo` still down: the loopback plugin brings it up)."""
+    if not exists(name):
+        _ip("netns", "add", name)
+    return netns_path(name)
+
+
+def delete(name: str) -> None:
+    """Remove the named namespace; a namespace already gone is not an error."""
+    if exists(name):
+        _ip("netns", "delete", name)
+
+
+def _ip(*args: str) -> None:
+    proc = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise NetworkError(
+            f"ip {' '.join(args)} failed: {proc.stderr.strip() or proc.returncode}",
+            hint="richcompose needs root and iproute2 to manage network namespaces",
+        )

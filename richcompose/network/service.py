@@ -1,0 +1,107 @@
+"""A service's networking as the engine needs it: set up before `runc create`, torn down after
+`runc delete`. Translates the service's compose keys into NetworkManager calls and returns
+what the bundle stage needs (a netns path, or the host's; files to bind-mount)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from richcompose.config.models import Project, Service
+from richcompose.errors import NetworkError
+from richcompose.network.compose import network_specs, service_endpoints
+from richcompose.network.manager import NetworkManager
+from richcompose.network.mode import parse_network_mode
+from richcompose.network.oci import file_mounts
+from richcompose.network.types import Attachment, DnsConfig
+
+HOST_FILES = Attachment("", Path(""), hosts_file=Path("/etc/hosts"),
+                        resolv_file=Path("/etc/resolv.conf"))
+
+
+@dataclass(frozen=True)
+class ContainerNetwork:
+    """What the bundle gets: join `netns_path`, or use the host's network when `host`."""
+
+    netns_path: str | None
+    host: bool
+    mounts: tuple[dict[str, Any], ...]
+
+
+def connect(
+    manager: NetworkManager,
+    project: Project,
+    service_name: str,
+    container_id: str,
+    files_dir: Path,
+    container_of: Callable[[str], str],
+) -> ContainerNetwork:
+    """Create the container's netns and attach it (or find the namespace it joins).
+
+    `container_of(service)` names the container of another service (for `service:NAME`).
+    """
+    service = project.services[service_name]
+    try:
+        mode = parse_network_mode(service.network_mode)
+        if mode.kind == "host":
+            return ContainerNetwork(None, True, _mounts(HOST_FILES))
+        if mode.kind in ("service", "container"):
+            target = container_of(mode.target) if mode.kind == "service" else mode.target
+            joined = manager.attachment(target)
+            if joined is None:
+                raise NetworkError(f"network_mode {service.network_mode}: {target} has no "
+                                   "network namespace richcompose knows",
+                                   hint="the target must be a running richcompose container")
+            return ContainerNetwork(str(joined.netns_path), False, _mounts(joined))
+        specs = network_specs(_dump(project.networks))
+        endpoints = service_endpoints(_dump(service.networks)) if mode.attaches else {}
+        for name in endpoints:
+            if name not in specs:
+                raise NetworkError(f"service {service_name!r} uses undefined network {name!r}",
+                                   hint="declare it under the top-level networks: key")
+            manager.ensure_network(project.name, name, specs[name])
+        path = manager.create_netns(project.name, container_id)
+        attachment = manager.attach(
+            project.name, container_id, service_name, path, endpoints,
+            [p.model_dump() for p in service.ports] if mode.attaches else [],
+            container_name=service.container_name or container_id,
+            hostname=service.hostname or service_name,
+            extra_hosts=service.extra_hosts, files_dir=files_dir,
+            dns=DnsConfig(tuple(service.dns), tuple(service.dns_search), tuple(service.dns_opt)),
+        )
+    except NetworkError as err:
+        if err.location is None:
+            err.location = project.locate(("services", service_name))
+        raise
+    return ContainerNetwork(str(path), False, _mounts(attachment))
+
+
+def planned(
+    service: Service, container_id: str, files_dir: Path, netns_path: Path
+) -> ContainerNetwork:
+    """The same shape without side effects, for `richcompose render` (`netns_path`: where the
+    container's own namespace would be, `NetworkManager.netns_path`)."""
+    mode = parse_network_mode(service.network_mode)
+    if mode.kind == "host":
+        return ContainerNetwork(None, True, _mounts(HOST_FILES))
+    files = Attachment(container_id, Path(""), hosts_file=files_dir / "hosts",
+                       resolv_file=files_dir / "resolv.conf",
+                       hostname_file=files_dir / "hostname")
+    if not mode.owns_netns:
+        return ContainerNetwork(f"<netns of {mode.target}>", False, _mounts(files))
+    return ContainerNetwork(str(netns_path), False, _mounts(files))
+
+
+def _mounts(files: Attachment) -> tuple[dict[str, Any], ...]:
+    return tuple(file_mounts(files))
+
+
+def _dump(value: Any) -> Any:
+    """pydantic models (possibly nested in dicts) → plain mappings for network.compose."""
+    if isinstance(value, dict):
+        return {k: _dump(v) for k, v in value.items()}
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    return value

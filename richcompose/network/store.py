@@ -1,0 +1,51 @@
+"""The network stage's records under the state root: one JSON document behind a file lock.
+
+Everything richcompose creates (networks, attachments, netns) is written here *before* it is
+created, so `cleanup_project` can remove it after a crash.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+class NetworkStore:
+    """`root` is `<state root>/network`; `records()` yields the document to read and modify."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cache_dir = root / "cni-cache"
+        self.ipam_dir = root / "ipam"
+        self.conf_dir = root / "conf"
+        self.files_dir = root / "containers"
+
+    @contextmanager
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Lock, load, yield for changes, save atomically, unlock."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            path = self.root / "state.json"
+            data: dict[str, Any] = (
+                json.loads(path.read_text()) if path.exists() else {}
+            )
+            data.setdefault("networks", {})
+            data.setdefault("containers", {})
+            data.setdefault("projects", {})
+            try:
+                yield data
+            finally:
+                # Saved even when the caller fails part-way: records describe what may exist.
+                self.flush(data)
+
+    def flush(self, data: dict[str, Any]) -> None:
+        """Write the records now, inside `records()`, before a side effect that may crash."""
+        path = self.root / "state.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        tmp.replace(path)

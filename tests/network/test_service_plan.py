@@ -1,0 +1,36 @@
+"""What the bundle is told about a service's network, without side effects (`render`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from richcompose.config.models import Service
+from richcompose.network.service import planned
+
+FILES = Path("/state/projects/shop/containers/shop-web-1/network")
+
+
+def plan(network_mode: str | None = None):  # type: ignore[no-untyped-def]
+    return planned(Service(rootfs="./r", network_mode=network_mode), "shop-web-1", FILES,
+                   Path("/run/netns/rc-abc123-shop-web-1"))
+
+
+def test_default_mode_joins_the_containers_own_named_netns() -> None:
+    assert plan().netns_path == "/run/netns/rc-abc123-shop-web-1"
+    assert not plan().host
+
+
+def test_default_mode_mounts_its_own_hosts_resolv_and_hostname() -> None:
+    assert {m["destination"]: m["source"] for m in plan().mounts} == {
+        "/etc/hosts": str(FILES / "hosts"), "/etc/resolv.conf": str(FILES / "resolv.conf"),
+        "/etc/hostname": str(FILES / "hostname")}
+
+
+def test_host_mode_uses_the_host_network_and_its_files() -> None:
+    host = plan("host")
+    assert host.host and host.netns_path is None
+    assert {m["source"] for m in host.mounts} == {"/etc/hosts", "/etc/resolv.conf"}
+
+
+def test_none_mode_still_has_a_namespace_of_its_own() -> None:
+    assert plan("none").netns_path == "/run/netns/rc-abc123-shop-web-1"
