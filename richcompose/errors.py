@@ -72,3 +72,21 @@ class UsageError(RichComposeError):
     """The command line is wrong."""
 
     exit_code = 2
+
+
+@dataclass(frozen=True)
+class ConfigWarning:
+    """Something in the project files richcompose accepts but does not do as written.
+
+    Printed like an error (file:line:col, message, hint) but loading goes on.
+    """
+
+    message: str
+    location: Location | None = None
+    hint: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        if self.hint:
+            text += f" — {self.hint}"
+        return text

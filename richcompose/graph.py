@@ -3,67 +3,77 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from richcompose.config.models import Dependency, Project
+from richcompose.config.models import Dependency, Project, Service
 from richcompose.errors import GraphError
 
+Where = tuple[str | int, ...]  # a path below the service, for error locations
 
-def build_graph(project: Project) -> nx.DiGraph:
+if TYPE_CHECKING:
+    DepGraph = nx.DiGraph[str]
+else:
+    DepGraph = nx.DiGraph
+
+
+def build_graph(project: Project) -> DepGraph:
     """A DiGraph with an edge service → dependency carrying the `Dependency` as `dep`.
 
     Implicit dependencies (network_mode: service:x, volumes_from, links) are added as compose-go
-    does. Unknown targets and cycles are errors.
+    does. Unknown targets and cycles are errors that point at the line naming the dependency.
     """
-    graph: nx.DiGraph = nx.DiGraph()
+    graph: DepGraph = nx.DiGraph()
     graph.add_nodes_from(project.services)
     for name, service in project.services.items():
-        for target, dep in _dependencies(service.depends_on, service.network_mode,
-                                         service.volumes_from, service.links):
+        for target, dep, where in _dependencies(service):
             if target not in project.services:
                 if not dep.required:
                     continue  # compose: an optional dependency may be absent
                 raise GraphError(
                     f"service {name!r} depends on unknown service {target!r}",
-                    location=project.locate(("services", name, "depends_on", target), key=True),
-                    hint=f"define service {target!r} or remove it from {name}'s depends_on",
+                    location=project.locate(("services", name, *where), key=True),
+                    hint=f"define service {target!r} or remove it from {name}'s {where[0]}",
                 )
-            graph.add_edge(name, target, dep=dep)
+            if not graph.has_edge(name, target):
+                graph.add_edge(name, target, dep=dep, where=where)
     try:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
         return graph
     path = [edge[0] for edge in cycle] + [cycle[0][0]]
+    where = graph.edges[path[0], path[1]]["where"]
     raise GraphError(f"dependency cycle: {' -> '.join(path)}",
-                     location=project.locate(("services", path[0], "depends_on", path[1]), key=True),
-                     hint="remove one of these depends_on entries")
+                     location=project.locate(("services", path[0], *where), key=True),
+                     hint="remove one of these dependencies")
 
 
-def _dependencies(depends_on: dict[str, Dependency], network_mode: str | None,
-                  volumes_from: list[str], links: list[str]) -> Iterable[tuple[str, Dependency]]:
-    yield from depends_on.items()
+def _dependencies(service: Service) -> Iterable[tuple[str, Dependency, Where]]:
+    for target, dep in service.depends_on.items():
+        yield target, dep, ("depends_on", target)
     implicit = Dependency()
-    if network_mode and network_mode.startswith("service:"):
-        yield network_mode.removeprefix("service:"), implicit
-    for source in volumes_from:
+    mode = service.network_mode
+    if mode and mode.startswith("service:"):
+        yield mode.removeprefix("service:"), implicit, ("network_mode",)
+    for index, source in enumerate(service.volumes_from):
         if not source.startswith("container:"):
-            yield source.split(":")[0], implicit
-    for link in links:
-        yield link.split(":")[0], implicit
+            yield source.split(":")[0], implicit, ("volumes_from", index)
+    for index, link in enumerate(service.links):
+        yield link.split(":")[0], implicit, ("links", index)
 
 
-def start_order(graph: nx.DiGraph) -> list[str]:
+def start_order(graph: DepGraph) -> list[str]:
     """Dependencies before dependents; ties broken by name so output is stable."""
     return list(nx.lexicographical_topological_sort(graph.reverse(copy=False)))
 
 
-def stop_order(graph: nx.DiGraph) -> list[str]:
+def stop_order(graph: DepGraph) -> list[str]:
     """Dependents before their dependencies."""
     return list(reversed(start_order(graph)))
 
 
-def select(graph: nx.DiGraph, services: Iterable[str], *, with_dependencies: bool = True) -> set[str]:
+def select(graph: DepGraph, services: Iterable[str], *, with_dependencies: bool = True) -> set[str]:
     """The named services, plus everything they depend on unless `with_dependencies` is False."""
     chosen: set[str] = set()
     for name in services:
@@ -74,3 +84,44 @@ def select(graph: nx.DiGraph, services: Iterable[str], *, with_dependencies: boo
         if with_dependencies:
             chosen |= nx.descendants(graph, name)
     return chosen
+
+
+def _edges(graph: DepGraph, name: str) -> list[tuple[str, str]]:
+    """(dependency, label) of one service, by name; the label is the condition to wait for."""
+    out = []
+    for target in sorted(graph.successors(name)):
+        dep: Dependency = graph.edges[name, target]["dep"]
+        label = dep.condition.removeprefix("service_")
+        if not dep.required:
+            label += ", optional"
+        out.append((target, label))
+    return out
+
+
+def to_text(graph: DepGraph) -> str:
+    """One line per service in start order, with what it waits for."""
+    lines = []
+    for name in start_order(graph):
+        needs = ", ".join(f"{t} ({label})" for t, label in _edges(graph, name))
+        lines.append(f"{name} <- {needs}" if needs else name)
+    return "\n".join(lines)
+
+
+def to_dot(graph: DepGraph, title: str = "project") -> str:
+    lines = [f'digraph "{title}" {{', "  rankdir=LR;"]
+    for name in start_order(graph):
+        lines.append(f'  "{name}";')
+        lines += [f'  "{name}" -> "{t}" [label="{label}"];' for t, label in _edges(graph, name)]
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def to_mermaid(graph: DepGraph) -> str:
+    # Mermaid ids must be plain words; a service name can hold '.', so ids are indexes.
+    order = start_order(graph)
+    ids = {name: f"s{i}" for i, name in enumerate(order)}
+    lines = ["graph LR"]
+    lines += [f'  {ids[n]}["{n}"]' for n in order]
+    for name in order:
+        lines += [f"  {ids[name]} -->|{label}| {ids[t]}" for t, label in _edges(graph, name)]
+    return "\n".join(lines)

@@ -45,7 +45,9 @@ class Richcompose:
         proc = subprocess.run(
             [sys.executable, "-m", "richcompose", "--root", str(self.root), *args],
             cwd=self.project_dir, capture_output=True, text=True, timeout=timeout,
-            stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            # This checkout's code, whatever `pip install -e` points at on a shared machine.
+            env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
         )
         if check and proc.returncode != 0:
             raise AssertionError(f"richcompose {' '.join(args)} exited {proc.returncode}\n"

@@ -13,12 +13,13 @@ import traceback
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
-from richcompose.cli import config_cmds, inspect_cmds, lifecycle_cmds, network_cmds
+from richcompose.cli import config_cmds, inspect_cmds, lifecycle_cmds, network_cmds, project_cmds
 from richcompose.cli.context import CliContext
 from richcompose.errors import RichComposeError, UsageError
 
-COMMAND_GROUPS = (config_cmds, lifecycle_cmds, inspect_cmds, network_cmds)
+COMMAND_GROUPS = (project_cmds, config_cmds, lifecycle_cmds, inspect_cmds, network_cmds)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="project file (repeatable)")
     parser.add_argument("-p", "--project-name", help="project name")
     parser.add_argument("--project-directory", help="base directory for relative paths")
+    parser.add_argument("--profile", action="append", default=[],
+                        help="enable services of this profile (repeatable; or COMPOSE_PROFILES)")
+    parser.add_argument("--env-file", action="append", default=[],
+                        help="variables for interpolation instead of the project's .env")
     parser.add_argument("--root",
                         help="state root (default $RICHCOMPOSE_ROOT or /var/lib/richcompose)")
     parser.add_argument("--runtime", default=os.environ.get("RICHCOMPOSE_RUNTIME", "runc"),
@@ -52,9 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RichComposeError as exc:
         if debug:
             traceback.print_exc()
-        console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        # Messages quote the user's text (`[HOST_IP:]...`), which must not be read as markup.
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         for other in getattr(exc, "others", [])[:9]:
-            console.print(f"[red]error:[/] {other}", soft_wrap=True)
+            console.print(f"[red]error:[/] {escape(str(other))}", soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

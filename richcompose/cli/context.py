@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from richcompose.config import LoadOptions, Project, load_project
-from richcompose.config.loader import normalize_project_name
+from richcompose.config.loader import load_document, normalize_project_name
 from richcompose.engine import Engine
 from richcompose.state import StatePaths, state_root
 
@@ -32,12 +34,25 @@ class CliContext:
     def engine(self) -> Engine:
         return Engine(self.paths, runtime=self.args.runtime, report=self.report)
 
-    def load(self) -> Project:
+    def load_options(self, *, interpolate: bool = True) -> LoadOptions:
         args = self.args
-        files = tuple(Path(f) for f in args.file)
         directory = Path(args.project_directory) if args.project_directory else None
-        return load_project(LoadOptions(files=files, project_name=args.project_name,
-                                        project_directory=directory))
+        return LoadOptions(files=tuple(Path(f) for f in args.file),
+                           project_name=args.project_name, project_directory=directory,
+                           env_files=tuple(Path(f) for f in getattr(args, "env_file", [])),
+                           profiles=tuple(getattr(args, "profile", [])), interpolate=interpolate)
+
+    def load(self) -> Project:
+        """The validated project; its warnings go to stderr, once, for every command."""
+        project = load_project(self.load_options())
+        for warning in project.warnings:
+            self.err.print(f"[yellow]warning:[/] {escape(str(warning))}", markup=True,
+                           soft_wrap=True, highlight=False)
+        return project
+
+    def load_document(self) -> dict[str, Any]:
+        """The merged files without interpolation or validation (`config --no-interpolate`)."""
+        return load_document(self.load_options(interpolate=False))
 
     def project_name(self) -> str:
         """Commands that act on state only work without the project file when given -p."""

@@ -1,4 +1,9 @@
-"""Project files → validated Project: find, parse, merge, validate, name. Each stage is a function."""
+"""Project files → validated Project. This file only sequences the stages, in compose-go's order:
+
+  per file:  parse (source.py) → interpolate → include
+  then:      merge the -f files → extends → profiles → environment (env_file) → validate
+             (models + references) → unsupported keys (warnings or an error)
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from richcompose.config.environment import project_environment, resolve_service_environment
+from richcompose.config.extends import apply_extends
+from richcompose.config.extensions import split_extensions
+from richcompose.config.include import apply_include
+from richcompose.config.interpolate import interpolate
+from richcompose.config.merge import merge_documents, strip_tags
 from richcompose.config.models import Project
-from richcompose.config.source import SourceMap, Tagged, read_yaml_file
-from richcompose.config.validate import validate_project
-from richcompose.errors import ConfigError
+from richcompose.config.parse import read_yaml_file
+from richcompose.config.profiles import apply_profiles, enabled_profiles
+from richcompose.config.source import SourceMap
+from richcompose.config.unsupported import check as check_unsupported
+from richcompose.config.validate import check_references, validate_project
+from richcompose.errors import ConfigError, ConfigWarning
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+_VALID_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 @dataclass(frozen=True)
@@ -24,6 +39,9 @@ class LoadOptions:
     project_directory: Path | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     working_dir: Path = field(default_factory=Path.cwd)
+    env_files: tuple[Path, ...] = ()
+    profiles: tuple[str, ...] = ()
+    interpolate: bool = True
 
 
 def find_project_files(directory: Path) -> tuple[Path, ...]:
@@ -41,72 +59,132 @@ def find_project_files(directory: Path) -> tuple[Path, ...]:
 
 def normalize_project_name(name: str) -> str:
     """Compose's rule: lowercase, only [a-z0-9_-], starting with a letter or digit."""
-    cleaned = re.sub(r"[^a-z0-9_-]", "", name.lower()).lstrip("_-")
-    return cleaned
+    return re.sub(r"[^a-z0-9_-]", "", name.lower()).lstrip("_-")
 
 
-def merge_values(base: Any, override: Any) -> Any:
-    """Compose's merge: mappings merge key by key, sequences of later files replace earlier ones;
-    `!reset` removes a value and `!override` replaces it whole."""
-    if isinstance(override, Tagged):
-        return _RESET if override.tag == "!reset" else strip_tags(override.value)
-    if isinstance(base, dict) and isinstance(override, dict):
-        out = dict(base)
-        for key, value in override.items():
-            merged = merge_values(base.get(key), value) if key in base else strip_tags(value)
-            if merged is _RESET:
-                out.pop(key, None)
-            else:
-                out[key] = merged
-        return out
-    return strip_tags(override)
+@dataclass
+class _Run:
+    """One load: the options, the environment in force, and the warnings gathered."""
 
+    options: LoadOptions
+    environ: Mapping[str, str]
+    warnings: list[ConfigWarning] = field(default_factory=list)
 
-_RESET = object()
-
-
-def strip_tags(value: Any) -> Any:
-    """Drops merge tags where there is nothing to merge with (a single file)."""
-    if isinstance(value, Tagged):
-        return None if value.tag == "!reset" else strip_tags(value.value)
-    if isinstance(value, dict):
-        return {k: strip_tags(v) for k, v in value.items()
-                if not (isinstance(v, Tagged) and v.tag == "!reset")}
-    if isinstance(value, list):
-        return [strip_tags(v) for v in value]
-    return value
-
-
-def load_project(options: LoadOptions) -> Project:
-    files = options.files or find_project_files(options.working_dir)
-    files = tuple(f if f.is_absolute() else options.working_dir / f for f in files)
-    smap = SourceMap()
-    merged: Any = {}
-    for path in files:
-        data, positions = read_yaml_file(path)
+    def read_file(self, path: Path, environ: Mapping[str, str] | None = None,
+                  seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], SourceMap]:
+        """parse → interpolate → include, for one file."""
+        data, smap = read_yaml_file(path)
         if data is None:
             data = {}
         if not isinstance(data, dict):
             raise ConfigError("a project file must be a mapping with a services: key",
-                              location=positions.locate(()), hint="start the file with 'services:'")
-        merged = merge_values(merged, data)
-        smap.update(positions)
-    directory = (options.project_directory or files[0].parent).resolve()
-    name = _project_name(options, merged, directory, smap)
-    merged = {k: v for k, v in merged.items() if not str(k).startswith("x-")}
-    merged["name"] = name
+                              location=smap.locate(()), hint="start the file with 'services:'")
+        if self.options.interpolate:
+            data = interpolate(data, smap, self.environ if environ is None else environ,
+                               self.warnings.append)
+        apply_include(data, smap, path, self._read_included, (*seen, path.resolve()))
+        return data, smap
+
+    def read_files(self, files: list[Path], environ: Mapping[str, str] | None = None,
+                   seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], SourceMap]:
+        merged: Any = None
+        smap = SourceMap()
+        for path in files:
+            data, positions = self.read_file(path, environ, seen)
+            if merged is None:
+                merged, smap = data, positions
+            else:
+                merged, smap = merge_documents(merged, smap, data, positions)
+        merged = strip_tags(merged or {})
+        apply_extends(merged, smap, lambda p: self.read_file(p, environ, seen), str(files[0]))
+        return merged, smap
+
+    def _read_included(self, files: list[Path], project_dir: Path, env_files: list[Path],
+                       seen: tuple[Path, ...]) -> tuple[dict[str, Any], SourceMap]:
+        environ = project_environment(self.options.environ, project_dir, env_files)
+        return self.read_files(files, environ, seen)
+
+
+def project_files(options: LoadOptions) -> tuple[Path, ...]:
+    """-f files, else COMPOSE_FILE (split on COMPOSE_PATH_SEPARATOR), else the default file."""
+    files = options.files
+    if not files and options.environ.get("COMPOSE_FILE"):
+        separator = options.environ.get("COMPOSE_PATH_SEPARATOR", os.pathsep)
+        files = tuple(Path(f) for f in options.environ["COMPOSE_FILE"].split(separator) if f)
+    files = files or find_project_files(options.working_dir)
+    return tuple(f if f.is_absolute() else options.working_dir / f for f in files)
+
+
+@dataclass
+class _Document:
+    """A project merged and resolved up to, not including, validation."""
+
+    data: dict[str, Any]
+    smap: SourceMap
+    warnings: list[ConfigWarning]
+    profiles: list[str]
+
+
+def _prepare(options: LoadOptions) -> _Document:
+    files = project_files(options)
+    directory = (options.working_dir / options.project_directory if options.project_directory
+                 else files[0].parent).resolve()
+    if options.project_directory is not None and not directory.is_dir():
+        raise ConfigError(f"project directory {directory} does not exist",
+                          hint="fix --project-directory")
+    environ = project_environment(options.environ, directory, options.env_files)
+    run = _Run(options, environ)
+    merged, smap = run.read_files(list(files))
+    enabled = enabled_profiles(options.profiles, environ.get("COMPOSE_PROFILES"))
+    all_profiles = apply_profiles(merged, smap, enabled)
+    if options.interpolate:
+        resolve_service_environment(merged, smap, directory, environ)
+    name = _project_name(options, environ, merged, directory, smap)
+    merged = {"name": name, **{k: v for k, v in merged.items() if k != "name"}}
     merged["directory"] = str(directory)
-    return validate_project(merged, smap)
+    return _Document(merged, smap, run.warnings, all_profiles)
 
 
-def _project_name(options: LoadOptions, data: Mapping[str, Any], directory: Path,
-                  smap: SourceMap) -> str:
-    # Precedence as compose: -p > COMPOSE_PROJECT_NAME > name: > directory name.
-    raw = (options.project_name or options.environ.get("COMPOSE_PROJECT_NAME")
-           or data.get("name") or directory.name)
-    name = normalize_project_name(str(raw))
+def load_document(options: LoadOptions) -> dict[str, Any]:
+    """The merged project as plain data, not validated (`config --no-interpolate` prints it:
+    `${PORT}:80` is no valid port until it is interpolated)."""
+    data = _prepare(options).data
+    data.pop("directory", None)
+    return data
+
+
+def load_project(options: LoadOptions) -> Project:
+    """Loads, merges, resolves and validates; `Project.warnings` holds what was accepted but
+    will not be done as written."""
+    doc = _prepare(options)
+    extensions = split_extensions(doc.data)
+    project = validate_project(doc.data, doc.smap)
+    project.extensions.update(extensions)
+    check_references(project)
+    project.warnings.extend(doc.warnings)
+    project.warnings.extend(check_unsupported(project))
+    project.all_profiles.extend(doc.profiles)
+    return project
+
+
+def _project_name(options: LoadOptions, environ: Mapping[str, str], data: Mapping[str, Any],
+                  directory: Path, smap: SourceMap) -> str:
+    # Precedence as compose: -p > COMPOSE_PROJECT_NAME > name: > directory name. A name the
+    # user wrote must already be valid; one taken from the directory is normalised.
+    for given, where in ((options.project_name, None),
+                         (environ.get("COMPOSE_PROJECT_NAME"), None),
+                         (data.get("name"), smap.locate(("name",)))):
+        if given is None or given == "":
+            continue
+        text = str(given)
+        if not _VALID_NAME.match(text):
+            suggestion = normalize_project_name(text)
+            raise ConfigError(f"invalid project name {text!r}", location=where,
+                              hint="use lowercase letters, digits, '-' and '_', starting with a "
+                              "letter or digit" + (f", e.g. {suggestion!r}" if suggestion else ""))
+        return text
+    name = normalize_project_name(directory.name)
     if not name:
-        raise ConfigError(f"project name {raw!r} has no usable characters",
-                          location=smap.locate(("name",)),
-                          hint="use lowercase letters, digits, '-' and '_' (or pass -p NAME)")
+        raise ConfigError(f"cannot make a project name from directory {directory.name!r}",
+                          hint="set name: in the file or pass -p NAME")
     return name

@@ -1,16 +1,62 @@
-"""The validated project: pydantic models for the compose keys richcompose honours, plus the
-rich-container keys. Short syntaxes are normalised on the way in (see normalize.py)."""
+"""The validated project: pydantic models for every compose service key plus the rich-container
+keys. Short syntaxes are normalised on the way in (normalize.py); the parts a service is made
+of live in parts.py. Keys a runc launcher cannot honour are accepted here and reported by
+unsupported.py, so no key is ever silently dropped."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from richcompose.config import normalize
+from richcompose.config.base import (
+    CommandInput,
+    DurationInput,
+    KeyProblem,
+    MappingInput,
+    Model,
+    NumberInput,
+    SizeInput,
+    StringListInput,
+    duration,
+    number,
+)
+from richcompose.config.parts import (
+    BindOptions,
+    Build,
+    Dependency,
+    Deploy,
+    DeviceMapping,
+    EnvFile,
+    Extends,
+    FileRef,
+    Healthcheck,
+    LifecycleHook,
+    Logging,
+    PortMapping,
+    Readiness,
+    Resources,
+    ResourceSpec,
+    ServiceNetwork,
+    ServiceVolume,
+    SystemService,
+    TmpfsOptions,
+    Ulimit,
+    VolumeOptions,
+)
+from richcompose.config.resources import FileObject, Include, Network, Volume
 from richcompose.config.source import PathKey, SourceMap
-from richcompose.config.units import parse_bytes, parse_duration
-from richcompose.errors import Location
+from richcompose.config.units import parse_bytes
+from richcompose.errors import ConfigWarning, Location
+
+__all__ = [
+    "RICH_MODES", "RICH_ONLY_KEYS", "BindOptions", "Build", "Dependency", "Deploy",
+    "DeviceMapping", "EnvFile", "Extends", "FileObject", "FileRef", "Healthcheck", "Include",
+    "LifecycleHook", "Logging", "Network", "PortMapping", "Project", "Readiness", "ResourceSpec",
+    "Resources", "RichKeyWithoutRich", "RichMode", "Service", "ServiceNetwork", "ServiceVolume",
+    "SystemService", "TmpfsOptions", "Ulimit", "Volume", "VolumeOptions",
+]
 
 RichMode = Literal["dumb-init", "sbin-init", "systemd"]
 RICH_MODES: tuple[str, ...] = ("dumb-init", "sbin-init", "systemd")
@@ -18,226 +64,49 @@ RICH_ONLY_KEYS: tuple[str, ...] = ("rich_mode", "initscript", "initcmd", "initsc
                                     "system_services", "poststop")
 
 
-class Model(BaseModel):
-    """Strict base: unknown keys are errors (with a did-you-mean hint), except `x-*` extensions."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_extensions(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not str(k).startswith("x-")}
-        return data
-
-
-def _duration(value: Any) -> Any:
-    return None if value is None else parse_duration(value)
-
-
-class Dependency(Model):
-    condition: Literal["service_started", "service_healthy",
-                       "service_completed_successfully"] = "service_started"
-    required: bool = True
-    restart: bool = False
-
-
-class Healthcheck(Model):
-    test: list[str] | None = None
-    interval: float = 30.0
-    timeout: float = 30.0
-    retries: int = Field(3, ge=0)
-    start_period: float = 0.0
-    start_interval: float = 5.0
-    disable: bool = False
-
-    @field_validator("test", mode="before")
-    @classmethod
-    def _test(cls, value: Any) -> Any:
-        # A plain string is CMD-SHELL, as in compose.
-        if isinstance(value, str):
-            return ["CMD-SHELL", value]
-        if isinstance(value, list) and value and value[0] not in ("CMD", "CMD-SHELL", "NONE"):
-            raise ValueError("a healthcheck test list starts with CMD, CMD-SHELL or NONE")
-        return value
-
-    @field_validator("interval", "timeout", "start_period", "start_interval", mode="before")
-    @classmethod
-    def _durations(cls, value: Any) -> Any:
-        return _duration(value)
-
-
-class PortMapping(Model):
-    target: int = Field(ge=1, le=65535)
-    published: str | None = None
-    host_ip: str | None = None
-    protocol: Literal["tcp", "udp", "sctp"] = "tcp"
-    mode: Literal["ingress", "host"] = "ingress"
-    name: str | None = None
-    app_protocol: str | None = None
-
-    @field_validator("published", mode="before")
-    @classmethod
-    def _published(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-class BindOptions(Model):
-    propagation: str | None = None
-    create_host_path: bool = True
-    selinux: str | None = None
-
-
-class VolumeOptions(Model):
-    nocopy: bool = False
-    subpath: str | None = None
-
-
-class TmpfsOptions(Model):
-    size: int | None = None
-    mode: int | None = None
-
-    @field_validator("size", mode="before")
-    @classmethod
-    def _size(cls, value: Any) -> Any:
-        return None if value is None else parse_bytes(value)
-
-
-class ServiceVolume(Model):
-    type: Literal["bind", "volume", "tmpfs"] = "volume"
-    source: str | None = None
-    target: str
-    read_only: bool = False
-    bind: BindOptions | None = None
-    volume: VolumeOptions | None = None
-    tmpfs: TmpfsOptions | None = None
-    consistency: str | None = None
-
-
-class Ulimit(Model):
-    soft: int
-    hard: int
-
-
-class ResourceSpec(Model):
-    cpus: float | None = None
-    memory: int | None = None
-    pids: int | None = None
-
-    @field_validator("memory", mode="before")
-    @classmethod
-    def _memory(cls, value: Any) -> Any:
-        return None if value is None else parse_bytes(value)
-
-    @field_validator("cpus", mode="before")
-    @classmethod
-    def _cpus(cls, value: Any) -> Any:
-        return float(value) if isinstance(value, str) else value
-
-
-class Resources(Model):
-    limits: ResourceSpec | None = None
-    reservations: ResourceSpec | None = None
-
-
-class Deploy(Model):
-    resources: Resources | None = None
-    replicas: int | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-
-
-class Readiness(Model):
-    """When an inner system service counts as up: a command that succeeds, a path that exists,
-    or a TCP port that accepts connections on localhost."""
-
-    command: list[str] | None = None
-    file: str | None = None
-    port: int | None = Field(None, ge=1, le=65535)
-    timeout: float = 30.0
-    interval: float = 0.2
-
-    @field_validator("command", mode="before")
-    @classmethod
-    def _command(cls, value: Any) -> Any:
-        return ["/bin/sh", "-c", value] if isinstance(value, str) else value
-
-    @field_validator("timeout", "interval", mode="before")
-    @classmethod
-    def _durations(cls, value: Any) -> Any:
-        return _duration(value)
-
-    @model_validator(mode="after")
-    def _one_probe(self) -> Readiness:
-        if sum(x is not None for x in (self.command, self.file, self.port)) != 1:
-            raise ValueError("ready: give exactly one of command, file or port")
-        return self
-
-
-class SystemService(Model):
-    """A process that runs beside the app inside a rich container (sshd, crond, an agent)."""
-
-    command: list[str] | None = None
-    unit: str | None = None  # systemd mode: an existing unit of the image to start in order
-    after: list[str] = Field(default_factory=list)
-    ready: Readiness | None = None
-    environment: dict[str, str | None] = Field(default_factory=dict)
-
-    @field_validator("command", mode="before")
-    @classmethod
-    def _command(cls, value: Any) -> Any:
-        return normalize.split_command(value)
-
-    @field_validator("after", mode="before")
-    @classmethod
-    def _after(cls, value: Any) -> Any:
-        return normalize.string_list(value)
-
-    @field_validator("environment", mode="before")
-    @classmethod
-    def _env(cls, value: Any) -> Any:
-        return normalize.environment_dict(value)
-
-    @model_validator(mode="after")
-    def _what_to_run(self) -> SystemService:
-        if (self.command is None) == (self.unit is None):
-            raise ValueError("a system service needs exactly one of command or unit")
-        return self
-
-
-class ServiceNetwork(Model):
-    aliases: list[str] = Field(default_factory=list)
-    ipv4_address: str | None = None
-    ipv6_address: str | None = None
-    priority: int = 0
-
-
 class Service(Model):
     # What to run
     image: str | None = None
-    rootfs: str | None = None
+    rootfs: str | None = Field(None, description=(
+        "A root filesystem directory or tarball to run instead of an image (the VM-migration "
+        "path); relative to the project directory."))
+    build: Build | str | None = None
     command: list[str] | None = None
     entrypoint: list[str] | None = None
     environment: dict[str, str | None] = Field(default_factory=dict)
-    env_file: list[Any] = Field(default_factory=list)
+    env_file: list[EnvFile] = Field(default_factory=list)
     working_dir: str | None = None
     user: str | None = None
     hostname: str | None = None
     domainname: str | None = None
     container_name: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
+    label_file: list[str] = Field(default_factory=list)
+    annotations: dict[str, str] = Field(default_factory=dict)
     profiles: list[str] = Field(default_factory=list)
     platform: str | None = None
-    pull_policy: Literal["always", "missing", "never", "if_not_present", "build"] | None = None
+    pull_policy: Literal["always", "missing", "never", "if_not_present", "build", "daily",
+                         "weekly"] | str | None = None
+    pull_refresh_after: str | None = None
     runtime: str | None = None
     tty: bool = False
     stdin_open: bool = False
+    attach: bool = True
     init: bool = False
+    scale: int | None = Field(None, ge=0)
+    extends: Extends | str | None = None  # resolved by the loader; kept here for the schema
+    provider: dict[str, Any] | None = None
+    develop: dict[str, Any] | None = None
+    models: dict[str, Any] | list[str] | None = None
     # Ordering and lifecycle
     depends_on: dict[str, Dependency] = Field(default_factory=dict)
     healthcheck: Healthcheck | None = None
     restart: str = "no"
     stop_signal: str | None = None
     stop_grace_period: float = 10.0
+    post_start: list[LifecycleHook] = Field(default_factory=list)
+    pre_stop: list[LifecycleHook] = Field(default_factory=list)
+    logging: Logging | None = None
     # Security and resources
     privileged: bool = False
     cap_add: list[str] = Field(default_factory=list)
@@ -248,70 +117,112 @@ class Service(Model):
     ulimits: dict[str, Ulimit] = Field(default_factory=dict)
     sysctls: dict[str, str] = Field(default_factory=dict)
     mem_limit: int | None = None
+    mem_reservation: int | None = None
     memswap_limit: int | None = None
+    mem_swappiness: int | None = Field(None, ge=0, le=100)
+    oom_kill_disable: bool = False
+    oom_score_adj: int | None = Field(None, ge=-1000, le=1000)
     cpus: float | None = None
     cpu_shares: int | None = None
+    cpu_period: int | None = None
+    cpu_quota: int | None = None
+    cpu_rt_period: int | None = None
+    cpu_rt_runtime: int | None = None
+    cpuset: str | None = None
+    cpu_count: int | None = None
+    cpu_percent: int | None = None
     pids_limit: int | None = None
     shm_size: int | None = None
-    devices: list[str] = Field(default_factory=list)
+    blkio_config: dict[str, Any] | None = None
+    devices: list[DeviceMapping] = Field(default_factory=list)
+    device_cgroup_rules: list[str] = Field(default_factory=list)
+    gpus: list[dict[str, Any]] | str | None = None
     group_add: list[str] = Field(default_factory=list)
-    oom_score_adj: int | None = None
     pid: str | None = None
     ipc: str | None = None
+    uts: str | None = None
+    userns_mode: str | None = None
+    cgroup: Literal["host", "private"] | None = None
+    cgroup_parent: str | None = None
+    storage_opt: dict[str, Any] | None = None
+    isolation: str | None = None
+    credential_spec: dict[str, Any] | None = None
+    use_api_socket: bool = False
     deploy: Deploy | None = None
     # Storage and network
     volumes: list[ServiceVolume] = Field(default_factory=list)
     volumes_from: list[str] = Field(default_factory=list)
+    secrets: list[FileRef] = Field(default_factory=list)
+    configs: list[FileRef] = Field(default_factory=list)
     ports: list[PortMapping] = Field(default_factory=list)
     expose: list[str] = Field(default_factory=list)
     networks: dict[str, ServiceNetwork | None] = Field(default_factory=dict)
     network_mode: str | None = None
+    mac_address: str | None = None
     extra_hosts: dict[str, str] = Field(default_factory=dict)
     dns: list[str] = Field(default_factory=list)
     dns_search: list[str] = Field(default_factory=list)
     dns_opt: list[str] = Field(default_factory=list)
     links: list[str] = Field(default_factory=list)
+    external_links: list[str] = Field(default_factory=list)
     # Rich container mode
-    rich: bool = False
-    rich_mode: RichMode | None = None
-    initscript: str | None = None
-    initcmd: str | None = None
-    initscript_timeout: float | None = None
-    system_services: dict[str, SystemService] = Field(default_factory=dict)
-    poststop: str | None = None  # host-side shell command after the container is gone
+    rich: bool = Field(False, description=(
+        "Rich container: PID 1 is a real init (see rich_mode) and the command runs under it."))
+    rich_mode: RichMode | None = Field(None, description=(
+        "The init that runs as PID 1: dumb-init (default), sbin-init or systemd. Needs rich: true."))
+    initscript: str | None = Field(None, description=(
+        "A script in the container's filesystem run before the command on every start and "
+        "restart; it gets the OCI state JSON on stdin. Needs rich: true."))
+    initcmd: str | None = Field(None, description=(
+        "An inline shell command run like initscript; needs nothing in the image. Needs rich: true."))
+    initscript_timeout: float | None = Field(None, description=(
+        "How long initscript/initcmd may run (a duration such as 30s). Needs rich: true."))
+    system_services: dict[str, SystemService] = Field(default_factory=dict, description=(
+        "Processes that run beside the app inside the container (sshd, crond, agents), started "
+        "in `after` order; in systemd mode they become units. Needs rich: true."))
+    poststop: str | None = Field(None, description=(
+        "A shell command run on the host after the container is gone. Needs rich: true."))
 
-    @field_validator("command", "entrypoint", mode="before")
+    @field_validator("command", "entrypoint", mode="before",
+                     json_schema_input_type=CommandInput)
     @classmethod
     def _command(cls, value: Any) -> Any:
         return normalize.split_command(value)
 
-    @field_validator("environment", mode="before")
+    @field_validator("environment", mode="before",
+                     json_schema_input_type=MappingInput)
     @classmethod
     def _environment(cls, value: Any) -> Any:
         return normalize.environment_dict(value)
 
-    @field_validator("depends_on", mode="before")
+    @field_validator("depends_on", mode="before",
+                     json_schema_input_type=list[str] | dict[str, Dependency])
     @classmethod
     def _depends_on(cls, value: Any) -> Any:
         return normalize.depends_on_dict(value)
 
-    @field_validator("ports", mode="before")
+    @field_validator("ports", mode="before",
+                     json_schema_input_type=list[int | str | PortMapping])
     @classmethod
     def _ports(cls, value: Any) -> Any:
         return normalize.port_list(value)
 
-    @field_validator("volumes", mode="before")
+    @field_validator("volumes", mode="before",
+                     json_schema_input_type=list[str | ServiceVolume])
     @classmethod
     def _volumes(cls, value: Any) -> Any:
         return normalize.volume_list(value)
 
-    @field_validator("labels", mode="before")
+    @field_validator("labels", "annotations", mode="before",
+                     json_schema_input_type=MappingInput)
     @classmethod
     def _labels(cls, value: Any) -> Any:
         return normalize.labels_dict(value)
 
-    @field_validator("env_file", "cap_add", "cap_drop", "tmpfs", "dns", "dns_search", "profiles",
-                     "expose", mode="before")
+    @field_validator("cap_add", "cap_drop", "tmpfs", "dns", "dns_search", "dns_opt", "profiles",
+                     "expose", "label_file", "security_opt", "group_add", "links", "external_links",
+                     "volumes_from", "device_cgroup_rules", mode="before",
+                     json_schema_input_type=StringListInput)
     @classmethod
     def _string_lists(cls, value: Any) -> Any:
         value = normalize.string_list(value)
@@ -319,33 +230,45 @@ class Service(Model):
             return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
         return value
 
-    @field_validator("networks", mode="before")
+    @field_validator("networks", mode="before",
+                     json_schema_input_type=list[str] | dict[str, ServiceNetwork | None])
     @classmethod
     def _networks(cls, value: Any) -> Any:
-        return {name: None for name in value} if isinstance(value, list) else value
+        return normalize.network_dict(value)
 
-    @field_validator("extra_hosts", mode="before")
+    @field_validator("extra_hosts", mode="before",
+                     json_schema_input_type=list[str] | dict[str, str])
     @classmethod
     def _extra_hosts(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            out: dict[str, str] = {}
-            for item in value:
-                host, sep, ip = str(item).partition("=")
-                if not sep:
-                    host, sep, ip = str(item).partition(":")
-                if not sep:
-                    raise ValueError(f"extra_hosts entry {item!r} is not HOST=IP or HOST:IP")
-                out[host] = ip
-            return out
-        return value
+        return normalize.extra_hosts_dict(value)
 
-    @field_validator("sysctls", mode="before")
+    @field_validator("env_file", mode="before",
+                     json_schema_input_type=str | list[str | EnvFile])
+    @classmethod
+    def _env_file(cls, value: Any) -> Any:
+        return normalize.env_file_list(value)
+
+    @field_validator("secrets", "configs", mode="before",
+                     json_schema_input_type=list[str | FileRef])
+    @classmethod
+    def _file_refs(cls, value: Any) -> Any:
+        return normalize.file_ref_list(value)
+
+    @field_validator("devices", mode="before",
+                     json_schema_input_type=list[str | DeviceMapping])
+    @classmethod
+    def _devices(cls, value: Any) -> Any:
+        return normalize.device_list(value)
+
+    @field_validator("sysctls", mode="before",
+                     json_schema_input_type=MappingInput)
     @classmethod
     def _sysctls(cls, value: Any) -> Any:
         value = normalize.labels_dict(value)
         return {k: str(v) for k, v in value.items()} if isinstance(value, dict) else value
 
-    @field_validator("ulimits", mode="before")
+    @field_validator("ulimits", mode="before",
+                     json_schema_input_type=dict[str, int | Ulimit])
     @classmethod
     def _ulimits(cls, value: Any) -> Any:
         if isinstance(value, dict):
@@ -353,20 +276,23 @@ class Service(Model):
                     for k, v in value.items()}
         return value
 
-    @field_validator("mem_limit", "memswap_limit", "shm_size", mode="before")
+    @field_validator("mem_limit", "mem_reservation", "memswap_limit", "shm_size", mode="before",
+                     json_schema_input_type=SizeInput)
     @classmethod
     def _bytes(cls, value: Any) -> Any:
         return None if value is None else parse_bytes(value)
 
-    @field_validator("cpus", mode="before")
+    @field_validator("cpus", mode="before",
+                     json_schema_input_type=NumberInput)
     @classmethod
     def _cpus(cls, value: Any) -> Any:
-        return float(value) if isinstance(value, str) else value
+        return number(value)
 
-    @field_validator("stop_grace_period", "initscript_timeout", mode="before")
+    @field_validator("stop_grace_period", "initscript_timeout", mode="before",
+                     json_schema_input_type=DurationInput)
     @classmethod
     def _durations(cls, value: Any) -> Any:
-        return _duration(value)
+        return duration(value)
 
     @field_validator("restart")
     @classmethod
@@ -392,13 +318,21 @@ class Service(Model):
     @model_validator(mode="after")
     def _what_to_run(self) -> Service:
         if self.image is None and self.rootfs is None:
-            raise ValueError("a service needs image: or rootfs:")
+            if self.build is not None:
+                raise KeyProblem("build", "build is not supported: richcompose does not build "
+                                 "images", "build the image with your builder (docker build, "
+                                 "buildah, kaniko) and point image: at it")
+            raise KeyProblem(None, "nothing to run: no image: or rootfs:",
+                             "add image: NAME (registry, oci:DIR, docker-archive:FILE) or "
+                             "rootfs: DIR")
         if self.image is not None and self.rootfs is not None:
-            raise ValueError("give image: or rootfs:, not both")
+            raise KeyProblem("rootfs", "give image: or rootfs:, not both", "remove one of them")
         for name, inner in self.system_services.items():
             for dep in inner.after:
                 if dep not in self.system_services:
-                    raise ValueError(f"system service {name!r} is after unknown {dep!r}")
+                    raise KeyProblem("system_services",
+                                     f"system service {name!r} is after unknown {dep!r}",
+                                     f"define system service {dep!r} or remove it from after:")
         return self
 
     @property
@@ -409,50 +343,10 @@ class Service(Model):
         return self.rich_mode or "dumb-init"
 
 
-class RichKeyWithoutRich(ValueError):
+class RichKeyWithoutRich(KeyProblem):
     def __init__(self, key: str) -> None:
-        super().__init__(f"{key} needs rich: true")
-        self.key = key
-
-
-class Network(Model):
-    name: str | None = None
-    driver: str | None = None
-    driver_opts: dict[str, Any] = Field(default_factory=dict)
-    ipam: dict[str, Any] | None = None
-    internal: bool = False
-    external: bool = False
-    attachable: bool = False
-    enable_ipv6: bool = False
-    labels: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("labels", mode="before")
-    @classmethod
-    def _labels(cls, value: Any) -> Any:
-        return normalize.labels_dict(value)
-
-
-class Volume(Model):
-    name: str | None = None
-    driver: str | None = None
-    driver_opts: dict[str, Any] = Field(default_factory=dict)
-    external: bool = False
-    labels: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("labels", mode="before")
-    @classmethod
-    def _labels(cls, value: Any) -> Any:
-        return normalize.labels_dict(value)
-
-
-class FileObject(Model):
-    """A top-level config or secret; richcompose supports the file-based kind."""
-
-    name: str | None = None
-    file: str | None = None
-    environment: str | None = None
-    content: str | None = None
-    external: bool = False
+        super().__init__(key, f"{key} needs rich: true",
+                         f"add 'rich: true' to the service or remove {key}")
 
 
 class Project(Model):
@@ -460,15 +354,20 @@ class Project(Model):
 
     name: str = ""
     directory: str = "."
+    include: list[Include | str] = Field(default_factory=list)
     services: dict[str, Service] = Field(default_factory=dict)
     networks: dict[str, Network | None] = Field(default_factory=dict)
     volumes: dict[str, Volume | None] = Field(default_factory=dict)
     configs: dict[str, FileObject] = Field(default_factory=dict)
     secrets: dict[str, FileObject] = Field(default_factory=dict)
-    version: str | None = None  # obsolete in the compose spec; accepted and ignored
+    models: dict[str, Any] = Field(default_factory=dict)
+    version: str | None = None  # obsolete in the compose spec; accepted, reported, ignored
 
     # Where each key was written, so later stages (graph, bundle) can point at the user's line.
     _source: SourceMap = PrivateAttr(default_factory=SourceMap)
+    _warnings: list[ConfigWarning] = PrivateAttr(default_factory=list)
+    _profiles: list[str] = PrivateAttr(default_factory=list)
+    _extensions: dict[PathKey, dict[str, Any]] = PrivateAttr(default_factory=dict)
 
     def locate(self, path: PathKey, *, key: bool = False) -> Location | None:
         return self._source.locate(path, key=key)
@@ -476,3 +375,18 @@ class Project(Model):
     def with_source(self, source: SourceMap) -> Project:
         self._source = source
         return self
+
+    @property
+    def warnings(self) -> list[ConfigWarning]:
+        """What the loader accepted but will not do as written; the CLI prints these."""
+        return self._warnings
+
+    @property
+    def extensions(self) -> dict[PathKey, dict[str, Any]]:
+        """The `x-*` keys of the files, by the path of the mapping that holds them."""
+        return self._extensions
+
+    @property
+    def all_profiles(self) -> list[str]:
+        """Every profile named by any service, enabled or not (`config --profiles`)."""
+        return self._profiles

@@ -148,3 +148,61 @@ def labels_dict(value: Any) -> Any:
             out[key] = val
         return out
     return value
+
+
+def extra_hosts_dict(value: Any) -> Any:
+    """`["db=10.0.0.2", "cache:10.0.0.3"]` → {'db': '10.0.0.2', 'cache': '10.0.0.3'}."""
+    if not isinstance(value, list):
+        return value
+    out: dict[str, str] = {}
+    for item in value:
+        host, sep, ip = str(item).partition("=")
+        if not sep:
+            host, sep, ip = str(item).partition(":")
+        if not sep:
+            raise ValueError(f"extra_hosts entry {item!r} is not HOST=IP or HOST:IP")
+        out[host] = ip.strip("[]")
+    return out
+
+
+def env_file_list(value: Any) -> Any:
+    """`env_file: a.env` / `[a.env, {path: b.env, required: false}]` → long dicts."""
+    value = string_list(value)
+    if not isinstance(value, list):
+        return value
+    return [{"path": item, "required": True} if isinstance(item, str) else item for item in value]
+
+
+def file_ref_list(value: Any) -> Any:
+    """Service `secrets:`/`configs:` short syntax (`- db_password`) → {'source': ...}."""
+    if not isinstance(value, list):
+        return value
+    return [{"source": item} if isinstance(item, str) else item for item in value]
+
+
+def device_list(value: Any) -> Any:
+    """`/dev/fuse`, `/dev/sda:/dev/xvda:rwm` → {'source', 'target', 'permissions'}."""
+    if not isinstance(value, list):
+        return value
+    out: list[Any] = []
+    for item in value:
+        if not isinstance(item, str):
+            out.append(item)
+            continue
+        parts = item.split(":")
+        if len(parts) > 3:
+            raise ValueError(f"device {item!r} is not HOST_PATH[:CONTAINER_PATH[:PERMISSIONS]]")
+        source = parts[0]
+        target = parts[1] if len(parts) > 1 else source
+        out.append({"source": source, "target": target,
+                    "permissions": parts[2] if len(parts) > 2 else "rwm"})
+    return out
+
+
+def network_dict(value: Any) -> Any:
+    """`networks: [front, back]` → {'front': None, 'back': None}."""
+    if not isinstance(value, list):
+        return value
+    if not all(isinstance(name, str) for name in value):
+        raise ValueError("networks list items are network names")
+    return dict.fromkeys(value)

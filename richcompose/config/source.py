@@ -1,18 +1,18 @@
-"""Parsing YAML with positions: every value's file:line:column is kept in a SourceMap."""
+"""Where things were written: a SourceMap from paths in the data to file:line:column, kept
+through every stage so any error can point at the user's line. Also the merge-tag value."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-from richcompose.errors import ConfigError, Location
+from richcompose.errors import Location
 
 PathKey = tuple[str | int, ...]
+MERGE_TAGS = ("!reset", "!override")
+_GROUP = 2  # positions are indexed by their first two path parts: ('services', 'web')
+Pos = tuple[str, int, int]  # (file, line, column): a Location, stored cheaply (50,000 per big file)
 
 
 @dataclass
@@ -23,8 +23,10 @@ class SourceMap:
     an unknown key point at the key, errors about a bad value at the value.
     """
 
-    keys: dict[PathKey, Location] = field(default_factory=dict)
-    values: dict[PathKey, Location] = field(default_factory=dict)
+    keys: dict[PathKey, Pos] = field(default_factory=dict)
+    values: dict[PathKey, Pos] = field(default_factory=dict)
+    _index: dict[PathKey, set[tuple[bool, PathKey]]] | None = field(
+        default=None, repr=False, compare=False)
 
     def locate(self, path: PathKey, *, key: bool = False) -> Location | None:
         """The closest known position for `path`, walking up to its parents."""
@@ -32,75 +34,55 @@ class SourceMap:
         probe = tuple(path)
         while probe:
             if probe in table:
-                return table[probe]
+                return Location(*table[probe])
             if probe in self.keys:
-                return self.keys[probe]
+                return Location(*self.keys[probe])
             probe = probe[:-1]
-        return self.values.get((), None)
+        root = self.values.get(())
+        return Location(*root) if root else None
 
     def update(self, other: SourceMap) -> None:
-        self.keys.update(other.keys)
-        self.values.update(other.values)
+        for is_key, table in ((True, other.keys), (False, other.values)):
+            for path, loc in table.items():
+                self._put(is_key, path, loc)
 
+    def subtree(self, src: PathKey) -> list[tuple[bool, PathKey, Pos]]:
+        """Positions under `src` as (is_key, path below src, location)."""
+        n = len(src)
+        if n >= _GROUP:
+            candidates: Iterable[tuple[bool, PathKey]] = self._groups().get(src[:_GROUP], ())
+        else:
+            candidates = [(True, p) for p in self.keys] + [(False, p) for p in self.values]
+        return [(is_key, path[n:], (self.keys if is_key else self.values)[path])
+                for is_key, path in list(candidates) if path[:n] == src]
 
-def _yaml() -> YAML:
-    # Round-trip mode keeps line/column; YAML 1.2 keeps `22:22`, `no`, `on` as strings like compose-go.
-    yaml = YAML(typ="rt")
-    yaml.version = (1, 2)  # type: ignore[assignment]
-    yaml.allow_duplicate_keys = False
-    return yaml
+    def put_subtree(self, entries: list[tuple[bool, PathKey, Pos]], dst: PathKey, *,
+                    overwrite: bool = True) -> None:
+        for is_key, rel, loc in entries:
+            path = (*dst, *rel)
+            if overwrite or path not in (self.keys if is_key else self.values):
+                self._put(is_key, path, loc)
 
+    def copy_subtree(self, source: SourceMap, src: PathKey, dst: PathKey, *,
+                     overwrite: bool = True) -> None:
+        """Records under `dst` the positions `source` has under `src` (a value that moved)."""
+        self.put_subtree(source.subtree(src), dst, overwrite=overwrite)
 
-def _plain(node: Any, path: PathKey, file: str, smap: SourceMap) -> Any:
-    """Turns ruamel's round-trip nodes into plain dict/list/scalars, recording positions."""
-    if isinstance(node, CommentedMap):
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            skey = str(key) if not isinstance(key, str) else key
-            sub = (*path, skey)
-            try:
-                kl, kc = node.lc.key(key)
-                smap.keys[sub] = Location(file, kl + 1, kc + 1)
-                vl, vc = node.lc.value(key)
-                smap.values[sub] = Location(file, vl + 1, vc + 1)
-            except (KeyError, TypeError, IndexError):
-                pass
-            out[skey] = _plain(value, sub, file, smap)
-        tag = getattr(node, "tag", None)
-        if tag is not None and getattr(tag, "value", None) in ("!reset", "!override"):
-            return Tagged(tag.value, out)
-        return out
-    if isinstance(node, CommentedSeq):
-        items = []
-        for index, value in enumerate(node):
-            sub = (*path, index)
-            try:
-                line, col = node.lc.item(index)
-                smap.values[sub] = Location(file, line + 1, col + 1)
-            except (KeyError, TypeError, IndexError):
-                pass
-            items.append(_plain(value, sub, file, smap))
-        tag = getattr(node, "tag", None)
-        if tag is not None and getattr(tag, "value", None) in ("!reset", "!override"):
-            return Tagged(tag.value, items)
-        return items
-    tag = getattr(node, "tag", None)
-    if tag is not None and getattr(tag, "value", None) in ("!reset", "!override"):
-        return Tagged(tag.value, _scalar(node))
-    return _scalar(node)
+    def _put(self, is_key: bool, path: PathKey, loc: Pos) -> None:
+        (self.keys if is_key else self.values)[path] = loc
+        if self._index is not None and len(path) >= _GROUP:
+            self._index.setdefault(path[:_GROUP], set()).add((is_key, path))
 
-
-def _scalar(node: Any) -> Any:
-    # ruamel returns str subclasses (ScalarString, TaggedScalar); hand plain Python types onwards.
-    if node is None or isinstance(node, bool):
-        return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if hasattr(node, "value") and not isinstance(node, str):  # TaggedScalar
-        return str(node.value)
-    return str(node) if isinstance(node, str) else node
+    def _groups(self) -> dict[PathKey, set[tuple[bool, PathKey]]]:
+        # Built on first use (after parsing), then kept current by _put: moving one service's
+        # positions (extends, include, merged lists) then costs that service's size, not the file's.
+        if self._index is None:
+            self._index = {}
+            for is_key, table in ((True, self.keys), (False, self.values)):
+                for path in table:
+                    if len(path) >= _GROUP:
+                        self._index.setdefault(path[:_GROUP], set()).add((is_key, path))
+        return self._index
 
 
 @dataclass(frozen=True)
@@ -109,31 +91,3 @@ class Tagged:
 
     tag: str
     value: Any
-
-
-def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
-    """Parses one YAML document; returns plain data and where each part was written."""
-    smap = SourceMap()
-    try:
-        node = _yaml().load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"invalid YAML: {problem}", location=loc,
-                          hint="fix the YAML syntax at this position") from None
-    except YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", location=Location(file)) from None
-    smap.values[()] = Location(file, 1, 1)
-    return _plain(node, (), file, smap), smap
-
-
-def read_yaml_file(path: Path) -> tuple[Any, SourceMap]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"file not found: {path}",
-                          hint="check the -f path or run from the project directory") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
-    return parse_yaml(text, str(path))

@@ -16,6 +16,8 @@ def parse_duration(value: str | int | float) -> float:
         raise ValueError("a duration is a string like '10s' or '1m30s'")
     if isinstance(value, int | float):
         return float(value)
+    if not isinstance(value, str):
+        raise ValueError("a duration is a string like '10s' or '1m30s', or a number of seconds")
     text = value.strip()
     if not text:
         raise ValueError("empty duration")
@@ -36,7 +38,27 @@ def parse_bytes(value: str | int) -> int:
         raise ValueError("a size is a number of bytes or a string like '512m'")
     if isinstance(value, int):
         return value
+    if not isinstance(value, str | float):
+        raise ValueError("a size is a number of bytes or a string like '512m'")
     match = _SIZE.match(str(value).strip())
     if not match:
         raise ValueError(f"invalid size {value!r}: use forms like '512m', '1g', '100k'")
     return int(float(match.group(1)) * _SIZE_SCALE[match.group(2).lower()])
+
+
+def format_duration(seconds: float) -> str:
+    """Compose's notation for a number of seconds: 90.0 → '1m30s', 0.5 → '500ms'."""
+    if seconds <= 0:
+        return "0s"
+    ms = round(seconds * 1000)
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+    if secs and millis:
+        text += f"{secs}.{millis:03d}".rstrip("0") + "s"
+    elif secs:
+        text += f"{secs}s"
+    elif millis:
+        text += f"{millis}ms"
+    return text or "0s"

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from richcompose.config.models import Project, RichKeyWithoutRich
+from richcompose.config.base import KeyProblem
+from richcompose.config.models import Project
 from richcompose.config.source import PathKey, SourceMap
 from richcompose.errors import ConfigError
 
@@ -20,10 +21,57 @@ def validate_project(data: Any, smap: SourceMap) -> Project:
     try:
         return Project.model_validate(data).with_source(smap)
     except ValidationError as exc:
-        errors = [_to_config_error(err, smap) for err in exc.errors()]
+        errors = [_to_config_error(err, smap) for err in _one_per_place(exc.errors(), data)]
         first = errors[0]
         first.others = errors[1:]  # type: ignore[attr-defined]
         raise first from None
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> PathKey:
+    """The part of pydantic's error location that names places in the file: union members
+    ('str', 'list[...]') and validator names are not keys the user wrote."""
+    path: list[str | int] = []
+    for part in loc:
+        inside = (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data))
+        if inside:
+            data = data[part]
+            path.append(part)
+        elif isinstance(part, str) and path and _could_be_key(part):
+            path.append(part)  # a key the user left out (a `missing` error)
+    return tuple(path)
+
+
+def _could_be_key(part: str) -> bool:
+    return (part not in _NOT_KEYS and "[" not in part and part[:1].islower()
+            and not part.startswith("function-"))
+
+
+_NOT_KEYS = frozenset({"str", "int", "float", "bool", "dict", "list", "none", "literal"})
+_TYPE_KINDS = frozenset({"bool_type", "bool_parsing", "int_type", "int_parsing", "float_type",
+                         "float_parsing", "string_type", "list_type", "dict_type", "model_type"})
+
+
+def _one_per_place(errors: list[Any], data: Any) -> list[dict[str, Any]]:
+    """One error per place in the file; where a value may take several forms (a union), the
+    forms it may take are named together: "expected a list or text, found 5"."""
+    grouped: dict[PathKey, list[dict[str, Any]]] = {}
+    for err in errors:
+        grouped.setdefault(_data_path(err["loc"], data), []).append(err)
+    out = []
+    for path, group in grouped.items():
+        first = {**group[0], "loc": path}
+        if len(group) > 1 and all(e["type"] in _TYPE_KINDS for e in group):
+            forms = list(dict.fromkeys(_EXPECTED[e["type"]] for e in group))
+            first["forms"] = " or ".join(forms)
+        out.append(first)
+    return out
+
+
+_EXPECTED = {"bool_type": "true or false", "bool_parsing": "true or false",
+             "int_type": "a whole number", "int_parsing": "a whole number",
+             "float_type": "a number", "float_parsing": "a number", "string_type": "text",
+             "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping"}
 
 
 def _inner_model(annotation: Any) -> type[BaseModel] | None:
@@ -59,20 +107,20 @@ def _fields_for(path: PathKey) -> list[str]:
 def _where(path: PathKey) -> str:
     if len(path) >= 2 and path[0] == "services":
         return f" in service {path[1]!r}"
-    if len(path) >= 2 and path[0] in ("networks", "volumes", "configs", "secrets"):
+    if len(path) >= 2 and path[0] in _SECTIONS[1:]:
         return f" in {path[0][:-1]} {path[1]!r}"
     return ""
 
 
 def _to_config_error(err: Any, smap: SourceMap) -> ConfigError:
-    loc: PathKey = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    loc: PathKey = err["loc"]
     kind = err["type"]
     ctx_error = (err.get("ctx") or {}).get("error")
-    if isinstance(ctx_error, RichKeyWithoutRich):
-        key_path = (*loc, ctx_error.key)
-        return ConfigError(f"{ctx_error.key} needs rich: true{_where(key_path)}",
-                           location=smap.locate(key_path, key=True),
-                           hint=f"add 'rich: true' to the service or remove {ctx_error.key}")
+    if isinstance(ctx_error, KeyProblem):
+        key_path = (*loc, ctx_error.key) if ctx_error.key else loc
+        owner = _where(key_path).removeprefix(" in ")
+        return ConfigError(f"{owner}: {ctx_error.message}" if owner else ctx_error.message,
+                           location=smap.locate(key_path, key=True), hint=ctx_error.hint)
     if kind == "extra_forbidden":
         key = str(loc[-1])
         valid = _fields_for(loc[:-1])
@@ -88,22 +136,86 @@ def _to_config_error(err: Any, smap: SourceMap) -> ConfigError:
     if kind == "missing":
         return ConfigError(f"missing key {loc[-1]!r}{_where(loc)}",
                            location=smap.locate(loc[:-1]), hint=f"add {loc[-1]}:")
-    message = str(err.get("msg", "invalid value"))
+    message = _plain_words(kind, err.get("input")) or str(err.get("msg", "invalid value"))
     message = message.removeprefix("Value error, ")
-    field = f" {loc[-1]}" if loc and isinstance(loc[-1], str) else ""
-    return ConfigError(f"invalid{field}{_where(loc)}: {message}", location=smap.locate(loc),
-                       hint=_type_hint(kind))
+    if "forms" in err:
+        message = f"expected {err['forms']}, found {_shown(err.get('input'))}"
+    whole = len(loc) == 2 and loc[0] in _SECTIONS  # the service (network...) itself
+    field = f" {loc[-1]}" if loc and isinstance(loc[-1], str) and not whole else ""
+    where = f" {str(loc[0])[:-1]} {loc[1]!r}" if whole else _where(loc)
+    return ConfigError(f"invalid{field}{where}: {message}", location=smap.locate(loc),
+                       hint="" if "forms" in err else _type_hint(kind))
+
+
+_SECTIONS = ("services", "networks", "volumes", "configs", "secrets")
+
+
+def _shown(given: Any) -> str:
+    if given is None:
+        return "an empty value"
+    return repr(given) if isinstance(given, str | int | float | bool) else type(given).__name__
+
+
+def _plain_words(kind: str, given: Any) -> str:
+    """The problem in the file's terms, for the type errors people make most."""
+    shown = _shown(given)
+    return {
+        "bool_type": f"{shown} is not true or false",
+        "bool_parsing": f"{shown} is not true or false",
+        "int_type": f"{shown} is not a whole number",
+        "int_parsing": f"{shown} is not a whole number",
+        "int_from_float": f"{shown} is not a whole number",
+        "float_type": f"{shown} is not a number",
+        "float_parsing": f"{shown} is not a number",
+        "string_type": f"expected text, found {shown}",
+        "list_type": f"expected a list, found {shown}",
+        "dict_type": f"expected a mapping, found {shown}",
+        "model_type": f"expected a mapping, found {shown}",
+    }.get(kind, "")
 
 
 def _type_hint(kind: str) -> str:
     return {
-        "bool_type": "use true or false",
-        "bool_parsing": "use true or false",
-        "int_type": "use a whole number",
-        "int_parsing": "use a whole number",
         "string_type": "use a string (quote it if YAML reads it as something else)",
         "list_type": "use a list",
         "dict_type": "use a mapping of key: value",
         "model_type": "use a mapping of key: value",
     }.get(kind, "")
 
+
+
+def check_references(project: Project) -> None:
+    """Every name a service uses is defined: services, networks, volumes, secrets, configs."""
+    services = list(project.services)
+    for name, service in project.services.items():
+        for target, dep in service.depends_on.items():
+            if target not in project.services and dep.required:
+                _undefined(project, ("services", name, "depends_on", target), "service", target,
+                           services, f"define service {target!r} or remove it from depends_on",
+                           verb="depends on")
+        mode = service.network_mode or ""
+        if mode.startswith("service:") and mode[8:] not in project.services:
+            _undefined(project, ("services", name, "network_mode"), "service", mode[8:], services,
+                       "name a service of this project after service:")
+        for net in service.networks:
+            if net != "default" and net not in project.networks:
+                _undefined(project, ("services", name, "networks", net), "network", net,
+                           list(project.networks), f"add {net!r} under the top-level networks:")
+        for index, volume in enumerate(service.volumes):
+            if volume.type == "volume" and volume.source and volume.source not in project.volumes:
+                _undefined(project, ("services", name, "volumes", index), "volume", volume.source,
+                           list(project.volumes), f"add {volume.source!r} under the top-level "
+                           "volumes:, or start the source with ./ for a bind mount")
+        for kind, defined in (("secrets", project.secrets), ("configs", project.configs)):
+            for index, ref in enumerate(getattr(service, kind)):
+                if ref.source not in defined:
+                    _undefined(project, ("services", name, kind, index), kind[:-1], ref.source,
+                               list(defined), f"add {ref.source!r} under the top-level {kind}:")
+
+
+def _undefined(project: Project, path: PathKey, kind: str, target: str, known: list[str],
+               fix: str, verb: str = "uses") -> None:
+    close = difflib.get_close_matches(target, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? Otherwise {fix}" if close else fix
+    raise ConfigError(f"service {path[1]!r} {verb} {kind} {target!r}, which is not defined",
+                      location=project.locate(path, key=True), hint=hint)

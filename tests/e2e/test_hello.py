@@ -22,7 +22,7 @@ HELLO = """
         rich: true
         initcmd: "echo initcmd-ran > /tmp/init.log"
         environment: {GREETING: hi}
-        command: sh -c 'cat /tmp/init.log; echo "app says $GREETING"; exec sleep 300'
+        command: sh -c 'cat /tmp/init.log; echo "app says $$GREETING"; exec sleep 300'
         depends_on:
           db: {condition: service_started}
 """

@@ -31,7 +31,7 @@ def _project(rootfs: Path, mode: str = "systemd", command: str = "sleep 300") ->
     """
 
 
-ORDER_COMMAND = """sh -c 'echo "app says $GREETING after $(cat /run/order)"; exec sleep 300'"""
+ORDER_COMMAND = """sh -c 'echo "app says $$GREETING after $(cat /run/order)"; exec sleep 300'"""
 
 
 def test_systemd_boots_to_running_with_the_command_after_its_system_service(

@@ -1,0 +1,290 @@
+"""The parts a service is made of: dependencies, health checks, ports, volumes, resources,
+deploy, networks, files, and the rich container's inner system services."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from richcompose.config import normalize
+from richcompose.config.base import (
+    CommandInput,
+    DurationInput,
+    MappingInput,
+    Model,
+    NumberInput,
+    SizeInput,
+    duration,
+    number,
+)
+from richcompose.config.units import parse_bytes
+
+
+class Dependency(Model):
+    condition: Literal["service_started", "service_healthy",
+                       "service_completed_successfully"] = "service_started"
+    required: bool = True
+    restart: bool = False
+
+
+class Healthcheck(Model):
+    test: list[str] | None = None
+    interval: float = 30.0
+    timeout: float = 30.0
+    retries: int = Field(3, ge=0)
+    start_period: float = 0.0
+    start_interval: float = 5.0
+    disable: bool = False
+
+    @field_validator("test", mode="before",
+                     json_schema_input_type=str | list[str] | None)
+    @classmethod
+    def _test(cls, value: Any) -> Any:
+        # A plain string is CMD-SHELL, as in compose.
+        if isinstance(value, str):
+            return ["CMD-SHELL", value]
+        if isinstance(value, list) and value and value[0] not in ("CMD", "CMD-SHELL", "NONE"):
+            raise ValueError("a healthcheck test list starts with CMD, CMD-SHELL or NONE")
+        return value
+
+    @field_validator("interval", "timeout", "start_period", "start_interval", mode="before",
+                     json_schema_input_type=DurationInput)
+    @classmethod
+    def _durations(cls, value: Any) -> Any:
+        return duration(value)
+
+
+class PortMapping(Model):
+    target: int = Field(ge=1, le=65535)
+    published: str | None = None
+    host_ip: str | None = None
+    protocol: Literal["tcp", "udp", "sctp"] = "tcp"
+    mode: Literal["ingress", "host"] = "ingress"
+    name: str | None = None
+    app_protocol: str | None = None
+
+    @field_validator("published", mode="before",
+                     json_schema_input_type=str | int | None)
+    @classmethod
+    def _published(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class BindOptions(Model):
+    propagation: str | None = None
+    create_host_path: bool = True
+    selinux: str | None = None
+
+
+class VolumeOptions(Model):
+    nocopy: bool = False
+    subpath: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class TmpfsOptions(Model):
+    size: int | None = None
+    mode: int | None = None
+
+    @field_validator("size", mode="before",
+                     json_schema_input_type=SizeInput)
+    @classmethod
+    def _size(cls, value: Any) -> Any:
+        return None if value is None else parse_bytes(value)
+
+
+class ServiceVolume(Model):
+    type: Literal["bind", "volume", "tmpfs", "image", "npipe", "cluster"] = "volume"
+    source: str | None = None
+    target: str
+    read_only: bool = False
+    bind: BindOptions | None = None
+    volume: VolumeOptions | None = None
+    tmpfs: TmpfsOptions | None = None
+    image: dict[str, Any] | None = None
+    consistency: str | None = None
+
+
+class Ulimit(Model):
+    soft: int
+    hard: int
+
+
+class ResourceSpec(Model):
+    cpus: float | None = None
+    memory: int | None = None
+    pids: int | None = None
+    devices: list[dict[str, Any]] | None = None
+    generic_resources: list[dict[str, Any]] | None = None
+
+    @field_validator("memory", mode="before",
+                     json_schema_input_type=SizeInput)
+    @classmethod
+    def _memory(cls, value: Any) -> Any:
+        return None if value is None else parse_bytes(value)
+
+    @field_validator("cpus", mode="before",
+                     json_schema_input_type=NumberInput)
+    @classmethod
+    def _cpus(cls, value: Any) -> Any:
+        return number(value)
+
+
+class Resources(Model):
+    limits: ResourceSpec | None = None
+    reservations: ResourceSpec | None = None
+
+
+class Deploy(Model):
+    """Of `deploy:`, richcompose honours `resources` and `replicas` up to 1; the swarm keys are
+    accepted so existing files load, and reported (see docs/reference.md)."""
+
+    resources: Resources | None = None
+    replicas: int | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    mode: str | None = None
+    endpoint_mode: str | None = None
+    placement: dict[str, Any] | None = None
+    restart_policy: dict[str, Any] | None = None
+    update_config: dict[str, Any] | None = None
+    rollback_config: dict[str, Any] | None = None
+
+    @field_validator("labels", mode="before",
+                     json_schema_input_type=MappingInput)
+    @classmethod
+    def _labels(cls, value: Any) -> Any:
+        return normalize.labels_dict(value)
+
+
+class Readiness(Model):
+    """When an inner system service counts as up: a command that succeeds, a path that exists,
+    or a TCP port that accepts connections on localhost."""
+
+    command: list[str] | None = None
+    file: str | None = None
+    port: int | None = Field(None, ge=1, le=65535)
+    timeout: float = 30.0
+    interval: float = 0.2
+
+    @field_validator("command", mode="before", json_schema_input_type=CommandInput)
+    @classmethod
+    def _command(cls, value: Any) -> Any:
+        return ["/bin/sh", "-c", value] if isinstance(value, str) else value
+
+    @field_validator("timeout", "interval", mode="before",
+                     json_schema_input_type=DurationInput)
+    @classmethod
+    def _durations(cls, value: Any) -> Any:
+        return duration(value)
+
+    @model_validator(mode="after")
+    def _one_probe(self) -> Readiness:
+        if sum(x is not None for x in (self.command, self.file, self.port)) != 1:
+            raise ValueError("ready: give exactly one of command, file or port")
+        return self
+
+
+class SystemService(Model):
+    """A process that runs beside the app inside a rich container (sshd, crond, an agent)."""
+
+    command: list[str] | None = None
+    unit: str | None = None  # systemd mode: an existing unit of the image to start in order
+    after: list[str] = Field(default_factory=list)
+    ready: Readiness | None = None
+    environment: dict[str, str | None] = Field(default_factory=dict)
+
+    @field_validator("command", mode="before", json_schema_input_type=CommandInput)
+    @classmethod
+    def _command(cls, value: Any) -> Any:
+        return normalize.split_command(value)
+
+    @field_validator("after", mode="before",
+                     json_schema_input_type=str | list[str])
+    @classmethod
+    def _after(cls, value: Any) -> Any:
+        return normalize.string_list(value)
+
+    @field_validator("environment", mode="before", json_schema_input_type=MappingInput)
+    @classmethod
+    def _env(cls, value: Any) -> Any:
+        return normalize.environment_dict(value)
+
+    @model_validator(mode="after")
+    def _what_to_run(self) -> SystemService:
+        if (self.command is None) == (self.unit is None):
+            raise ValueError("a system service needs exactly one of command or unit")
+        return self
+
+
+class ServiceNetwork(Model):
+    aliases: list[str] = Field(default_factory=list)
+    ipv4_address: str | None = None
+    ipv6_address: str | None = None
+    link_local_ips: list[str] = Field(default_factory=list)
+    mac_address: str | None = None
+    driver_opts: dict[str, Any] = Field(default_factory=dict)
+    interface_name: str | None = None
+    priority: int = 0
+    gw_priority: int = 0
+
+
+class EnvFile(Model):
+    path: str
+    required: bool = True
+    format: str | None = None
+
+
+class FileRef(Model):
+    """A service's use of a top-level secret or config."""
+
+    source: str
+    target: str | None = None
+    uid: str | None = None
+    gid: str | None = None
+    mode: int | None = None
+
+
+class DeviceMapping(Model):
+    source: str
+    target: str | None = None
+    permissions: str = "rwm"
+
+
+class Logging(Model):
+    driver: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Build(Model):
+    """Accepted so files load; richcompose does not build images (see docs/reference.md)."""
+
+    context: str | None = None
+    dockerfile: str | None = None
+    dockerfile_inline: str | None = None
+    args: dict[str, Any] | list[str] | None = None
+    target: str | None = None
+    model_config = Model.model_config | {"extra": "allow"}
+
+
+class Extends(Model):
+    service: str
+    file: str | None = None
+
+
+class LifecycleHook(Model):
+    command: list[str]
+    user: str | None = None
+    privileged: bool = False
+    working_dir: str | None = None
+    environment: dict[str, str | None] = Field(default_factory=dict)
+
+    @field_validator("command", mode="before", json_schema_input_type=CommandInput)
+    @classmethod
+    def _command(cls, value: Any) -> Any:
+        return normalize.split_command(value)
+
+    @field_validator("environment", mode="before", json_schema_input_type=MappingInput)
+    @classmethod
+    def _env(cls, value: Any) -> Any:
+        return normalize.environment_dict(value)
