@@ -1,7 +1,11 @@
-"""Inner system services for the dumb-init and sbin-init modes: a generated launcher, run as
-the last startContainer hook, starts them in `after:` order, waits for each one's readiness,
-and then lets PID 1 start the command. A service that fails or is not ready in time fails the
-start, with the reason in the error and in `logs`."""
+"""Inner system services for the dumb-init and sbin-init modes: a generated launcher starts
+them in `after:` order, waits for each one's readiness, then execs the command.
+
+The launcher runs under PID 1, after the init hooks, in front of the command (not as a hook):
+the services then inherit the container's stdout/stderr, so their output is in `logs` for as
+long as they run. When all are ready it drops a marker in the run dir; the engine waits for
+that marker, so a service that fails or is not ready in time fails the start, with the reason
+in the error and in `logs`."""
 
 from __future__ import annotations
 
@@ -10,10 +14,21 @@ from dataclasses import dataclass
 from graphlib import TopologicalSorter
 
 from richcompose.bundle import templates
-from richcompose.bundle.rich import RICH_DIR, BundleFile, RichInputs, RichParts, hook, inner_environment
+from richcompose.bundle.rich import (
+    RICH_DIR,
+    RUN_DIR,
+    BundleFile,
+    RichInputs,
+    RichParts,
+    inner_environment,
+)
+from richcompose.bundle.spec import Spec, with_annotations
 from richcompose.config.models import Readiness, SystemService
 
 LAUNCHER = f"{RICH_DIR}/bin/launcher"
+READY_MARKER = "launcher.ready"  # in the run dir, once every system service is ready
+# The engine reads these annotations to wait for the marker (see runtime/launch.py).
+LAUNCHER_ANNOTATION = "org.richcompose.launcher.timeout"
 
 
 @dataclass(frozen=True)
@@ -46,7 +61,14 @@ def ready_args(ready: Readiness) -> list[str]:
     return [*head, "port", str(ready.port)]
 
 
-def launcher(inputs: RichInputs) -> RichParts:
+def with_launcher(spec: Spec) -> None:
+    """Puts the launcher in front of the command; applied before the init wraps the args."""
+    spec["process"]["args"] = [LAUNCHER, *spec["process"]["args"]]
+
+
+def launcher(inputs: RichInputs, *, wrap_process: bool = True) -> RichParts:
+    """The launcher file, and (for dumb-init) the option that runs it in front of the command;
+    sbin-init puts it in front of the command in its inittab entry instead."""
     inner = inputs.service.system_services
     if not inner:
         return RichParts()
@@ -58,7 +80,9 @@ def launcher(inputs: RichInputs) -> RichParts:
         starts.append(InnerStart(name, spec.command, sorted(env.items()),
                                  ready_args(spec.ready) if spec.ready else None))
     text = templates.render("launcher.sh.j2", service=inputs.name, services=starts,
-                            rich_dir=RICH_DIR)
+                            rich_dir=RICH_DIR, marker=f"{RUN_DIR}/{READY_MARKER}")
     seconds = int(sum(s.ready.timeout for s in inner.values() if s.ready)) + 10 * len(inner)
-    return RichParts([hook("system-services", seconds, [LAUNCHER], inputs.env)],
-                     {"bin/launcher": BundleFile(text, 0o755)})
+    options = [with_annotations({LAUNCHER_ANNOTATION: str(seconds)})]
+    if wrap_process:
+        options.insert(0, with_launcher)
+    return RichParts(options, {"bin/launcher": BundleFile(text, 0o755)})

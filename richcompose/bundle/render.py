@@ -163,7 +163,8 @@ def rich_parts(inputs: RichInputs) -> RichParts:
     parts = rich.rich_dir()
     parts.extend(rich.init_hooks(inputs))
     if mode == "dumb-init":
-        parts.extend(rich.dumb_init(inputs.dumb_init)).extend(launcher(inputs))
+        # The launcher goes in front of the command first, then dumb-init in front of both.
+        parts.extend(launcher(inputs)).extend(rich.dumb_init(inputs.dumb_init))
     elif mode == "systemd":
         parts.extend(systemd_mode(inputs))
     else:

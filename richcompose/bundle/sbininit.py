@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from richcompose.bundle import templates
-from richcompose.bundle.launcher import launcher
+from richcompose.bundle.launcher import LAUNCHER, launcher
 from richcompose.bundle.rich import HOST_DIR, RICH_DIR, BundleFile, RichInputs, RichParts
 from richcompose.bundle.spec import bind_mount, with_mounts, with_process_args, with_user
 from richcompose.bundle.systemd import systemd_mode
@@ -37,11 +37,13 @@ def sbin_init_mode(inputs: RichInputs) -> RichParts:
     flavour = init_flavour(inputs)
     if flavour == "systemd":
         return systemd_mode(inputs, SBIN_INIT)
+    inner = launcher(inputs, wrap_process=False)
+    argv = [LAUNCHER, *inputs.argv] if inner.files else inputs.argv
     app = templates.render("app.sh.j2", service=inputs.name, env=sorted(inputs.env.items()),
-                           cwd=inputs.cwd, argv=inputs.argv)
+                           cwd=inputs.cwd, argv=argv)
     inittab = templates.render("inittab.j2", service=inputs.name, flavour=flavour, app=APP_SCRIPT)
     parts = RichParts(
         [with_process_args([SBIN_INIT]), with_user(0, 0),
          with_mounts([bind_mount(f"{HOST_DIR}/inittab", "/etc/inittab")])],
         {"bin/app": BundleFile(app, 0o755), "inittab": BundleFile(inittab)})
-    return parts.extend(launcher(inputs))
+    return parts.extend(inner)

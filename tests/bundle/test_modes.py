@@ -179,7 +179,7 @@ def test_sbin_init_without_sbin_init_is_an_error(render: Render, busybox_like: P
         render("rich: true\nrich_mode: sbin-init")
 
 
-def test_system_services_become_a_launcher_hook_after_the_init_hooks(
+def test_system_services_get_a_launcher_between_the_init_and_the_command(
         render: Render, validate_spec: Validate) -> None:
     bundle = render("""
         rich: true
@@ -189,9 +189,15 @@ def test_system_services_become_a_launcher_hook_after_the_init_hooks(
           a: {command: sleep 1}
     """)
     validate_spec(bundle.spec)
-    assert [args[1] for args in _hooks(bundle.spec, "startContainer")] == ["initcmd",
-                                                                          "system-services"]
+    # The init hooks run first; the launcher runs under PID 1 in front of the command, so the
+    # system services inherit the container's stdio.
+    assert [args[1] for args in _hooks(bundle.spec, "startContainer")] == ["initcmd"]
+    args = bundle.spec["process"]["args"]
+    assert args[0].endswith("/dumb-init") and args[2] == "/.richcompose/bin/launcher"
+    assert len(args) > 3  # the command follows the launcher
+    assert "org.richcompose.launcher.timeout" in bundle.spec["annotations"]
     text = bundle.files["bin/launcher"].text
+    assert text.rstrip().endswith('exec "$@"')
     assert text.index("system service a") < text.index("system service b")
 
 
