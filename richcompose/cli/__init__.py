@@ -14,11 +14,11 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from richcompose.cli import config_cmds, inspect_cmds, lifecycle_cmds
+from richcompose.cli import config_cmds, inspect_cmds, lifecycle_cmds, run_cmds
 from richcompose.cli.context import CliContext
 from richcompose.errors import RichComposeError, UsageError
 
-COMMAND_GROUPS = (config_cmds, lifecycle_cmds, inspect_cmds)
+COMMAND_GROUPS = (config_cmds, lifecycle_cmds, run_cmds, inspect_cmds)
 
 
 class _Parser(argparse.ArgumentParser):
