@@ -4,7 +4,9 @@ nothing is left behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -54,7 +56,7 @@ class Richcompose:
 
 
 def leftovers(root: Path) -> list[str]:
-    """Containers, mounts and conmon processes that belong to a state root."""
+    """Containers, mounts, conmon and monitor processes that belong to a state root."""
     found: list[str] = []
     runc_root = root / "runc"
     if runc_root.exists():
@@ -71,11 +73,18 @@ def leftovers(root: Path) -> list[str]:
             continue
         if cmdline and cmdline[0].endswith(b"conmon") and str(runc_root).encode() in cmdline:
             found.append(f"conmon process {pid}")
+        if b"richcompose.runtime.monitor" in cmdline and str(runc_root).encode() in cmdline:
+            found.append(f"monitor process {pid}")
     return found
 
 
 def force_cleanup(root: Path) -> None:
-    """Removes what a failed test left: our own containers (by id) and mounts under root."""
+    """Removes what a failed test left: our own monitors and containers (by id) and mounts
+    under root."""
+    for entry in leftovers(root):
+        if entry.startswith("monitor process "):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.rsplit(" ", 1)[1]), signal.SIGKILL)
     runc_root = root / "runc"
     if runc_root.exists():
         ids = subprocess.run(["runc", "--root", str(runc_root), "list", "-q"],
