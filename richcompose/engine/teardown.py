@@ -22,7 +22,7 @@ from richcompose.runtime.events import append_event
 from richcompose.runtime.launch import discard, is_process
 from richcompose.runtime.mounts import unmount
 from richcompose.runtime.oci import OCIRuntime
-from richcompose.state import ProjectPaths, StatePaths, file_lock, project_lock
+from richcompose.state import ProjectPaths, StatePaths, file_lock, project_lock, write_json
 
 KILL_WAIT = 10.0
 
@@ -76,7 +76,11 @@ class TeardownOps:
             raise errors[0]
 
     def _unsupervise(self, ppaths: ProjectPaths, container_id: str) -> None:
-        with file_lock(ppaths.container(container_id).lock):  # waits out a restart in flight
+        cpaths = ppaths.container(container_id)
+        with file_lock(cpaths.lock):  # waits out a restart in flight
+            entry = supervised.load(ppaths, container_id)
+            if entry is not None and cpaths.dir.is_dir():
+                write_json(cpaths.supervision, entry.to_json())  # keeps the restart count
             supervised.remove(ppaths, container_id)
 
     def _stop_container(self, ppaths: ProjectPaths, record: ContainerRecord,
