@@ -74,6 +74,8 @@ class Engine(StatusOps, TeardownOps):
         with project_lock(ppaths, on_wait=lambda: self.report(
                 "", f"waiting for another richcompose to finish with project {project.name!r}")):
             write_json(ppaths.record, {"name": project.name, "directory": project.directory})
+            if supervised.load_all(ppaths):  # a monitor killed earlier: its work resumes now
+                self._keep_monitor(project.name)
             with Notifier([ppaths.exits, ppaths.health]) as notifier:
                 probes = self._probes(project, notifier)
                 BringUp(graph, selected, probes, notifier,
