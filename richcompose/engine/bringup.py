@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import networkx as nx
+import networkx as nx  # type: ignore[import-untyped]
 
 from richcompose.config.models import Dependency
 from richcompose.engine.waiting import Notifier
@@ -28,7 +28,7 @@ class Outcome:
 class Probes:
     """How bring-up looks at a started container (injected by the engine)."""
 
-    start: Callable[[str], None]  # create and start a service's container
+    start: Callable[[str], object]  # create and start a service's container
     exit_code: Callable[[str], int | None]
     health: Callable[[str], str]  # "", starting, healthy, unhealthy
     has_health: Callable[[str], bool]

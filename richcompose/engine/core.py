@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
-import networkx as nx
+import networkx as nx  # type: ignore[import-untyped]
 
 from richcompose import graph as graphs
 from richcompose.bundle.render import RenderContext, render_spec, write_bundle

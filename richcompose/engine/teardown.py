@@ -10,7 +10,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from richcompose.engine.hooks import ContainerHook
@@ -37,8 +37,7 @@ class TeardownOps:
     def records(self, project_name: str) -> list[ContainerRecord]:
         raise NotImplementedError
 
-    def report(self, service: str, message: str) -> None:
-        raise NotImplementedError
+    report: Callable[[str, str], None]
 
     def stop(self, project_name: str, services: Iterable[str] = (),
              timeout: float | None = None) -> None:

@@ -21,7 +21,7 @@ class Notifier:
 
     def _pump(self) -> None:
         while not self._closed.is_set():
-            if self._watch.wait(0.2):
+            if self._watch.wait(None):
                 self.poke()
 
     def poke(self) -> None:
@@ -35,6 +35,7 @@ class Notifier:
 
     def close(self) -> None:
         self._closed.set()
+        self._watch.interrupt()
         self._thread.join()
         self._watch.close()
 

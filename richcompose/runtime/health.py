@@ -72,8 +72,12 @@ def resolve(service: Mapping[str, Any] | None, image: Mapping[str, Any] | None) 
     argv = argv_of(list(merged.pop("test", None) or []))
     if argv is None:
         return None
-    timings = {key: merged.get(key) or DEFAULTS[key] for key in DEFAULTS}
-    return HealthSpec(argv=argv, **timings)
+    def pick(key: str) -> float:
+        return float(merged.get(key) or DEFAULTS[key])
+
+    return HealthSpec(argv=argv, interval=pick("interval"), timeout=pick("timeout"),
+                      retries=int(pick("retries")), start_period=pick("start_period"),
+                      start_interval=pick("start_interval"))
 
 
 @dataclass(frozen=True)

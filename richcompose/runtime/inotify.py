@@ -40,11 +40,16 @@ class Inotify:
                 os.close(self.fd)
                 raise OSError(errno, f"inotify_add_watch {directory} failed")
             self.watches[wd] = directory
+        self._wake_r, self._wake_w = os.pipe()
+
+    def interrupt(self) -> None:
+        """Makes a `wait()` in another thread return at once (used to close promptly)."""
+        os.write(self._wake_w, b"x")
 
     def wait(self, timeout: float | None) -> list[Path]:
         """Blocks up to `timeout` seconds for events; returns the paths that changed."""
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
+        ready, _, _ = select.select([self.fd, self._wake_r], [], [], timeout)
+        if self.fd not in ready:
             return []
         try:
             data = os.read(self.fd, 65536)
@@ -63,7 +68,8 @@ class Inotify:
 
     def close(self) -> None:
         if self.fd >= 0:
-            os.close(self.fd)
+            for fd in (self.fd, self._wake_r, self._wake_w):
+                os.close(fd)
             self.fd = -1
 
     def __enter__(self) -> Inotify:

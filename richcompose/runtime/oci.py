@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import shutil
 import subprocess
@@ -86,13 +87,13 @@ class OCIRuntime:
     def resume(self, container_id: str) -> None:
         self._run("resume", container_id)
 
-    def processes(self, container_id: str) -> list[int]:
+    def processes(self, container_id: str) -> builtins.list[int]:
         proc = self._run("ps", "--format", "json", container_id)
         return [int(pid) for pid in json.loads(proc.stdout or "[]") or []]
 
     def exec_argv(self, container_id: str, args: Sequence[str], *, env: Mapping[str, str] = {},
                   user: str | None = None, cwd: str | None = None, tty: bool = False,
-                  detach: bool = False) -> list[str]:
+                  detach: bool = False) -> builtins.list[str]:
         """The argv that runs `args` in the container; the caller owns its stdio."""
         argv = self._argv("exec")
         if tty:

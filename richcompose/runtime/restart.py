@@ -31,4 +31,4 @@ class RestartPolicy:
 
 def backoff(attempt: int) -> float:
     """Delay before restart number `attempt` (0-based) of a container that keeps failing."""
-    return min(BACKOFF_START * (2 ** attempt), BACKOFF_MAX)
+    return float(min(BACKOFF_START * (2.0 ** attempt), BACKOFF_MAX))

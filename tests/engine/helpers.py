@@ -13,7 +13,7 @@ T = TypeVar("T")
 
 # PID 1 without an init ignores SIGTERM unless it traps it: this one stops at once.
 # JSON-quoted, so it drops into YAML flow and block values alike.
-SLEEPER = json.dumps("""sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'""")
+SLEEPER = json.dumps("""sh -c 'trap "exit 0" TERM; sleep 1000 & wait'""")
 
 
 def eventually(probe: Callable[[], T | None], timeout: float = 15, what: str = "") -> T:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.conftest import Richcompose
-from tests.engine.helpers import SLEEPER, eventually, events, ps
+from tests.engine.helpers import SLEEPER, events, eventually, ps
 
 pytestmark = pytest.mark.runc
 
@@ -162,7 +162,9 @@ def test_log_files_are_capped_in_size(rc: Richcompose) -> None:
         services:
           chatty:
             rootfs: ./rootfs
-            command: sh -c 'i=0; while [ $i -lt 3000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done; echo last-line; sleep 300'
+            command: >-
+              sh -c 'i=0; while [ $i -lt 3000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxx;
+              i=$((i+1)); done; echo last-line; sleep 300'
             stop_grace_period: 0s
     """)
     rc("up", "-d", env={"RICHCOMPOSE_LOG_MAX_SIZE": "16k"})

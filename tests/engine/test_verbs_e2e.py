@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.conftest import Richcompose
-from tests.engine.helpers import SLEEPER, eventually, events, ps
+from tests.engine.helpers import SLEEPER, events, eventually, ps
 
 pytestmark = pytest.mark.runc
 
