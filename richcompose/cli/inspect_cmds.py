@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -113,8 +114,15 @@ def exec_command(ctx: CliContext, args: argparse.Namespace) -> int:
                                                     cwd=args.workdir, tty=tty,
                                                     detach=args.detach)
     if args.detach:
-        return subprocess.call(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+        # The detached process must not hold our stdout: a caller reading it through a pipe
+        # would wait for it. runc's own errors still reach stderr through a file.
+        with tempfile.TemporaryFile() as errors:
+            code = subprocess.call(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=errors)
+            errors.seek(0)
+            if code:
+                sys.stderr.write(errors.read().decode(errors="replace"))
+            return code
     return subprocess.call(argv)
 
 

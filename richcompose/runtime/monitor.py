@@ -10,6 +10,7 @@ It imports nothing heavy (no pydantic, no config), to stay small: run as
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import signal
 import sys
@@ -18,6 +19,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from richcompose.runtime import supervised
 from richcompose.runtime.events import append_event
@@ -55,6 +57,7 @@ class Monitor:
         self.stopping = threading.Event()
         self.watched: dict[str, _Watched] = {}
         self.sleeping = False
+        self._leaving_lock: IO[str] | None = None
 
     def terminate(self) -> None:
         self.stopping.set()
@@ -87,20 +90,35 @@ class Monitor:
         for item in self.watched.values():
             if item.health_stop is not None:
                 item.health_stop.set()
-        self.paths.monitor_pidfile.unlink(missing_ok=True)
+        self._drop_pidfile()
+
+    def _drop_pidfile(self) -> None:
+        """Only our own: a successor may already have written its PID there."""
+        try:
+            mine = json.loads(self.paths.monitor_pidfile.read_text()).get("pid") == os.getpid()
+        except (OSError, ValueError):
+            return
+        if mine:
+            self.paths.monitor_pidfile.unlink(missing_ok=True)
 
     def _may_leave(self) -> bool:
         """Leave only while no CLI holds the project lock, so an `up` that is about to hand us
-        work never finds us gone (it writes supervise entries under that lock)."""
-        with open(self.paths.lock, "a+") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return False
-            leave = not supervised.load_all(self.paths)
-            if leave:
-                self.paths.monitor_pidfile.unlink(missing_ok=True)
-            return leave  # the lock is released when the process exits right after
+        work never finds us gone (it writes supervise entries under that lock). The lock
+        stays held until this process exits."""
+        try:
+            handle = open(self.paths.lock, "a+")  # noqa: SIM115 - held until the process exits
+        except FileNotFoundError:
+            return True  # the project is gone
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        if supervised.load_all(self.paths):
+            handle.close()
+            return False
+        self._leaving_lock = handle
+        return True
 
     def _next_wake(self) -> float:
         now = time.monotonic()
