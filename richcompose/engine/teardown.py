@@ -46,8 +46,9 @@ class TeardownOps:
         self._stop_all(project_name, chosen, timeout)
 
     def _stop_all(self, project_name: str, records: Sequence[ContainerRecord],
-                  timeout: float | None) -> None:
-        """Each container stops once every container depending on it has stopped."""
+                  timeout: float | None, *, remove: bool = False) -> None:
+        """Each container stops once every container depending on it has stopped; with
+        `remove` it is also deleted right away, so removal runs in parallel too."""
         ppaths = self.paths.project(project_name)
         for record in records:
             self._unsupervise(ppaths, record.id)  # first: the monitor must not restart it
@@ -61,6 +62,8 @@ class TeardownOps:
                     for other in dependents[record.service]:
                         done[other].wait()
                     self._stop_container(ppaths, record, timeout, notifier)
+                    if remove:
+                        self._remove_container(ppaths, record.id, record.runtime, record.service)
                 except BaseException as exc:  # reported after every container had its turn
                     errors.append(exc)
                 finally:
@@ -123,10 +126,7 @@ class TeardownOps:
         with project_lock(ppaths, on_wait=lambda: self.report(
                 "", f"waiting for another richcompose to finish with project {project_name!r}")):
             stop_monitor(ppaths)
-            records = self.records(project_name)
-            self._stop_all(project_name, records, timeout)
-            for record in records:
-                self._remove_container(ppaths, record.id, record.runtime, record.service)
+            self._stop_all(project_name, self.records(project_name), timeout, remove=True)
             self._remove_strays(ppaths)
             if volumes:
                 for folder in self.paths.volumes.glob(f"{project_name}_*"):

@@ -160,3 +160,22 @@ def test_foreground_up_stops_gracefully_on_ctrl_c(rc: Richcompose) -> None:
     assert "Gracefully stopping" in err and up.returncode == 130
     assert {row["state"] for row in ps(rc).values()} == {"exited"}
     rc("down")
+
+
+
+def test_second_ctrl_c_kills_instead_of_waiting_the_grace_period(rc: Richcompose) -> None:
+    rc.write("""
+        services:
+          stubborn: {rootfs: ./rootfs, command: sleep 300, stop_grace_period: 60s}
+    """)
+    up = _foreground(rc)
+    eventually(lambda: ps(rc).get("stubborn", {}).get("state") == "running", what="running")
+    start = time.monotonic()
+    up.send_signal(signal.SIGINT)
+    time.sleep(1.0)  # the graceful stop is under way: sleep as PID 1 ignores SIGTERM
+    up.send_signal(signal.SIGINT)
+    _, err = up.communicate(timeout=30)
+    assert "Gracefully stopping" in err and "Killing" in err
+    assert time.monotonic() - start < 20
+    eventually(lambda: ps(rc)["stubborn"]["exit_code"] == 137, what="SIGKILL exit")
+    rc("down")
