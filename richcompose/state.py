@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -137,6 +138,12 @@ class StatePaths:
     @property
     def projects(self) -> Path:
         return self.root / "projects"
+
+    @property
+    def cgroup_parent(self) -> str:
+        """Container cgroups live under a parent per state root: container ids repeat across
+        roots, and a shared cgroup would let `kill --all` of one reach another's processes."""
+        return f"/richcompose/{hashlib.sha256(str(self.root).encode()).hexdigest()[:8]}"
 
     def project(self, name: str) -> ProjectPaths:
         return ProjectPaths(self.projects / name)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from richcompose.state import StatePaths
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -75,6 +77,8 @@ def leftovers(root: Path) -> list[str]:
             found.append(f"conmon process {pid}")
         if b"richcompose.runtime.monitor" in cmdline and str(runc_root).encode() in cmdline:
             found.append(f"monitor process {pid}")
+    parent = StatePaths(root).cgroup_parent.lstrip("/")
+    found += [f"cgroup {path}" for path in Path("/sys/fs/cgroup").glob(f"*/{parent}")]
     return found
 
 
@@ -96,6 +100,10 @@ def force_cleanup(root: Path) -> None:
         mounts = [line.split()[4] for line in handle if line.split()[4].startswith(str(root))]
     for target in reversed(mounts):
         subprocess.run(["umount", "-l", target], capture_output=True)
+    parent = StatePaths(root).cgroup_parent.lstrip("/")
+    for cgroup in Path("/sys/fs/cgroup").glob(f"*/{parent}"):
+        with contextlib.suppress(OSError):
+            cgroup.rmdir()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import networkx as nx  # type: ignore[import-untyped]
+import networkx as nx
 
 from richcompose.config.models import Dependency
 from richcompose.engine.waiting import Notifier
@@ -38,7 +38,7 @@ class Probes:
 
 @dataclass
 class BringUp:
-    graph: nx.DiGraph
+    graph: nx.DiGraph[str]
     selected: set[str]
     probes: Probes
     notifier: Notifier

@@ -9,11 +9,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
-import networkx as nx  # type: ignore[import-untyped]
+import networkx as nx
 
 from richcompose import graph as graphs
 from richcompose.bundle.render import RenderContext, render_spec, write_bundle
+from richcompose.bundle.spec import with_cgroups_path
 from richcompose.config.models import Project, Service
 from richcompose.config.units import parse_bytes
 from richcompose.engine.bringup import BringUp, Probes
@@ -100,7 +102,7 @@ class Engine(StatusOps, TeardownOps):
             warn=lambda service, message: self.report(service, f"warning: {message}"),
         )
 
-    def _wait_ready(self, project: Project, graph: nx.DiGraph, order: list[str],
+    def _wait_ready(self, project: Project, graph: nx.DiGraph[str], order: list[str],
                     notifier: Notifier, timeout: float | None) -> None:
         """compose's --wait: running, or healthy with a health check; a service that others
         need to complete may have exited with 0."""
@@ -160,7 +162,7 @@ class Engine(StatusOps, TeardownOps):
                                  one_off=one_off)
         write_json(cpaths.record, asdict(record))  # first, so `down` finds what follows
         prepared = [hook.prepare(project, name, cid, cpaths) for hook in self.hooks]
-        spec = render_spec(self._context(project, name, cid, image, prepared))
+        spec = self._render(self._context(project, name, cid, image, prepared))
         self._prepare_volumes(spec)
         mount_overlay(image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
         write_bundle(spec, cpaths.bundle)
@@ -190,6 +192,12 @@ class Engine(StatusOps, TeardownOps):
         return RenderContext(project=project, service_name=name, container_id=cid, image=image,
                              volumes_root=self.paths.volumes, dumb_init=self.dumb_init,
                              netns_path=netns, extra_mounts=mounts)
+
+    def _render(self, ctx: RenderContext) -> dict[str, Any]:
+        """The bundle's spec, its cgroup under the state root's parent (see StatePaths)."""
+        spec = render_spec(ctx)
+        with_cgroups_path(f"{self.paths.cgroup_parent}/{ctx.container_id}")(spec)
+        return spec
 
     def _resolve_image(self, project: Project, name: str, service: Service) -> ResolvedImage:
         if service.rootfs is not None:
@@ -221,7 +229,7 @@ class Engine(StatusOps, TeardownOps):
                 continue
             cid = container_name(project.name, name)
             image = self._resolve_image(project, name, project.services[name])
-            written.append(write_bundle(render_spec(self._context(project, name, cid, image, [])),
+            written.append(write_bundle(self._render(self._context(project, name, cid, image, [])),
                                         output / cid))
         return written
 

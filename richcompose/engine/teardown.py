@@ -132,6 +132,7 @@ class TeardownOps:
                 for folder in self.paths.volumes.glob(f"{project_name}_*"):
                     shutil.rmtree(folder, ignore_errors=True)
             shutil.rmtree(ppaths.dir, ignore_errors=True)
+        _remove_empty_cgroups(self.paths.cgroup_parent)
 
     def remove(self, ppaths: ProjectPaths, container_id: str) -> None:
         self._remove_container(ppaths, container_id)
@@ -161,6 +162,14 @@ class TeardownOps:
         for pid in _conmons_under(ppaths.dir):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)  # ours: its bundle path is in this project
+
+
+def _remove_empty_cgroups(parent: str) -> None:
+    """runc removes a container's own cgroup, not the per-root parent made for it; rmdir
+    fails harmlessly while another project of this root still has containers."""
+    for hierarchy in Path("/sys/fs/cgroup").iterdir():
+        with contextlib.suppress(OSError):
+            (hierarchy / parent.lstrip("/")).rmdir()
 
 
 def _mounts_under(folder: Path) -> list[str]:
