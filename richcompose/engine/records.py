@@ -38,6 +38,7 @@ class ContainerStatus:
     exit_code: int | None
     health: str = ""  # starting, healthy, unhealthy; empty without a health check
     restarts: int = 0
+    health_output: str = ""  # the last probe's output, as `docker inspect` keeps it
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

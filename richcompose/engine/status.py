@@ -74,11 +74,14 @@ class StatusOps:
                 status, pid = "exited", 0
             else:
                 status, pid = state.status, state.pid
-            health = self.health_status(project_name, record.id) if status == "running" else ""
+            health, output = "", ""
+            if status == "running" and (data := self.health(project_name, record.id)):
+                health = str(data.get("status", ""))
+                output = str(data["log"][-1]["output"]) if data.get("log") else ""
             entry = supervised.load(ppaths, record.id) or self.stored_supervision(
                 project_name, record.id)
             out.append(ContainerStatus(record.service, record.id, status, pid, code, health,
-                                       entry.restarts if entry else 0))
+                                       entry.restarts if entry else 0, output))
         return out
 
     def wait(self, project_name: str, container_id: str, *, poll: float = 0.05,

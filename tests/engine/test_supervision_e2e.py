@@ -119,6 +119,7 @@ def test_health_goes_starting_healthy_unhealthy_and_ps_shows_it(rc: Richcompose)
     assert "healthy" in rc("ps").stdout
     healthy = json.loads(rc("inspect", "web").stdout)[0]["State"]["Health"]
     assert healthy["log"][-1]["output"] == "fine\n"
+    assert ps(rc)["web"]["health_output"] == "fine\n"
     rc("exec", "-T", "web", "rm", "/tmp/ok")
     eventually(lambda: ps(rc)["web"]["health"] == "unhealthy", what="unhealthy")
     health = json.loads(rc("inspect", "web").stdout)[0]["State"]["Health"]
