@@ -147,7 +147,7 @@ class Engine(StatusOps, TeardownOps):
         ppaths = self.paths.project(project.name)
         cpaths = ppaths.container(cid)
         runtime = self.runtime(service.runtime)
-        state = runtime.state(cid)
+        state = runtime.state(cid) if runtime.known(cid) else None
         if state is not None and state.status in ("running", "paused"):
             self.report(name, f"{cid} already running")
             return self.record_of(project.name, cid) or ContainerRecord(cid, project.name, name)

@@ -35,7 +35,7 @@ def launch(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
 def discard(runtime: OCIRuntime, cpaths: ContainerPaths, container_id: str) -> None:
     """Kills (if needed) and deletes the runc container and waits for its conmon to go; the
     bundle and rootfs mount stay, so the container can be launched again."""
-    state = runtime.state(container_id)
+    state = runtime.state(container_id) if runtime.known(container_id) else None
     if state is not None:
         if state.status not in ("stopped", "created"):
             runtime.kill(container_id, "KILL", all_processes=True)

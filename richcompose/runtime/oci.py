@@ -55,6 +55,11 @@ class OCIRuntime:
             raise RuntimeFailure(f"{self.name} {args[0]} failed: {_last_error(proc.stderr)}")
         return proc
 
+    def known(self, container_id: str) -> bool:
+        """Whether the runtime has state for this id: a stat instead of a process (runc and
+        crun keep a directory per container under --root)."""
+        return (self.root / container_id).exists()
+
     def state(self, container_id: str) -> ContainerState | None:
         proc = self._run("state", container_id, check=False)
         if proc.returncode != 0:
