@@ -3,6 +3,8 @@ sequences side effects. Status queries live in status.py, stop and down in teard
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import threading
 import time
@@ -33,7 +35,7 @@ from richcompose.runtime import health as healthchecks
 from richcompose.runtime import supervised
 from richcompose.runtime.events import append_event
 from richcompose.runtime.launch import discard, launch
-from richcompose.runtime.mounts import mount_overlay
+from richcompose.runtime.mounts import is_mounted, mount_overlay
 from richcompose.runtime.oci import OCIRuntime
 from richcompose.runtime.supervised import Supervised
 from richcompose.state import StatePaths, file_lock, project_lock, read_json, write_json
@@ -148,28 +150,38 @@ class Engine(StatusOps, TeardownOps):
         cpaths = ppaths.container(cid)
         runtime = self.runtime(service.runtime)
         state = runtime.state(cid) if runtime.known(cid) else None
+        image = self._resolve_image(project, name, service)
+        entry = Supervised(id=cid, service=name, runtime=runtime.name,
+                           restart="no" if one_off else service.restart,
+                           health=None if one_off else _health_spec(service, image),
+                           log_size_max=_log_size_max(service))
+        digest = self._config_hash(project, name, cid, image, entry)
+        old = self.record_of(project.name, cid)
+        same = old is not None and old.config_hash == digest
+        # As compose: an unchanged container is kept (or started again), a changed one recreated.
         if state is not None and state.status in ("running", "paused"):
-            self.report(name, f"{cid} already running")
-            return self.record_of(project.name, cid) or ContainerRecord(cid, project.name, name)
+            if same and old is not None:
+                self.report(name, f"{cid} is up to date")
+                return old
+            self.report(name, f"recreating {cid}: its configuration changed")
+            self._stop_all(project.name, [old] if old else [], None)
+        elif same and old is not None and state is not None and is_mounted(cpaths.rootfs):
+            self._relaunch(old)
+            return old
         if state is not None or cpaths.dir.exists():
             self._remove_container(ppaths, cid)
-        image = self._resolve_image(project, name, service)
         record = ContainerRecord(id=cid, project=project.name, service=name,
                                  stop_signal=_stop_signal(service, image),
                                  stop_grace_period=service.stop_grace_period,
                                  runtime=runtime.name, image=image.reference,
                                  depends_on=sorted(service.depends_on), restart=service.restart,
-                                 one_off=one_off)
+                                 one_off=one_off, config_hash=digest)
         write_json(cpaths.record, asdict(record))  # first, so `down` finds what follows
         prepared = [hook.prepare(project, name, cid, cpaths) for hook in self.hooks]
         spec = self._render(self._context(project, name, cid, image, prepared))
         self._prepare_volumes(spec)
         mount_overlay(image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
         write_bundle(spec, cpaths.bundle)
-        entry = Supervised(id=cid, service=name, runtime=runtime.name,
-                           restart="no" if one_off else service.restart,
-                           health=None if one_off else _health_spec(service, image),
-                           log_size_max=_log_size_max(service))
         write_json(cpaths.supervision, entry.to_json())
         supervised.health_path(ppaths, cid).unlink(missing_ok=True)
         append_event(ppaths.events, "create", name, cid)
@@ -178,6 +190,31 @@ class Engine(StatusOps, TeardownOps):
         self._supervise(project.name, entry)
         self.report(name, f"started {cid}")
         return record
+
+    def _config_hash(self, project: Project, name: str, cid: str, image: ResolvedImage,
+                     entry: Supervised) -> str:
+        """What decides a container: its spec (before hooks, which may make things), image and
+        supervision settings."""
+        spec = self._render(self._context(project, name, cid, image, []))
+        text = json.dumps([spec, image.reference, image.digest, entry.restart,
+                           entry.health.to_json() if entry.health else None,
+                           entry.log_size_max], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _relaunch(self, record: ContainerRecord) -> None:
+        """Starts a stopped container again from its bundle: a new start, so the rich init
+        hooks run again, on the same writable layer."""
+        ppaths = self.paths.project(record.project)
+        cpaths = ppaths.container(record.id)
+        runtime = self.runtime(record.runtime)
+        with file_lock(cpaths.lock):
+            discard(runtime, cpaths, record.id)
+            supervised.health_path(ppaths, record.id).unlink(missing_ok=True)
+            entry = self._supervision_of(record)
+            launch(runtime, ppaths, record.id, log_size_max=entry.log_size_max)
+        append_event(ppaths.events, "start", record.service, record.id)
+        self._supervise(record.project, entry)
+        self.report(record.service, f"started {record.id}")
 
     def _supervise(self, project_name: str, entry: Supervised) -> None:
         ppaths = self.paths.project(project_name)
@@ -280,19 +317,9 @@ class Engine(StatusOps, TeardownOps):
             for record in sorted(self.records(project_name), key=lambda r: r.created_at):
                 if wanted and record.service not in wanted or record.one_off:
                     continue
-                runtime = self.runtime(record.runtime)
-                state = runtime.state(record.id)
-                if state is not None and state.status in ("running", "paused"):
-                    continue
-                cpaths = ppaths.container(record.id)
-                with file_lock(cpaths.lock):
-                    discard(runtime, cpaths, record.id)
-                    supervised.health_path(ppaths, record.id).unlink(missing_ok=True)
-                    entry = self._supervision_of(record)
-                    launch(runtime, ppaths, record.id, log_size_max=entry.log_size_max)
-                append_event(ppaths.events, "start", record.service, record.id)
-                self._supervise(project_name, entry)
-                self.report(record.service, f"started {record.id}")
+                state = self.runtime(record.runtime).state(record.id)
+                if state is None or state.status not in ("running", "paused"):
+                    self._relaunch(record)
 
     def _supervision_of(self, record: ContainerRecord) -> Supervised:
         """What the container was created with; a user's start resets the restart count."""

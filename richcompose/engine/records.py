@@ -27,6 +27,7 @@ class ContainerRecord:
     depends_on: list[str] = field(default_factory=list)
     restart: str = "no"
     one_off: bool = False
+    config_hash: str = ""  # decides whether `up` keeps the container or recreates it
 
 
 @dataclass(frozen=True)

@@ -182,3 +182,31 @@ def test_sigkill_follows_the_grace_period_and_timeout_overrides_it(rc: Richcompo
     start = time.monotonic()
     rc("down", "-t", "0")
     assert time.monotonic() - start < 3
+
+
+def test_up_again_keeps_unchanged_containers_and_recreates_changed_ones(rc: Richcompose) -> None:
+    config = f"""
+        services:
+          db: {{rootfs: ./rootfs, command: {SLEEPER}}}
+          app: {{rootfs: ./rootfs, command: {SLEEPER}, environment: {{V: "1"}}}}
+    """
+    rc.write(config)
+    rc("up", "-d")
+    before = ps(rc)
+    rc.write(config.replace('V: "1"', 'V: "2"'))
+    up = rc("up", "-d")
+    after = ps(rc)
+    assert after["db"]["pid"] == before["db"]["pid"] and "up to date" in up.stderr
+    assert after["app"]["pid"] != before["app"]["pid"] and "recreating" in up.stderr
+    assert rc("exec", "-T", "app", "sh", "-c", "echo $V").stdout == "2\n"
+    rc("down")
+
+
+def test_up_starts_a_stopped_unchanged_container_on_its_own_writable_layer(rc: Richcompose) -> None:
+    rc.write(f"services:\n  a: {{rootfs: ./rootfs, command: {SLEEPER}}}\n")
+    rc("up", "-d")
+    rc("exec", "-T", "a", "sh", "-c", "echo kept > /kept")
+    rc("stop")
+    rc("up", "-d")
+    assert rc("exec", "-T", "a", "cat", "/kept").stdout == "kept\n"
+    rc("down")
