@@ -8,6 +8,7 @@ from typing import Any
 
 from richcompose.cli.context import CliContext
 from richcompose.cli.foreground import attach
+from richcompose.errors import UsageError
 
 
 def register(sub: Any) -> None:
@@ -16,7 +17,7 @@ def register(sub: Any) -> None:
     up.add_argument("--no-deps", action="store_true", help="do not start dependencies")
     up.add_argument("--parallel", type=int, help="at most N services start at once")
     up.add_argument("--wait", action="store_true",
-                    help="with -d: return once services are running/healthy")
+                    help="return once services are running/healthy (implies -d)")
     up.add_argument("--wait-timeout", type=float, help="seconds --wait waits at most")
     up.add_argument("--abort-on-container-exit", action="store_true",
                     help="stop all containers if any container stops")
@@ -62,11 +63,10 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     project = ctx.load()
     engine = ctx.engine()
     if args.exit_code_from and args.exit_code_from not in project.services:
-        from richcompose.errors import UsageError
         raise UsageError(f"--exit-code-from: no such service {args.exit_code_from!r}")
     engine.up(project, services=args.services, no_deps=args.no_deps, parallel=args.parallel,
               wait=args.wait, wait_timeout=args.wait_timeout)
-    if args.detach:
+    if args.detach or args.wait:  # compose: --wait implies detached mode
         return 0
     return attach(ctx, engine, project.name, args)
 
