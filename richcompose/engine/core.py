@@ -98,7 +98,7 @@ class Engine(StatusOps, TeardownOps):
             start=lambda service: self._create_and_start(project, service),
             exit_code=lambda service: self.exit_code(name, cid(service)),
             health=lambda service: self.health_status(name, cid(service)),
-            has_health=lambda service: (e := supervised.load(self.paths.project(name), cid(service)))
+            has_health=lambda service: (e := self.stored_supervision(name, cid(service)))
             is not None and e.health is not None,
             keep_monitor=lambda: self._keep_monitor(name),
             warn=lambda service, message: self.report(service, f"warning: {message}"),
