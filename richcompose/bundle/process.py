@@ -23,12 +23,12 @@ def environment(service: Service, image: ImageConfig, host_env: Mapping[str, str
     for item in image.env:
         key, _, value = item.partition("=")
         env[key] = value
-    for key, value in service.environment.items():
-        if value is None:
+    for key, given in service.environment.items():
+        if given is None:
             if key in host_env:
                 env[key] = host_env[key]
         else:
-            env[key] = value
+            env[key] = given
     return env
 
 

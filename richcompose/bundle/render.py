@@ -9,13 +9,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from richcompose.bundle import rich
+from richcompose.bundle import rich, seccomp, security
+from richcompose.bundle.imagefs import ImageFS
+from richcompose.bundle.launcher import launcher
 from richcompose.bundle.process import environment, process_args, resolve_user
+from richcompose.bundle.rich import BundleFile, RichInputs, RichParts
+from richcompose.bundle.sbininit import sbin_init_mode
 from richcompose.bundle.spec import (
     Spec,
     SpecOption,
@@ -32,6 +37,7 @@ from richcompose.bundle.spec import (
     with_root,
     with_user,
 )
+from richcompose.bundle.systemd import systemd_mode
 from richcompose.config.models import Project, Service
 from richcompose.errors import BundleError
 from richcompose.image.types import ResolvedImage
@@ -47,6 +53,9 @@ class RenderContext:
     image: ResolvedImage
     volumes_root: Path  # named volumes live at volumes_root/<project>_<name>
     dumb_init: str = "/usr/local/libexec/richcompose/dumb-init"
+    tini: str = "/usr/bin/tini-static"  # compose's `init: true`
+    # Docker-format default profile (seccomp.load_profile()); None: no seccomp filter
+    seccomp_profile: Mapping[str, Any] | None = field(default_factory=seccomp.default_profile)
     netns_path: str | None = None
     host_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     extra_mounts: tuple[Mapping[str, Any], ...] = ()
@@ -57,6 +66,11 @@ class RenderContext:
 
 
 def spec_options(ctx: RenderContext) -> list[SpecOption]:
+    return render_parts(ctx).options
+
+
+def render_parts(ctx: RenderContext) -> RichParts:
+    """Every option of the service's spec, plus the generated files the rich modes mount."""
     service = ctx.service
     location = ctx.project.locate(("services", ctx.service_name))
     image_config = ctx.image.config
@@ -65,61 +79,100 @@ def spec_options(ctx: RenderContext) -> list[SpecOption]:
     hostname = service.hostname or ctx.service_name
     env.setdefault("HOSTNAME", hostname)
     uid, gid = resolve_user(service.user or image_config.user, ctx.image.layers, location)
+    argv = process_args(service, image_config)
+    cwd = service.working_dir or image_config.working_dir or "/"
     options: list[SpecOption] = [
         with_root("rootfs", readonly=service.read_only),
-        with_process_args(process_args(service, image_config)),
+        with_process_args(argv),
         with_env(env),
-        with_cwd(service.working_dir or image_config.working_dir or "/"),
+        with_cwd(cwd),
         with_user(uid, gid),
         with_hostname(hostname),
         with_cgroups_path(f"/richcompose/{ctx.container_id}"),
+        *security_options(ctx),
+    ]
+    if ctx.netns_path is not None:
+        options.append(with_namespace_path("network", ctx.netns_path))
+    inputs = RichInputs(
+        name=ctx.service_name, service=service, container_id=ctx.container_id, argv=argv, env=env,
+        cwd=cwd, hostname=hostname, uid=uid, gid=gid,
+        fs=ImageFS(ctx.image.layers, _volume_sources(ctx)),
+        mount_targets=frozenset(str(m["destination"]) for m in volume_mounts(ctx)),
+        project_dir=str(ctx.project.directory), dumb_init=ctx.dumb_init, host_env=ctx.host_env,
+        locate=lambda key: ctx.project.locate(("services", ctx.service_name, key)))
+    parts = RichParts(options)
+    parts.extend(rich_parts(inputs))
+    if not service.rich and service.init:
+        parts.options.append(rich.with_init_binary(ctx.tini, rich.TINI_IN_CONTAINER))
+    # User mounts last: a volume on a path a mode mounts (e.g. /run) wins, as in podman.
+    parts.options += [
         with_mounts(volume_mounts(ctx)),
         with_mounts(ctx.extra_mounts),
         with_annotations({"org.richcompose.project": ctx.project.name,
                           "org.richcompose.service": ctx.service_name}),
     ]
-    if ctx.netns_path is not None:
-        options.append(with_namespace_path("network", ctx.netns_path))
-    options += rich_options(ctx)
+    return parts
+
+
+def security_options(ctx: RenderContext) -> list[SpecOption]:
+    service = ctx.service
+    caps = security.capability_set(service.cap_add, service.cap_drop)
+    limits = service.deploy.resources.limits if service.deploy and service.deploy.resources \
+        else None
+    options: list[SpecOption] = [security.with_device_rules()]
+    if service.privileged:
+        options.append(security.with_privileged())
+    else:
+        options.append(security.with_capabilities(caps))
+        if "seccomp=unconfined" not in service.security_opt and ctx.seccomp_profile is not None:
+            options.append(security.with_seccomp(seccomp.to_oci(
+                ctx.seccomp_profile, arch=seccomp.host_arch(), capabilities=caps)))
+    if "no-new-privileges=false" in service.security_opt:
+        options.append(security.with_no_new_privileges(False))
+    if service.shm_size is not None:
+        options.append(security.with_shm_size(service.shm_size))
+    if service.ulimits:
+        options.append(security.with_rlimits(
+            {name: (u.soft, u.hard) for name, u in service.ulimits.items()}))
+    if service.sysctls:
+        options.append(security.with_sysctls(service.sysctls))
+    options.append(security.with_resources(
+        memory=service.mem_limit or (limits.memory if limits else None),
+        memory_swap=service.memswap_limit,
+        cpus=service.cpus or (limits.cpus if limits else None),
+        cpu_shares=service.cpu_shares,
+        pids=service.pids_limit or (limits.pids if limits else None)))
+    if service.oom_score_adj is not None:
+        options.append(security.with_oom_score_adj(service.oom_score_adj))
     return options
 
 
-def rich_options(ctx: RenderContext) -> list[SpecOption]:
-    service = ctx.service
-    mode = service.effective_rich_mode
+def rich_parts(inputs: RichInputs) -> RichParts:
+    """The rich mode's options and files: shared dir, init, hooks in order (initcmd, initscript,
+    system services), poststop."""
+    mode = inputs.service.effective_rich_mode
     if mode is None:
-        return []
-    if mode != "dumb-init":
-        raise BundleError(f"rich_mode {mode!r} is not available yet",
-                          location=ctx.project.locate(("services", ctx.service_name, "rich_mode")),
-                          hint="use rich_mode: dumb-init")
-    check_initscript(ctx)
-    return [rich.with_dumb_init(ctx.dumb_init),
-            *rich.init_hooks(service.initcmd, service.initscript,
-                             timeout=service.initscript_timeout)]
+        return RichParts()
+    if mode != "systemd" and any(s.unit for s in inputs.service.system_services.values()):
+        raise BundleError(f"service {inputs.name!r}: system_services with unit: need rich_mode "
+                          "systemd (or sbin-init with systemd as /sbin/init)",
+                          location=inputs.locate("system_services"),
+                          hint="give those system services a command: instead")
+    parts = rich.rich_dir()
+    parts.extend(rich.init_hooks(inputs))
+    if mode == "dumb-init":
+        parts.extend(rich.dumb_init(inputs.dumb_init)).extend(launcher(inputs))
+    elif mode == "systemd":
+        parts.extend(systemd_mode(inputs))
+    else:
+        parts.extend(sbin_init_mode(inputs))
+    return parts.extend(rich.poststop_hook(inputs))
 
 
-def check_initscript(ctx: RenderContext) -> None:
-    """An initscript must exist in the container's filesystem before anything starts."""
-    path = ctx.service.initscript
-    if not path:
-        return
-    location = ctx.project.locate(("services", ctx.service_name, "initscript"))
-    if not path.startswith("/"):
-        raise BundleError(f"initscript {path!r} is not an absolute path in the container",
-                          location=location, hint="write the path as the container sees it, e.g. /init.sh")
-    for host_dir, target in _volume_sources(ctx):
-        if path == target or path.startswith(target.rstrip("/") + "/"):
-            candidate = host_dir / os.path.relpath(path, target)
-            if candidate.exists():
-                return
-    for layer in ctx.image.layers:
-        candidate = layer / path.lstrip("/")
-        if candidate.exists() or candidate.is_symlink():
-            return
-    raise BundleError(f"initscript {path} not found in service {ctx.service_name!r}'s filesystem",
-                      location=location,
-                      hint="add it to the image or rootfs, or mount it with volumes:")
+def stop_signal(ctx: RenderContext, parts: RichParts) -> str:
+    """The service's stop_signal, else the mode's (systemd: SIGRTMIN+3), else the image's."""
+    raw = ctx.service.stop_signal or parts.stop_signal or ctx.image.config.stop_signal or "TERM"
+    return raw.removeprefix("SIG") if not raw.isdigit() else raw
 
 
 def _volume_sources(ctx: RenderContext) -> list[tuple[Path, str]]:
@@ -153,14 +206,39 @@ def volume_mounts(ctx: RenderContext) -> list[dict[str, Any]]:
     return mounts
 
 
+@dataclass(frozen=True)
+class Bundle:
+    """A rendered bundle: config.json's content, the generated files for rich/ and the signal
+    that stops the container gracefully."""
+
+    spec: Spec
+    files: Mapping[str, BundleFile]
+    stop_signal: str
+
+    @property
+    def terminal(self) -> bool:
+        return bool(self.spec["process"].get("terminal"))
+
+
+def render_bundle(ctx: RenderContext) -> Bundle:
+    parts = render_parts(ctx)
+    return Bundle(build_spec(parts.options), dict(parts.files), stop_signal(ctx, parts))
+
+
 def render_spec(ctx: RenderContext) -> Spec:
-    return build_spec(spec_options(ctx))
+    return render_bundle(ctx).spec
 
 
-def write_bundle(spec: Spec, bundle_dir: Path) -> Path:
-    """Writes config.json atomically and makes the rootfs mount point."""
+def write_bundle(bundle: Bundle | Spec, bundle_dir: Path) -> Path:
+    """Writes the generated files, then config.json atomically, and makes the rootfs mount
+    point. Files from an earlier render are replaced, never merged."""
     bundle_dir.mkdir(parents=True, exist_ok=True)
     (bundle_dir / "rootfs").mkdir(exist_ok=True)
+    spec = bundle.spec if isinstance(bundle, Bundle) else bundle
+    files = bundle.files if isinstance(bundle, Bundle) else {}
+    shutil.rmtree(bundle_dir / rich.HOST_DIR, ignore_errors=True)
+    if files:
+        rich.files_under(bundle_dir / rich.HOST_DIR, files)
     target = bundle_dir / "config.json"
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps(spec, indent=2) + "\n")

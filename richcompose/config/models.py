@@ -15,7 +15,7 @@ from richcompose.errors import Location
 RichMode = Literal["dumb-init", "sbin-init", "systemd"]
 RICH_MODES: tuple[str, ...] = ("dumb-init", "sbin-init", "systemd")
 RICH_ONLY_KEYS: tuple[str, ...] = ("rich_mode", "initscript", "initcmd", "initscript_timeout",
-                                    "system_services")
+                                    "system_services", "poststop")
 
 
 class Model(BaseModel):
@@ -278,6 +278,7 @@ class Service(Model):
     initcmd: str | None = None
     initscript_timeout: float | None = None
     system_services: dict[str, SystemService] = Field(default_factory=dict)
+    poststop: str | None = None  # host-side shell command after the container is gone
 
     @field_validator("command", "entrypoint", mode="before")
     @classmethod

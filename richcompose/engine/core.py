@@ -11,12 +11,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 
 from richcompose import graph as graphs
-from richcompose.bundle.render import RenderContext, render_spec, write_bundle
+from richcompose.bundle.render import Bundle, RenderContext, render_bundle, write_bundle
 from richcompose.bundle.spec import with_cgroups_path
 from richcompose.config.models import Project, Service
 from richcompose.config.units import parse_bytes
@@ -28,7 +27,6 @@ from richcompose.engine.status import StatusOps
 from richcompose.engine.teardown import TeardownOps
 from richcompose.engine.waiting import Notifier
 from richcompose.errors import RuntimeFailure
-from richcompose.image import defaults
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
@@ -171,21 +169,23 @@ class Engine(StatusOps, TeardownOps):
         if state is not None or cpaths.dir.exists():
             self._remove_container(ppaths, cid)
         record = ContainerRecord(id=cid, project=project.name, service=name,
-                                 stop_signal=_stop_signal(service, image),
+                                 stop_signal="TERM",
                                  stop_grace_period=service.stop_grace_period,
                                  runtime=runtime.name, image=image.reference,
                                  depends_on=sorted(service.depends_on), restart=service.restart,
                                  one_off=one_off, config_hash=digest)
         write_json(cpaths.record, asdict(record))  # first, so `down` finds what follows
         prepared = [hook.prepare(project, name, cid, cpaths) for hook in self.hooks]
-        spec = self._render(self._context(project, name, cid, image, prepared))
-        self._prepare_volumes(spec)
+        bundle = self._render(self._context(project, name, cid, image, prepared))
+        record.stop_signal = bundle.stop_signal
+        write_json(cpaths.record, asdict(record))
+        self._prepare_volumes(bundle.spec)
         mount_overlay(image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
-        write_bundle(spec, cpaths.bundle)
+        write_bundle(bundle, cpaths.bundle)
         write_json(cpaths.supervision, entry.to_json())
         supervised.health_path(ppaths, cid).unlink(missing_ok=True)
         append_event(ppaths.events, "create", name, cid)
-        launch(runtime, ppaths, cid, log_size_max=entry.log_size_max)
+        launch(runtime, ppaths, cid, log_size_max=entry.log_size_max, service=name)
         append_event(ppaths.events, "start", name, cid)
         self._supervise(project.name, entry)
         self.report(name, f"started {cid}")
@@ -195,8 +195,9 @@ class Engine(StatusOps, TeardownOps):
                      entry: Supervised) -> str:
         """What decides a container: its spec (before hooks, which may make things), image and
         supervision settings."""
-        spec = self._render(self._context(project, name, cid, image, []))
-        text = json.dumps([spec, image.reference, image.digest, entry.restart,
+        bundle = self._render(self._context(project, name, cid, image, []))
+        text = json.dumps([bundle.spec, bundle.files, bundle.stop_signal, image.reference,
+                           image.digest, entry.restart,
                            entry.health.to_json() if entry.health else None,
                            entry.log_size_max], sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
@@ -211,7 +212,8 @@ class Engine(StatusOps, TeardownOps):
             discard(runtime, cpaths, record.id)
             supervised.health_path(ppaths, record.id).unlink(missing_ok=True)
             entry = self._supervision_of(record)
-            launch(runtime, ppaths, record.id, log_size_max=entry.log_size_max)
+            launch(runtime, ppaths, record.id, log_size_max=entry.log_size_max,
+                   service=record.service)
         append_event(ppaths.events, "start", record.service, record.id)
         self._supervise(record.project, entry)
         self.report(record.service, f"started {record.id}")
@@ -230,11 +232,11 @@ class Engine(StatusOps, TeardownOps):
                              volumes_root=self.paths.volumes, dumb_init=self.dumb_init,
                              netns_path=netns, extra_mounts=mounts)
 
-    def _render(self, ctx: RenderContext) -> dict[str, Any]:
-        """The bundle's spec, its cgroup under the state root's parent (see StatePaths)."""
-        spec = render_spec(ctx)
-        with_cgroups_path(f"{self.paths.cgroup_parent}/{ctx.container_id}")(spec)
-        return spec
+    def _render(self, ctx: RenderContext) -> Bundle:
+        """The bundle, its cgroup under the state root's parent (see StatePaths)."""
+        bundle = render_bundle(ctx)
+        with_cgroups_path(f"{self.paths.cgroup_parent}/{ctx.container_id}")(bundle.spec)
+        return bundle
 
     def _resolve_image(self, project: Project, name: str, service: Service) -> ResolvedImage:
         if service.rootfs is not None:
@@ -355,11 +357,6 @@ class Engine(StatusOps, TeardownOps):
             (runtime.resume if resume else runtime.pause)(record.id)
             append_event(self.paths.project(project_name).events,
                          "unpause" if resume else "pause", record.service, record.id)
-
-
-def _stop_signal(service: Service, image: ResolvedImage) -> str:
-    raw = defaults.stop_signal(image.config, service.stop_signal)
-    return raw.removeprefix("SIG") if not raw.isdigit() else raw
 
 
 def _health_spec(service: Service, image: ResolvedImage) -> healthchecks.HealthSpec | None:

@@ -38,8 +38,10 @@ class ConmonLauncher:
         self.runtime_root = runtime_root
         self.log_size_max = log_size_max
 
-    def create(self, container_id: str, files: ContainerFiles, *, timeout: float = 120) -> int:
-        """`runc create` under conmon; returns the container's PID once it exists."""
+    def create(self, container_id: str, files: ContainerFiles, *, timeout: float = 120,
+               terminal: bool = False) -> int:
+        """`runc create` under conmon; returns the container's PID once it exists. With
+        `terminal` (the spec's process.terminal) conmon owns a pty and logs its output."""
         files.socket_dir.mkdir(parents=True, exist_ok=True)  # conmon dies silently without it
         files.exit_dir.mkdir(parents=True, exist_ok=True)
         files.log.parent.mkdir(parents=True, exist_ok=True)
@@ -52,6 +54,8 @@ class ConmonLauncher:
             "--socket-dir-path", str(files.socket_dir),
             "--runtime-arg", "--root", "--runtime-arg", str(self.runtime_root),
         ]
+        if terminal:
+            argv.insert(1, "--terminal")
         if self.log_size_max:
             argv += ["--log-size-max", str(self.log_size_max)]
         read_end, write_end = os.pipe()

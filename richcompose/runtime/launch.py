@@ -5,11 +5,14 @@ create` + `runc start`, and the rich initcmd/initscript hooks run again."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import time
 from pathlib import Path
 
+from richcompose.errors import RuntimeFailure
+from richcompose.logs import read_lines
 from richcompose.runtime.conmon import ConmonLauncher, ContainerFiles
 from richcompose.runtime.oci import OCIRuntime
 from richcompose.state import ContainerPaths, ProjectPaths
@@ -22,14 +25,50 @@ def container_files(ppaths: ProjectPaths, cpaths: ContainerPaths) -> ContainerFi
 
 
 def launch(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
-           log_size_max: int = 0) -> int:
+           log_size_max: int = 0, service: str = "") -> int:
     """conmon runs `runc create` and stays as the container's parent; we `runc start` it.
-    The log file is opened for append, so output of every run lands in one file."""
+    The log file is opened for append, so output of every run lands in one file. What the
+    start needs (a terminal, waiting past startContainer hooks) is read from the bundle, so
+    a restart by the monitor does exactly what the first start did."""
     cpaths = ppaths.container(container_id)
+    spec = json.loads((cpaths.bundle / "config.json").read_text())
     launcher = ConmonLauncher(runtime.binary, runtime.root, log_size_max=log_size_max)
-    pid = launcher.create(container_id, container_files(ppaths, cpaths))
+    pid = launcher.create(container_id, container_files(ppaths, cpaths),
+                          terminal=bool(spec.get("process", {}).get("terminal")))
     runtime.start(container_id)
+    if spec.get("hooks", {}).get("startContainer"):
+        _wait_past_start_hooks(service or container_id, pid, cpaths.log)
     return pid
+
+
+def _wait_past_start_hooks(service: str, pid: int, log: Path, timeout: float = 3600) -> None:
+    """startContainer hooks (initcmd, initscript, system services) run after `runc start`
+    returns, in runc init before it execs PID 1: wait for that exec, and turn a hook failure
+    (the container is gone and runc logged a hook error) into the error of this start."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, IndexError):
+            break
+        if state in ("Z", "X"):
+            break  # exited before its exec
+        # An empty cmdline is the instant inside execve before the new arguments are set.
+        if cmdline and cmdline != b"runc\0init\0":
+            return
+        time.sleep(0.01)
+    detail = ""
+    settle = time.monotonic() + 2  # conmon copies runc's last words a moment after the exit
+    while not detail and time.monotonic() < settle:
+        lines = [entry.text for entry in read_lines(log)]
+        starts = [i for i, line in enumerate(lines) if "error running hook" in line]
+        if starts:  # runc's message, then the rest of the hook's stderr on the lines after it
+            detail = "; ".join(line for line in lines[starts[-1]:] if line.strip())
+        time.sleep(0.05)
+    if detail:  # else PID 1 ran and exited quickly, which is not a failed start
+        raise RuntimeFailure(f"service {service!r} failed to start: {detail}",
+                             hint="see `richcompose logs " + service + "`")
 
 
 def discard(runtime: OCIRuntime, cpaths: ContainerPaths, container_id: str) -> None:

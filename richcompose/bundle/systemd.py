@@ -1,0 +1,150 @@
+"""systemd mode: PID 1 is the image's systemd, booted unprivileged the way podman's
+`--systemd` does it, and the service's command runs as a generated unit.
+
+What systemd needs, measured under runc 1.1.5 on a cgroup v1 hybrid host: tmpfs on /run and
+/run/lock, a writable cgroup subtree of its own (a cgroup namespace plus a read-write cgroup
+mount: it sees only its container's cgroups), CAP_SETPCAP (in the default set), a writable root
+and a terminal on /dev/console, or its console output is lost. The units live in
+/.richcompose/units (never in the image), found through $SYSTEMD_UNIT_PATH.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from richcompose.bundle import templates
+from richcompose.bundle.launcher import ready_args, start_order
+from richcompose.bundle.rich import (
+    HOST_DIR,
+    READY,
+    RICH_DIR,
+    BundleFile,
+    RichInputs,
+    RichParts,
+    inner_environment,
+)
+from richcompose.bundle.spec import (
+    Spec,
+    SpecOption,
+    bind_mount,
+    with_env,
+    with_mounts,
+    with_process_args,
+    with_user,
+)
+from richcompose.errors import BundleError
+
+SYSTEMD_PATHS = ("/lib/systemd/systemd", "/usr/lib/systemd/systemd")
+UNITS_DIR = f"{RICH_DIR}/units"
+APP_UNIT = "richcompose-app.service"
+STOP_SIGNAL = "37"  # SIGRTMIN+3: systemd's "halt" in a container
+TMPFS_DIRS = ("/run", "/run/lock", "/tmp", "/var/log/journal")
+
+
+def find_systemd(inputs: RichInputs) -> str:
+    for path in SYSTEMD_PATHS:
+        if inputs.fs.is_executable_file(path):
+            return path
+    raise BundleError(f"service {inputs.name!r}: rich_mode systemd, but the image has no systemd "
+                      f"({' or '.join(SYSTEMD_PATHS)} not found)",
+                      location=inputs.locate("rich_mode"),
+                      hint="use an image with systemd installed, or rich_mode: dumb-init")
+
+
+def with_terminal() -> SpecOption:
+    """A pty as stdio and /dev/console: systemd writes its console only to a terminal; the
+    monitor copies the other side into the log."""
+    def apply(spec: Spec) -> None:
+        spec["process"]["terminal"] = True
+    return apply
+
+
+def with_own_cgroup_tree() -> SpecOption:
+    def apply(spec: Spec) -> None:
+        namespaces = spec["linux"]["namespaces"]
+        if not any(ns["type"] == "cgroup" for ns in namespaces):
+            namespaces.append({"type": "cgroup"})
+        for mount in spec["mounts"]:
+            if mount["destination"] == "/sys/fs/cgroup":
+                mount["options"] = [o for o in mount["options"] if o != "ro"] + ["rw"]
+    return apply
+
+
+def boot_options(inputs: RichInputs, pid1: str) -> list[SpecOption]:
+    tmpfs = [{"destination": d, "type": "tmpfs", "source": "tmpfs",
+              "options": ["nosuid", "nodev", "mode=1777" if d == "/tmp" else "mode=755"]}
+             for d in TMPFS_DIRS if d not in inputs.mount_targets]
+    return [
+        with_process_args([pid1, "--unit=multi-user.target"]),
+        with_user(0, 0),
+        with_env({"container": "richcompose",
+                  "container_uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, inputs.container_id)),
+                  "SYSTEMD_UNIT_PATH": f"{UNITS_DIR}:"}),  # the trailing ':' keeps the defaults
+        with_mounts(tmpfs),
+        with_terminal(),
+        with_own_cgroup_tree(),
+    ]
+
+
+def unit_name(name: str, unit: str | None) -> str:
+    if unit is None:
+        return f"richcompose-inner-{name}.service"
+    return unit if "." in unit else f"{unit}.service"
+
+
+def units(inputs: RichInputs) -> dict[str, BundleFile]:
+    inner = inputs.service.system_services
+    names = {name: unit_name(name, s.unit) for name, s in inner.items()}
+    files: dict[str, BundleFile] = {}
+    for name in start_order(inner):
+        spec = inner[name]
+        requires = [names[dep] for dep in spec.after]
+        ready = None
+        timeout = 90.0
+        if spec.ready is not None:
+            ready = templates.systemd_command([READY, name, *ready_args(spec.ready)])
+            timeout = spec.ready.timeout + 5
+        if spec.unit is not None:
+            text = templates.render("inner-dropin.conf.j2", name=name, unit=names[name],
+                                    requires=requires, ready=ready, timeout=f"{timeout:g}")
+            files[f"units/{names[name]}.d/richcompose.conf"] = BundleFile(text)
+            continue
+        assert spec.command is not None
+        env = inner_environment(inputs, spec.environment)
+        text = templates.render(
+            "inner.service.j2", name=name, service=inputs.name, requires=requires, ready=ready,
+            timeout=f"{timeout:g}", exec_start=templates.systemd_command(_resolve(inputs, spec.command, env)),
+            environment=templates.systemd_environment(env))
+        files[f"units/{names[name]}"] = BundleFile(text)
+    files[f"units/{APP_UNIT}"] = BundleFile(templates.render(
+        "app.service.j2", service=inputs.name, requires=list(names.values()),
+        exec_start=templates.systemd_command(_resolve(inputs, inputs.argv, inputs.env)),
+        cwd=inputs.cwd, uid=inputs.uid, gid=inputs.gid,
+        environment=templates.systemd_environment(inputs.env)))
+    files["units/multi-user.target.d/richcompose.conf"] = BundleFile(
+        templates.render("wants.conf.j2", units=[*names.values(), APP_UNIT]))
+    return files
+
+
+def _resolve(inputs: RichInputs, argv: list[str], env: dict[str, str]) -> list[str]:
+    """systemd wants an absolute ExecStart; look relative commands up on the image's PATH."""
+    if not argv or argv[0].startswith("/"):
+        return argv
+    found = inputs.fs.which(argv[0], env.get("PATH", ""))
+    if found is None:
+        raise BundleError(f"service {inputs.name!r}: command {argv[0]!r} not found on the image's "
+                          f"PATH ({env.get('PATH', '')})", location=inputs.locate("command"),
+                          hint="use an absolute path or install it in the image")
+    return [found, *argv[1:]]
+
+
+def systemd_mode(inputs: RichInputs, pid1: str | None = None) -> RichParts:
+    pid1 = pid1 or find_systemd(inputs)
+    files = units(inputs)
+    # systemd sets the hostname from /etc/hostname at boot, which fails without
+    # CAP_SYS_ADMIN unless it already matches the container's.
+    files["hostname"] = BundleFile(f"{inputs.hostname}\n")
+    options = [*boot_options(inputs, pid1),
+               with_mounts([bind_mount(f"{HOST_DIR}/hostname", "/etc/hostname")])]
+    return RichParts(options, files,
+                     stop_signal=None if inputs.service.stop_signal else STOP_SIGNAL)

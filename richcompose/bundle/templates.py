@@ -1,0 +1,36 @@
+"""Jinja2 rendering of the generated scripts and units in bundle/templates/."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+import jinja2
+
+
+def _systemd_quote(value: str) -> str:
+    """One word of a unit file command line or Environment= assignment, quoted for systemd:
+    backslash and double quote escaped, % and $ doubled so systemd expands neither."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
+    return '"' + escaped.replace("$", "$$") + '"'
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("richcompose.bundle", "templates"),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             autoescape=False)
+    env.filters["shquote"] = lambda v: shlex.quote(str(v))
+    env.filters["sdquote"] = lambda v: _systemd_quote(str(v))
+    return env
+
+
+def render(template: str, **values: Any) -> str:
+    return _environment().get_template(template).render(**values)
+
+
+def systemd_command(argv: list[str]) -> str:
+    return " ".join(_systemd_quote(arg) for arg in argv)
+
+
+def systemd_environment(env: dict[str, str]) -> list[str]:
+    return [_systemd_quote(f"{key}={value}").replace("$$", "$") for key, value in env.items()]
