@@ -3,6 +3,7 @@ container, merged and prefixed by service for `logs` and foreground `up`."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -14,6 +15,43 @@ class LogLine:
     time: str
     stream: str  # stdout or stderr
     text: str
+
+    @property
+    def epoch(self) -> float:
+        return rfc3339_epoch(self.time)
+
+
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
+_SINCE = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h)$")
+
+
+def rfc3339_epoch(text: str) -> float:
+    """conmon writes nanoseconds, which datetime cannot parse: cut to microseconds."""
+    from datetime import datetime
+
+    match = _RFC3339.match(text)
+    if match is None:
+        return 0.0
+    base, fraction, zone = match.groups()
+    stamp = datetime.fromisoformat(base + (fraction or "")[:7] + (zone or "+00:00").replace("Z", "+00:00"))
+    return stamp.timestamp()
+
+
+def parse_since(text: str, now: float) -> float:
+    """`--since`: an RFC 3339 time, a Unix time, or a duration back from now (10m, 1h, 30s)."""
+    match = _SINCE.match(text)
+    if match:
+        return now - float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    epoch = rfc3339_epoch(text)
+    if epoch:
+        return epoch
+    from richcompose.errors import UsageError
+    raise UsageError(f"--since {text!r} is neither a time nor a duration",
+                     hint="e.g. --since 10m or --since 2024-01-02T15:04:05Z")
 
 
 def parse_line(raw: str) -> LogLine | None:

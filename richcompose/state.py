@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -62,6 +63,15 @@ class ContainerPaths:
     def record(self) -> Path:
         return self.dir / "container.json"
 
+    @property
+    def lock(self) -> Path:
+        return self.dir / "lock"
+
+    @property
+    def supervision(self) -> Path:
+        """The restart policy and health check it was created with (for `start`)."""
+        return self.dir / "supervision.json"
+
 
 @dataclass(frozen=True)
 class ProjectPaths:
@@ -82,6 +92,28 @@ class ProjectPaths:
     @property
     def containers(self) -> Path:
         return self.dir / "containers"
+
+    @property
+    def supervise(self) -> Path:
+        """One file per container the monitor must watch (restart policy, health check)."""
+        return self.dir / "supervise"
+
+    @property
+    def health(self) -> Path:
+        """One JSON file per container with a health check, written by the monitor."""
+        return self.dir / "health"
+
+    @property
+    def events(self) -> Path:
+        return self.dir / "events.jsonl"
+
+    @property
+    def monitor_pidfile(self) -> Path:
+        return self.dir / "monitor.pid"
+
+    @property
+    def monitor_log(self) -> Path:
+        return self.dir / "monitor.log"
 
     def container(self, container_id: str) -> ContainerPaths:
         return ContainerPaths(self.containers / container_id)
@@ -106,6 +138,12 @@ class StatePaths:
     @property
     def projects(self) -> Path:
         return self.root / "projects"
+
+    @property
+    def cgroup_parent(self) -> str:
+        """Container cgroups live under a parent per state root: container ids repeat across
+        roots, and a shared cgroup would let `kill --all` of one reach another's processes."""
+        return f"/richcompose/{hashlib.sha256(str(self.root).encode()).hexdigest()[:8]}"
 
     def project(self, name: str) -> ProjectPaths:
         return ProjectPaths(self.projects / name)
@@ -135,6 +173,19 @@ def read_json(path: Path) -> Any:
     except json.JSONDecodeError as exc:
         raise StateError(f"corrupt state file {path}: {exc}",
                          hint="run `richcompose down` to clean up this project") from None
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """A blocking exclusive flock on `path`: serialises the monitor's restart of a container
+    with the CLI stopping or removing it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -4,8 +4,10 @@ nothing is left behind."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from richcompose.network import NetworkManager
+from richcompose.state import StatePaths
 from tests.network.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,7 +63,7 @@ class Richcompose:
 
 
 def leftovers(root: Path) -> list[str]:
-    """Containers, mounts and conmon processes that belong to a state root."""
+    """Containers, mounts, conmon and monitor processes that belong to a state root."""
     found: list[str] = []
     runc_root = root / "runc"
     if runc_root.exists():
@@ -83,11 +86,20 @@ def leftovers(root: Path) -> list[str]:
             continue
         if cmdline and cmdline[0].endswith(b"conmon") and str(runc_root).encode() in cmdline:
             found.append(f"conmon process {pid}")
+        if b"richcompose.runtime.monitor" in cmdline and str(runc_root).encode() in cmdline:
+            found.append(f"monitor process {pid}")
+    parent = StatePaths(root).cgroup_parent.lstrip("/")
+    found += [f"cgroup {path}" for path in Path("/sys/fs/cgroup").glob(f"*/{parent}")]
     return found
 
 
 def force_cleanup(root: Path) -> None:
-    """Removes what a failed test left: our own containers (by id) and mounts under root."""
+    """Removes what a failed test left: our own monitors and containers (by id) and mounts
+    under root."""
+    for entry in leftovers(root):
+        if entry.startswith("monitor process "):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.rsplit(" ", 1)[1]), signal.SIGKILL)
     runc_root = root / "runc"
     if runc_root.exists():
         ids = subprocess.run(["runc", "--root", str(runc_root), "list", "-q"],
@@ -103,6 +115,10 @@ def force_cleanup(root: Path) -> None:
         network = NetworkManager(root)
         for project in network.projects():
             network.cleanup_project(project)
+    parent = StatePaths(root).cgroup_parent.lstrip("/")
+    for cgroup in Path("/sys/fs/cgroup").glob(f"*/{parent}"):
+        with contextlib.suppress(OSError):
+            cgroup.rmdir()
 
 
 @pytest.fixture

@@ -15,11 +15,18 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.markup import escape
 
-from richcompose.cli import config_cmds, inspect_cmds, lifecycle_cmds, network_cmds, project_cmds
+from richcompose.cli import (
+    config_cmds,
+    inspect_cmds,
+    lifecycle_cmds,
+    network_cmds,
+    project_cmds,
+    run_cmds,
+)
 from richcompose.cli.context import CliContext
 from richcompose.errors import RichComposeError, UsageError
 
-COMMAND_GROUPS = (project_cmds, config_cmds, lifecycle_cmds, inspect_cmds, network_cmds)
+COMMAND_GROUPS = (project_cmds, config_cmds, lifecycle_cmds, run_cmds, inspect_cmds, network_cmds)
 
 
 class _Parser(argparse.ArgumentParser):

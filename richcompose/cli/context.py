@@ -13,6 +13,8 @@ from rich.markup import escape
 from richcompose.config import LoadOptions, Project, load_project
 from richcompose.config.loader import load_document, normalize_project_name
 from richcompose.engine import Engine
+from richcompose.network import NetworkManager
+from richcompose.network.hook import NetworkHook
 from richcompose.state import StatePaths, state_root
 
 
@@ -32,7 +34,11 @@ class CliContext:
         self.err.print(f"[bold]{service}[/] {message}" if service else message)
 
     def engine(self) -> Engine:
-        return Engine(self.paths, runtime=self.args.runtime, report=self.report)
+        return Engine(self.paths, runtime=self.args.runtime, report=self.report,
+                      hooks=[NetworkHook(self.network())])
+
+    def network(self) -> NetworkManager:
+        return NetworkManager(self.paths.root)
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
         args = self.args

@@ -1,4 +1,4 @@
-"""`ps`, `logs`, `exec`: looking at and into running containers."""
+"""`ps`, `logs`, `exec`, `top`, `inspect`, `ls`, `events`: looking at and into containers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
 from typing import Any
 
 from rich.table import Table
@@ -14,24 +16,29 @@ from rich.table import Table
 from richcompose.cli.context import CliContext
 from richcompose.cli.logview import LogPrinter
 from richcompose.errors import UsageError
-from richcompose.logs import follow, read_lines, tail
+from richcompose.logs import follow, parse_since, read_lines, tail
+from richcompose.runtime.events import follow_events, read_events
 
 
 def register(sub: Any) -> None:
     ps = sub.add_parser("ps", help="list containers")
+    ps.add_argument("-a", "--all", action="store_true", help="include stopped containers")
     ps.add_argument("--format", choices=("table", "json"), default="table")
     ps.add_argument("-q", "--quiet", action="store_true")
+    ps.add_argument("services", nargs="*")
     ps.set_defaults(handler=ps_command)
 
     logs = sub.add_parser("logs", help="show container output")
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("--tail", type=int)
+    logs.add_argument("--since", help="RFC 3339 time or a duration such as 10m")
     logs.add_argument("-t", "--timestamps", action="store_true")
     logs.add_argument("--no-log-prefix", action="store_true")
     logs.add_argument("services", nargs="*")
     logs.set_defaults(handler=logs_command)
 
     exec_ = sub.add_parser("exec", help="run a command in a running service container")
+    exec_.add_argument("-d", "--detach", action="store_true", help="run in the background")
     exec_.add_argument("-T", dest="no_tty", action="store_true", help="no pseudo-terminal")
     exec_.add_argument("-e", "--env", action="append", default=[])
     exec_.add_argument("-u", "--user")
@@ -40,18 +47,41 @@ def register(sub: Any) -> None:
     exec_.add_argument("cmd", nargs=argparse.REMAINDER)
     exec_.set_defaults(handler=exec_command)
 
+    top = sub.add_parser("top", help="processes of each service's container")
+    top.add_argument("services", nargs="*")
+    top.set_defaults(handler=top_command)
+
+    inspect = sub.add_parser("inspect", help="a service container's state, health and settings")
+    inspect.add_argument("services", nargs="+")
+    inspect.set_defaults(handler=inspect_command)
+
+    ls = sub.add_parser("ls", help="projects under this state root")
+    ls.add_argument("--format", choices=("table", "json"), default="table")
+    ls.set_defaults(handler=ls_command)
+
+    events = sub.add_parser("events", help="container lifecycle events as they happen")
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+    events.add_argument("--history", action="store_true",
+                        help="print the events recorded so far and exit")
+    events.set_defaults(handler=events_command)
+
 
 def ps_command(ctx: CliContext, args: argparse.Namespace) -> int:
     rows = ctx.engine().ps(ctx.project_name())
+    if args.services:
+        rows = [r for r in rows if r.service in args.services]
+    if not args.all:
+        rows = [r for r in rows if r.state in ("running", "paused", "created")]
     if args.quiet:
         ctx.out.print("\n".join(r.container for r in rows), markup=False)
     elif args.format == "json":
-        ctx.out.print(json.dumps([r.__dict__ for r in rows]), markup=False)
+        ctx.out.print(json.dumps([r.to_json() for r in rows]), markup=False)
     else:
-        table = Table("SERVICE", "CONTAINER", "STATE", "PID", "EXIT CODE", box=None)
+        table = Table("SERVICE", "CONTAINER", "STATE", "HEALTH", "PID", "EXIT CODE", "RESTARTS",
+                      box=None)
         for r in rows:
-            table.add_row(r.service, r.container, r.state, str(r.pid or ""),
-                          "" if r.exit_code is None else str(r.exit_code))
+            table.add_row(r.service, r.container, r.state, r.health, str(r.pid or ""),
+                          "" if r.exit_code is None else str(r.exit_code), str(r.restarts))
         ctx.out.print(table)
     return 0
 
@@ -60,14 +90,15 @@ def logs_command(ctx: CliContext, args: argparse.Namespace) -> int:
     files = ctx.engine().log_files(ctx.project_name(), args.services)
     printer = LogPrinter(ctx.out, list(files), prefix=not args.no_log_prefix,
                          timestamps=args.timestamps)
-    if args.follow:
-        follow(files, printer.emit, keep_going=lambda: True)
-        return 0
+    since = parse_since(args.since, time.time()) if args.since else None
     merged = []
     for service, path in files.items():
-        merged += [(line.time, service, line) for line in tail(list(read_lines(path)), args.tail)]
+        lines = [line for line in read_lines(path) if since is None or line.epoch >= since]
+        merged += [(line.time, service, line) for line in tail(lines, args.tail)]
     for _, service, line in sorted(merged, key=lambda item: item[0]):
         printer.emit(service, line)
+    if args.follow:
+        follow(files, printer.emit, keep_going=lambda: True, from_start=False)
     return 0
 
 
@@ -78,7 +109,69 @@ def exec_command(ctx: CliContext, args: argparse.Namespace) -> int:
     record = engine.container_for(ctx.project_name(), args.service)
     env = dict(item.split("=", 1) if "=" in item else (item, os.environ.get(item, ""))
                for item in args.env)
-    tty = sys.stdin.isatty() and not args.no_tty
-    argv = engine.runtime(record.runtime).exec_argv(record.id, args.cmd, env=env,
-                                                    user=args.user, cwd=args.workdir, tty=tty)
+    tty = sys.stdin.isatty() and not args.no_tty and not args.detach
+    argv = engine.runtime(record.runtime).exec_argv(record.id, args.cmd, env=env, user=args.user,
+                                                    cwd=args.workdir, tty=tty,
+                                                    detach=args.detach)
+    if args.detach:
+        # The detached process must not hold our stdout: a caller reading it through a pipe
+        # would wait for it. runc's own errors still reach stderr through a file.
+        with tempfile.TemporaryFile() as errors:
+            code = subprocess.call(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=errors)
+            errors.seek(0)
+            if code:
+                sys.stderr.write(errors.read().decode(errors="replace"))
+            return code
     return subprocess.call(argv)
+
+
+def top_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    engine = ctx.engine()
+    name = ctx.project_name()
+    services = args.services or [s.service for s in engine.ps(name) if s.state == "running"]
+    for service in services:
+        table = Table("PID", "UID", "CMD", box=None, title=service, title_justify="left")
+        for pid, uid, cmd in engine.top(name, service):
+            table.add_row(str(pid), uid, cmd)
+        ctx.out.print(table)
+    return 0
+
+
+def inspect_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    engine = ctx.engine()
+    name = ctx.project_name()
+    ctx.out.print(json.dumps([engine.inspect(name, s) for s in args.services], indent=2),
+                  markup=False)
+    return 0
+
+
+def ls_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    rows = ctx.engine().projects()
+    if args.format == "json":
+        ctx.out.print(json.dumps(rows), markup=False)
+        return 0
+    table = Table("NAME", "STATUS", "DIRECTORY", box=None)
+    for row in rows:
+        table.add_row(row["Name"], row["Status"], row["ConfigFiles"])
+    ctx.out.print(table)
+    return 0
+
+
+def events_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    path = ctx.engine().paths.project(ctx.project_name()).events
+
+    def emit(event: dict[str, Any]) -> None:
+        if args.json:
+            ctx.out.print(json.dumps(event), markup=False)
+        else:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(event["time"]))
+            ctx.out.print(f"{stamp} container {event['action']} {event['id']} "
+                          f"(service={event['service']})", markup=False)
+
+    if args.history:
+        for event in read_events(path):
+            emit(event)
+        return 0
+    follow_events(path, emit, keep_going=lambda: True)
+    return 0

@@ -1,15 +1,14 @@
-"""`up`, `down`, `stop`: creating, starting, stopping and removing containers."""
+"""`up`, `down`, `start`, `stop`, `restart`, `kill`, `pause`, `unpause`, `wait`: creating,
+starting, stopping and removing containers."""
 
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 from typing import Any
 
 from richcompose.cli.context import CliContext
-from richcompose.cli.logview import LogPrinter
-from richcompose.logs import follow
+from richcompose.cli.foreground import attach
+from richcompose.errors import UsageError
 
 
 def register(sub: Any) -> None:
@@ -17,6 +16,16 @@ def register(sub: Any) -> None:
     up.add_argument("-d", "--detach", action="store_true", help="return once started")
     up.add_argument("--no-deps", action="store_true", help="do not start dependencies")
     up.add_argument("--parallel", type=int, help="at most N services start at once")
+    up.add_argument("--wait", action="store_true",
+                    help="return once services are running/healthy (implies -d)")
+    up.add_argument("--wait-timeout", type=float, help="seconds --wait waits at most")
+    up.add_argument("--abort-on-container-exit", action="store_true",
+                    help="stop all containers if any container stops")
+    up.add_argument("--abort-on-container-failure", action="store_true",
+                    help="stop all containers if any container exits with an error")
+    up.add_argument("--exit-code-from", metavar="SERVICE",
+                    help="return this service's exit code (implies --abort-on-container-exit)")
+    up.add_argument("-t", "--timeout", type=float, help="seconds before SIGKILL when stopping")
     up.add_argument("services", nargs="*")
     up.set_defaults(handler=up_command)
 
@@ -25,35 +34,41 @@ def register(sub: Any) -> None:
     down.add_argument("-t", "--timeout", type=float, help="seconds before SIGKILL")
     down.set_defaults(handler=down_command)
 
-    stop = sub.add_parser("stop", help="stop containers")
-    stop.add_argument("-t", "--timeout", type=float)
-    stop.add_argument("services", nargs="*")
-    stop.set_defaults(handler=stop_command)
+    for verb, text in (("stop", "stop containers"), ("restart", "restart containers")):
+        parser = sub.add_parser(verb, help=text)
+        parser.add_argument("-t", "--timeout", type=float, help="seconds before SIGKILL")
+        parser.add_argument("services", nargs="*")
+        parser.set_defaults(handler=stop_command if verb == "stop" else restart_command)
+
+    start = sub.add_parser("start", help="start existing containers again")
+    start.add_argument("services", nargs="*")
+    start.set_defaults(handler=start_command)
+
+    kill = sub.add_parser("kill", help="send a signal to containers (default SIGKILL)")
+    kill.add_argument("-s", "--signal", default="SIGKILL")
+    kill.add_argument("services", nargs="*")
+    kill.set_defaults(handler=kill_command)
+
+    for verb in ("pause", "unpause"):
+        parser = sub.add_parser(verb, help=f"{verb} containers")
+        parser.add_argument("services", nargs="*")
+        parser.set_defaults(handler=pause_command, resume=verb == "unpause")
+
+    wait = sub.add_parser("wait", help="block until containers stop; print their exit codes")
+    wait.add_argument("services", nargs="+")
+    wait.set_defaults(handler=wait_command)
 
 
 def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     project = ctx.load()
     engine = ctx.engine()
-    engine.up(project, services=args.services, no_deps=args.no_deps, parallel=args.parallel)
-    if args.detach:
+    if args.exit_code_from and args.exit_code_from not in project.services:
+        raise UsageError(f"--exit-code-from: no such service {args.exit_code_from!r}")
+    engine.up(project, services=args.services, no_deps=args.no_deps, parallel=args.parallel,
+              wait=args.wait, wait_timeout=args.wait_timeout)
+    if args.detach or args.wait:  # compose: --wait implies detached mode
         return 0
-    # Foreground: stream prefixed logs until every container has exited; Ctrl-C stops them.
-    files = engine.log_files(project.name)
-    printer = LogPrinter(ctx.out, list(files))
-    interrupted = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
-    try:
-        def running() -> bool:
-            return not interrupted.is_set() and any(
-                s.state in ("running", "created", "paused") for s in engine.ps(project.name))
-        follow(files, printer.emit, keep_going=running)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if interrupted.is_set():
-        ctx.err.print("Gracefully stopping... (press Ctrl-C again to force)")
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        engine.stop(project.name)
-    return 0
+    return attach(ctx, engine, project.name, args)
 
 
 def down_command(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -64,3 +79,34 @@ def down_command(ctx: CliContext, args: argparse.Namespace) -> int:
 def stop_command(ctx: CliContext, args: argparse.Namespace) -> int:
     ctx.engine().stop(ctx.project_name(), args.services, timeout=args.timeout)
     return 0
+
+
+def restart_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    ctx.engine().restart(ctx.project_name(), args.services, timeout=args.timeout)
+    return 0
+
+
+def start_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    ctx.engine().start(ctx.project_name(), args.services)
+    return 0
+
+
+def kill_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    ctx.engine().kill(ctx.project_name(), args.services, signal=args.signal)
+    return 0
+
+
+def pause_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    ctx.engine().pause(ctx.project_name(), args.services, resume=args.resume)
+    return 0
+
+
+def wait_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    engine = ctx.engine()
+    name = ctx.project_name()
+    first: int | None = None
+    for service in args.services:
+        code = engine.wait(name, engine.container_for(name, service).id)
+        ctx.out.print(str(code), markup=False)
+        first = code if first is None else first
+    return first or 0

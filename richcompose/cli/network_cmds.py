@@ -7,6 +7,7 @@ from typing import Any
 
 from richcompose.cli.context import CliContext
 from richcompose.errors import NetworkError
+from richcompose.network.ports import published_address
 
 
 def register(sub: Any) -> None:
@@ -18,7 +19,8 @@ def register(sub: Any) -> None:
 
 
 def port_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    addresses = ctx.engine().port(ctx.project_name(), args.service, args.private_port,
+    addresses = published_address(ctx.network().ports(ctx.project_name(), args.service),
+                                  args.private_port,
                                   args.protocol)
     if not addresses:
         raise NetworkError(

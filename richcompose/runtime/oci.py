@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import shutil
 import subprocess
@@ -54,6 +55,11 @@ class OCIRuntime:
             raise RuntimeFailure(f"{self.name} {args[0]} failed: {_last_error(proc.stderr)}")
         return proc
 
+    def known(self, container_id: str) -> bool:
+        """Whether the runtime has state for this id: a stat instead of a process (runc and
+        crun keep a directory per container under --root)."""
+        return (self.root / container_id).exists()
+
     def state(self, container_id: str) -> ContainerState | None:
         proc = self._run("state", container_id, check=False)
         if proc.returncode != 0:
@@ -86,13 +92,13 @@ class OCIRuntime:
     def resume(self, container_id: str) -> None:
         self._run("resume", container_id)
 
-    def processes(self, container_id: str) -> list[int]:
+    def processes(self, container_id: str) -> builtins.list[int]:
         proc = self._run("ps", "--format", "json", container_id)
         return [int(pid) for pid in json.loads(proc.stdout or "[]") or []]
 
     def exec_argv(self, container_id: str, args: Sequence[str], *, env: Mapping[str, str] = {},
                   user: str | None = None, cwd: str | None = None, tty: bool = False,
-                  detach: bool = False) -> list[str]:
+                  detach: bool = False) -> builtins.list[str]:
         """The argv that runs `args` in the container; the caller owns its stdio."""
         argv = self._argv("exec")
         if tty:

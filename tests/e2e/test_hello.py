@@ -77,7 +77,7 @@ def test_exit_code_of_a_finished_container_is_shown_by_ps(rc: Richcompose) -> No
     rc("up", "-d")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        rows = json.loads(rc("ps", "--format", "json").stdout)
+        rows = json.loads(rc("ps", "-a", "--format", "json").stdout)
         if rows[0]["exit_code"] is not None:
             break
         time.sleep(0.1)

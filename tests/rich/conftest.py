@@ -45,7 +45,7 @@ def wait_exec(rc: Richcompose, service: str, argv: list[str], expected: str,
 
 def ps_rows(rc: Richcompose) -> dict[str, dict[str, object]]:
     import json
-    return {row["service"]: row for row in json.loads(rc("ps", "--format", "json").stdout)}
+    return {row["service"]: row for row in json.loads(rc("ps", "-a", "--format", "json").stdout)}
 
 
 def pid1(rc: Richcompose, service: str) -> str:

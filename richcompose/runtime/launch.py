@@ -1,0 +1,163 @@
+"""Starting a container from its bundle and taking it down again; shared by the engine (first
+start) and the monitor (every restart), so a restart is exactly a new start: conmon + `runc
+create` + `runc start`, and the rich initcmd/initscript hooks run again."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from richcompose.bundle.launcher import LAUNCHER_ANNOTATION, READY_MARKER
+from richcompose.bundle.rich import HOOK_OUTPUT, RUN_HOST_DIR
+from richcompose.errors import RuntimeFailure
+from richcompose.logs import read_lines
+from richcompose.runtime.conmon import ConmonLauncher, ContainerFiles
+from richcompose.runtime.oci import OCIRuntime
+from richcompose.state import ContainerPaths, ProjectPaths
+
+
+def container_files(ppaths: ProjectPaths, cpaths: ContainerPaths) -> ContainerFiles:
+    return ContainerFiles(bundle=cpaths.bundle, log=cpaths.log, exit_dir=ppaths.exits,
+                          pidfile=cpaths.pidfile, conmon_pidfile=cpaths.conmon_pidfile,
+                          socket_dir=cpaths.sockets)
+
+
+def launch(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
+           log_size_max: int = 0, service: str = "") -> int:
+    """conmon runs `runc create` and stays as the container's parent; we `runc start` it.
+    The log file is opened for append, so output of every run lands in one file. What the
+    start needs (a terminal, waiting past startContainer hooks) is read from the bundle, so
+    a restart by the monitor does exactly what the first start did."""
+    cpaths = ppaths.container(container_id)
+    spec = json.loads((cpaths.bundle / "config.json").read_text())
+    run_dir = cpaths.bundle / RUN_HOST_DIR
+    (run_dir / READY_MARKER).unlink(missing_ok=True)
+    launcher = ConmonLauncher(runtime.binary, runtime.root, log_size_max=log_size_max)
+    pid = launcher.create(container_id, container_files(ppaths, cpaths),
+                          terminal=bool(spec.get("process", {}).get("terminal")))
+    runtime.start(container_id)
+    name = service or container_id
+    if spec.get("hooks", {}).get("startContainer"):
+        _wait_past_start_hooks(name, pid, cpaths.log)
+        _relay_hook_output(run_dir / HOOK_OUTPUT, cpaths.log)
+    timeout = spec.get("annotations", {}).get(LAUNCHER_ANNOTATION)
+    if timeout is not None:
+        _wait_for_system_services(name, pid, run_dir / READY_MARKER, cpaths.log,
+                                  float(timeout) + 5)
+    return pid
+
+
+def _relay_hook_output(path: Path, log: Path) -> None:
+    """Hook output that could not reach PID 1's stdout (see run-hook) joins the log now, in
+    conmon's k8s-file format; conmon appends too, so whole lines never interleave."""
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return
+    path.unlink(missing_ok=True)
+    if not text:
+        return
+    stamp = datetime.now(UTC).isoformat(timespec="microseconds")
+    with open(log, "a", encoding="utf-8") as handle:
+        for line in text.splitlines():
+            handle.write(f"{stamp} stdout F {line}\n")
+
+
+def _wait_for_system_services(service: str, pid: int, marker: Path, log: Path,
+                              timeout: float) -> None:
+    """The launcher drops `marker` once every system service is ready; if PID 1 goes first,
+    a system service failed and its reason is in the log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if marker.exists():
+            return
+        if not _alive(pid):
+            break
+        time.sleep(0.02)
+    time.sleep(0.1)  # conmon copies the launcher's last words a moment after the exit
+    reasons = [entry.text for entry in read_lines(log)
+               if "richcompose: system service" in entry.text and "failed" in entry.text]
+    detail = reasons[-1] if reasons else "its system services were not ready in time"
+    raise RuntimeFailure(f"service {service!r} failed to start: {detail}",
+                         hint="see `richcompose logs " + service + "`")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _wait_past_start_hooks(service: str, pid: int, log: Path, timeout: float = 3600) -> None:
+    """startContainer hooks (initcmd, initscript, system services) run after `runc start`
+    returns, in runc init before it execs PID 1: wait for that exec, and turn a hook failure
+    (the container is gone and runc logged a hook error) into the error of this start."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, IndexError):
+            break
+        if state in ("Z", "X"):
+            break  # exited before its exec
+        # An empty cmdline is the instant inside execve before the new arguments are set.
+        if cmdline and cmdline != b"runc\0init\0":
+            return
+        time.sleep(0.01)
+    detail = ""
+    settle = time.monotonic() + 2  # conmon copies runc's last words a moment after the exit
+    while not detail and time.monotonic() < settle:
+        lines = [entry.text for entry in read_lines(log)]
+        starts = [i for i, line in enumerate(lines) if "error running hook" in line]
+        if starts:  # runc's message, then the rest of the hook's stderr on the lines after it
+            detail = "; ".join(line for line in lines[starts[-1]:] if line.strip())
+        time.sleep(0.05)
+    if detail:  # else PID 1 ran and exited quickly, which is not a failed start
+        raise RuntimeFailure(f"service {service!r} failed to start: {detail}",
+                             hint="see `richcompose logs " + service + "`")
+
+
+def discard(runtime: OCIRuntime, cpaths: ContainerPaths, container_id: str) -> None:
+    """Kills (if needed) and deletes the runc container and waits for its conmon to go; the
+    bundle and rootfs mount stay, so the container can be launched again."""
+    state = runtime.state(container_id) if runtime.known(container_id) else None
+    if state is not None:
+        if state.status not in ("stopped", "created"):
+            runtime.kill(container_id, "KILL", all_processes=True)
+        runtime.delete(container_id, force=True)
+    wait_conmon_exit(cpaths)
+
+
+def wait_conmon_exit(cpaths: ContainerPaths, timeout: float = 5.0) -> None:
+    """conmon exits shortly after its container; wait so nothing of ours outlives `down`."""
+    try:
+        pid = int(cpaths.conmon_pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_process(pid, "conmon"):
+            return
+        time.sleep(0.01)
+    if is_process(pid, "conmon"):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # our own conmon, by PID
+
+
+def is_process(pid: int, comm: str) -> bool:
+    """A live (not zombie) process of that name: the name is checked so a recycled PID is
+    never mistaken for one of ours; a zombie counts as gone (this host's PID 1 reaps late)."""
+    try:
+        name, _, rest = Path(f"/proc/{pid}/stat").read_text().partition(" (")[2].rpartition(") ")
+    except OSError:
+        return False
+    return name == comm and not rest.startswith("Z")
+

@@ -1,0 +1,212 @@
+"""Bring-up under real runc: each dependency condition, optional dependencies, selection,
+and the reverse-order, signal-then-SIGKILL stop."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.conftest import Richcompose
+from tests.engine.helpers import SLEEPER, event_time, events, ps
+
+pytestmark = pytest.mark.runc
+
+
+def test_service_started_dependency_starts_first(rc: Richcompose) -> None:
+    rc.write(f"""
+        services:
+          db: {{rootfs: ./rootfs, command: {SLEEPER}}}
+          app:
+            rootfs: ./rootfs
+            command: {SLEEPER}
+            depends_on: [db]
+    """)
+    rc("up", "-d")
+    assert event_time(rc, "start", "db") <= event_time(rc, "create", "app")
+    rc("down")
+
+
+def test_service_healthy_dependent_starts_within_100ms_of_the_healthy_probe(rc: Richcompose) -> None:
+    rc.write(f"""
+        services:
+          db:
+            rootfs: ./rootfs
+            command: sh -c 'trap "exit 0" TERM; sleep 1; touch /tmp/ready; while :; do sleep 0.1; done'
+            healthcheck:
+              test: ["CMD", "test", "-f", "/tmp/ready"]
+              interval: 300ms
+              retries: 20
+          app:
+            rootfs: ./rootfs
+            command: {SLEEPER}
+            depends_on: {{db: {{condition: service_healthy}}}}
+    """)
+    rc("up", "-d")
+    db = json.loads(rc("inspect", "db").stdout)[0]
+    healthy_probe = next(p for p in db["State"]["Health"]["log"] if p["exit_code"] == 0)
+    waited = event_time(rc, "create", "app") - healthy_probe["end"]
+    assert 0 <= waited < 0.1, f"app was created {waited:.3f}s after db's healthy probe"
+    rc("down")
+
+
+def test_unhealthy_required_dependency_fails_up_naming_both_services(rc: Richcompose) -> None:
+    rc.write(f"""
+        services:
+          db:
+            rootfs: ./rootfs
+            command: {SLEEPER}
+            healthcheck: {{test: "exit 1", interval: 100ms, retries: 2}}
+          app:
+            rootfs: ./rootfs
+            command: {SLEEPER}
+            depends_on: {{db: {{condition: service_healthy}}}}
+    """)
+    up = rc("up", "-d", check=False)
+    assert up.returncode == 1
+    assert "'app'" in up.stderr and "'db'" in up.stderr and "unhealthy" in up.stderr
+    assert "app" not in ps(rc)
+    rc("down")
+
+
+def test_completed_successfully_waits_for_exit_code_zero(rc: Richcompose) -> None:
+    rc.write(f"""
+        services:
+          migrate: {{rootfs: ./rootfs, command: sh -c 'sleep 0.3; exit 0'}}
+          web:
+            rootfs: ./rootfs
+            command: {SLEEPER}
+            depends_on: {{migrate: {{condition: service_completed_successfully}}}}
+    """)
+    rc("up", "-d")
+    rows = ps(rc)
+    assert rows["migrate"]["exit_code"] == 0 and rows["web"]["state"] == "running"
+    rc("down")
+
+
+def test_failed_completion_fails_up_naming_both_services(rc: Richcompose) -> None:
+    rc.write(f"""
+        services:
+          migrate: {{rootfs: ./rootfs, command: sh -c 'exit 4'}}
+          web:
+            rootfs: ./rootfs
+            command: {SLEEPER}
+            depends_on: {{migrate: {{condition: service_completed_successfully}}}}
+    """)
+    up = rc("up", "-d", check=False)
+    assert up.returncode == 1
+    assert "'web'" in up.stderr and "'migrate'" in up.stderr and "exit code 4" in up.stderr
+    rc("down")
+
+
+def test_optional_dependency_that_fails_only_warns(rc: Richcompose) -> None:
+    rc.write(f"""
+        services:
+          cache: {{rootfs: ./rootfs, command: sh -c 'exit 1'}}
+          app:
+            rootfs: ./rootfs
+            command: {SLEEPER}
+            depends_on:
+              cache: {{condition: service_completed_successfully, required: false}}
+              missing: {{condition: service_started, required: false}}
+    """)
+    up = rc("up", "-d")
+    assert "warning" in up.stderr and "'cache'" in up.stderr
+    assert ps(rc)["app"]["state"] == "running"
+    rc("down")
+
+
+def test_up_service_starts_its_dependencies_and_no_deps_only_it(rc: Richcompose) -> None:
+    rc.write(f"""
+        services:
+          db: {{rootfs: ./rootfs, command: {SLEEPER}}}
+          app: {{rootfs: ./rootfs, command: {SLEEPER}, depends_on: [db]}}
+          other: {{rootfs: ./rootfs, command: {SLEEPER}}}
+    """)
+    rc("up", "-d", "app")
+    assert set(ps(rc)) == {"db", "app"}
+    rc("down")
+    rc("up", "-d", "--no-deps", "app")
+    assert set(ps(rc)) == {"app"}
+    rc("down")
+
+
+def test_parallel_one_still_brings_everything_up(rc: Richcompose) -> None:
+    rc.write("services:\n" + "".join(
+        f"  s{i}: {{rootfs: ./rootfs, command: {SLEEPER}}}\n" for i in range(3)))
+    rc("up", "-d", "--parallel", "1")
+    assert {row["state"] for row in ps(rc).values()} == {"running"}
+    rc("down")
+
+
+def test_down_stops_dependents_before_their_dependencies(rc: Richcompose) -> None:
+    rc.write(f"""
+        services:
+          db: {{rootfs: ./rootfs, command: {SLEEPER}}}
+          app: {{rootfs: ./rootfs, command: {SLEEPER}, depends_on: [db]}}
+    """)
+    rc("up", "-d")
+    rc("stop")
+    stops = [e["service"] for e in events(rc) if e["action"] == "stop"]
+    assert stops == ["app", "db"]
+    rc("down")
+
+
+def test_stop_signal_is_sent_first(rc: Richcompose) -> None:
+    rc.write("""
+        services:
+          app:
+            rootfs: ./rootfs
+            stop_signal: SIGUSR1
+            command: sh -c 'trap "echo got-usr1; exit 0" USR1; while :; do sleep 0.1; done'
+    """)
+    rc("up", "-d")
+    rc("stop")
+    assert "got-usr1" in rc("logs", "app").stdout
+    assert ps(rc)["app"]["exit_code"] == 0
+    rc("down")
+
+
+def test_sigkill_follows_the_grace_period_and_timeout_overrides_it(rc: Richcompose) -> None:
+    rc.write("""
+        services:
+          stubborn: {rootfs: ./rootfs, command: sleep 300, stop_grace_period: 1s}
+    """)
+    rc("up", "-d")
+    start = time.monotonic()
+    rc("stop")
+    assert 1 <= time.monotonic() - start < 5
+    assert ps(rc)["stubborn"]["exit_code"] == 137
+    rc("start")
+    start = time.monotonic()
+    rc("down", "-t", "0")
+    assert time.monotonic() - start < 3
+
+
+def test_up_again_keeps_unchanged_containers_and_recreates_changed_ones(rc: Richcompose) -> None:
+    config = f"""
+        services:
+          db: {{rootfs: ./rootfs, command: {SLEEPER}}}
+          app: {{rootfs: ./rootfs, command: {SLEEPER}, environment: {{V: "1"}}}}
+    """
+    rc.write(config)
+    rc("up", "-d")
+    before = ps(rc)
+    rc.write(config.replace('V: "1"', 'V: "2"'))
+    up = rc("up", "-d")
+    after = ps(rc)
+    assert after["db"]["pid"] == before["db"]["pid"] and "up to date" in up.stderr
+    assert after["app"]["pid"] != before["app"]["pid"] and "recreating" in up.stderr
+    assert rc("exec", "-T", "app", "sh", "-c", "echo $V").stdout == "2\n"
+    rc("down")
+
+
+def test_up_starts_a_stopped_unchanged_container_on_its_own_writable_layer(rc: Richcompose) -> None:
+    rc.write(f"services:\n  a: {{rootfs: ./rootfs, command: {SLEEPER}}}\n")
+    rc("up", "-d")
+    rc("exec", "-T", "a", "sh", "-c", "echo kept > /kept")
+    rc("stop")
+    rc("up", "-d")
+    assert rc("exec", "-T", "a", "cat", "/kept").stdout == "kept\n"
+    rc("down")
