@@ -128,6 +128,8 @@ class TeardownOps:
             stop_monitor(ppaths)
             self._stop_all(project_name, self.records(project_name), timeout, remove=True)
             self._remove_strays(ppaths)
+            for hook in reversed(self.hooks):
+                hook.cleanup_project(project_name)
             if volumes:
                 for folder in self.paths.volumes.glob(f"{project_name}_*"):
                     shutil.rmtree(folder, ignore_errors=True)
