@@ -155,11 +155,8 @@ def rich_parts(inputs: RichInputs) -> RichParts:
     mode = inputs.service.effective_rich_mode
     if mode is None:
         return RichParts()
-    if mode != "systemd" and any(s.unit for s in inputs.service.system_services.values()):
-        raise BundleError(f"service {inputs.name!r}: system_services with unit: need rich_mode "
-                          "systemd (or sbin-init with systemd as /sbin/init)",
-                          location=inputs.locate("system_services"),
-                          hint="give those system services a command: instead")
+    if mode == "dumb-init":
+        require_no_units(inputs)
     parts = rich.rich_dir()
     parts.extend(rich.init_hooks(inputs))
     if mode == "dumb-init":
@@ -170,6 +167,15 @@ def rich_parts(inputs: RichInputs) -> RichParts:
     else:
         parts.extend(sbin_init_mode(inputs))
     return parts.extend(rich.poststop_hook(inputs))
+
+
+def require_no_units(inputs: RichInputs) -> None:
+    """`unit:` system services need systemd as PID 1."""
+    if any(s.unit for s in inputs.service.system_services.values()):
+        raise BundleError(f"service {inputs.name!r}: system_services with unit: need rich_mode "
+                          "systemd (or sbin-init with systemd as /sbin/init)",
+                          location=inputs.locate("system_services"),
+                          hint="give those system services a command: instead")
 
 
 def stop_signal(ctx: RenderContext, parts: RichParts) -> str:

@@ -37,6 +37,11 @@ def sbin_init_mode(inputs: RichInputs) -> RichParts:
     flavour = init_flavour(inputs)
     if flavour == "systemd":
         return systemd_mode(inputs, SBIN_INIT)
+    if any(s.unit for s in inputs.service.system_services.values()):
+        raise BundleError(f"service {inputs.name!r}: system_services with unit: need systemd, "
+                          f"but /sbin/init in the image is {flavour} init",
+                          location=inputs.locate("system_services"),
+                          hint="give those system services a command: instead")
     inner = launcher(inputs, wrap_process=False)
     argv = [LAUNCHER, *inputs.argv] if inner.files else inputs.argv
     app = templates.render("app.sh.j2", service=inputs.name, env=sorted(inputs.env.items()),
