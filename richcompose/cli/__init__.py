@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from richcompose.cli import (
     config_cmds,
+    image_cmds,
     inspect_cmds,
     lifecycle_cmds,
     network_cmds,
@@ -26,7 +27,8 @@ from richcompose.cli import (
 from richcompose.cli.context import CliContext
 from richcompose.errors import RichComposeError, UsageError
 
-COMMAND_GROUPS = (project_cmds, config_cmds, lifecycle_cmds, run_cmds, inspect_cmds, network_cmds)
+COMMAND_GROUPS = (project_cmds, config_cmds, lifecycle_cmds, run_cmds, inspect_cmds, network_cmds,
+                  image_cmds)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -16,6 +16,8 @@ def register(sub: Any) -> None:
     up.add_argument("-d", "--detach", action="store_true", help="return once started")
     up.add_argument("--no-deps", action="store_true", help="do not start dependencies")
     up.add_argument("--parallel", type=int, help="at most N services start at once")
+    up.add_argument("--pull", choices=("always", "missing", "never"),
+                    help="pull images before starting (default: each service's pull_policy, else missing)")
     up.add_argument("--wait", action="store_true",
                     help="return once services are running/healthy (implies -d)")
     up.add_argument("--wait-timeout", type=float, help="seconds --wait waits at most")
@@ -62,6 +64,7 @@ def register(sub: Any) -> None:
 def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     project = ctx.load()
     engine = ctx.engine()
+    engine.pull_policy = args.pull
     if args.exit_code_from and args.exit_code_from not in project.services:
         raise UsageError(f"--exit-code-from: no such service {args.exit_code_from!r}")
     engine.up(project, services=args.services, no_deps=args.no_deps, parallel=args.parallel,

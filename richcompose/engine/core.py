@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
@@ -54,6 +55,8 @@ class Engine(StatusOps, TeardownOps):
             "RICHCOMPOSE_DUMB_INIT", "/usr/local/libexec/richcompose/dumb-init")
         self.images = ImageStore(paths.images)
         self.hooks = list(hooks)
+        self.pull_policy: str | None = None  # `up --pull`: overrides each service's pull_policy
+        self.pull_progress: Any = None  # a callback for the image store (rich bars in the CLI)
         self._monitor_lock = threading.Lock()
 
     def runtime(self, name: str | None = None) -> OCIRuntime:
@@ -246,9 +249,15 @@ class Engine(StatusOps, TeardownOps):
             return self.images.resolve_rootfs(
                 path, location=project.locate(("services", name, "rootfs")))
         assert service.image is not None
-        return self.images.resolve(service.image, pull=service.pull_policy or "missing",
+        return self.images.resolve(service.image,
+                                   pull=self.pull_policy or service.pull_policy or "missing",
                                    location=project.locate(("services", name, "image")),
-                                   base_dir=Path(project.directory))
+                                   base_dir=Path(project.directory), progress=self.pull_progress)
+
+    def images_in_use(self) -> set[str]:
+        """Image references of every container in every project (rmi and prune keep these)."""
+        return {record.image for name in self.paths.project_names()
+                for record in self.records(name) if record.image}
 
     def _prepare_volumes(self, spec: dict[str, object]) -> None:
         mounts = spec.get("mounts")
