@@ -80,9 +80,10 @@ def _wait_for_system_services(service: str, pid: int, marker: Path, log: Path,
             break
         time.sleep(0.02)
     time.sleep(0.1)  # conmon copies the launcher's last words a moment after the exit
+    # The readiness probe says why (not ready, exited), the launcher which service failed.
     reasons = [entry.text for entry in read_lines(log)
-               if "richcompose: system service" in entry.text and "failed" in entry.text]
-    detail = reasons[-1] if reasons else "its system services were not ready in time"
+               if "system service" in entry.text and "starting system service" not in entry.text]
+    detail = "; ".join(reasons[-2:]) if reasons else "its system services were not ready in time"
     raise RuntimeFailure(f"service {service!r} failed to start: {detail}",
                          hint="see `richcompose logs " + service + "`")
 

@@ -187,15 +187,17 @@ def test_network_mode_host_sees_the_hosts_interfaces(rc: Richcompose) -> None:
 
 
 def test_down_after_a_failed_up_removes_the_attached_network(rc: Richcompose) -> None:
-    # app's initscript is missing: the bundle fails after app's netns was made and attached.
+    # app's initscript is missing: app fails before anything of its own is made, after db's
+    # netns and the project network were made and attached.
     before = named_netns()
     rc.write(APP_AND_DB.replace("        depends_on: [db]\n",
                                 "        depends_on: [db]\n        rich: true\n"
                                 "        initscript: /missing.sh\n"))
     proc = rc("up", "-d", check=False)
     assert proc.returncode == 1
-    assert "initscript /missing.sh not found" in proc.stderr
-    assert any(name.endswith("-shop-app-1") for name in named_netns())
+    assert "initscript /missing.sh" in proc.stderr and "not found" in proc.stderr
+    assert any(name.endswith("-shop-db-1") for name in named_netns())
+    assert not any(name.endswith("-shop-app-1") for name in named_netns())
     rc("down", "-t", "0")
     assert links() == {"lo"}
     assert named_netns() <= before
