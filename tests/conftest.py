@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,18 @@ class Richcompose:
     @property
     def runtime_root(self) -> Path:
         return self.root / "runc"
+
+
+def wait_log(rc: Richcompose, service: str, text: str, timeout: float = 15) -> str:
+    """The service's logs once `text` is in them (fails the test after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    out = ""
+    while time.monotonic() < deadline:
+        out = rc("logs", service).stdout
+        if text in out:
+            return out
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} not in logs of {service}: {out!r}")
 
 
 def leftovers(root: Path) -> list[str]:

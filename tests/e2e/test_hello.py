@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.conftest import Richcompose, leftovers
+from tests.conftest import Richcompose, leftovers, wait_log
 
 pytestmark = pytest.mark.runc
 
@@ -28,17 +28,6 @@ HELLO = """
 """
 
 
-def _wait_log(rc: Richcompose, service: str, text: str, timeout: float = 10) -> str:
-    deadline = time.monotonic() + timeout
-    out = ""
-    while time.monotonic() < deadline:
-        out = rc("logs", service).stdout
-        if text in out:
-            return out
-        time.sleep(0.1)
-    raise AssertionError(f"{text!r} not in logs of {service}: {out!r}")
-
-
 def test_up_starts_db_before_app_and_pid1_is_dumb_init(rc: Richcompose) -> None:
     rc.write(HELLO)
     up = rc("up", "-d")
@@ -54,8 +43,8 @@ def test_up_starts_db_before_app_and_pid1_is_dumb_init(rc: Richcompose) -> None:
 def test_logs_keep_what_each_service_printed(rc: Richcompose) -> None:
     rc.write(HELLO)
     rc("up", "-d")
-    assert "db-ready" in _wait_log(rc, "db", "db-ready")
-    app = _wait_log(rc, "app", "app says hi")
+    assert "db-ready" in wait_log(rc, "db", "db-ready")
+    app = wait_log(rc, "app", "app says hi")
     assert "initcmd-ran" in app  # the initcmd hook ran inside the container before the command
     rc("down")
 

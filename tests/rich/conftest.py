@@ -20,17 +20,6 @@ def systemd_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def wait_log(rc: Richcompose, service: str, text: str, timeout: float = 15) -> str:
-    deadline = time.monotonic() + timeout
-    out = ""
-    while time.monotonic() < deadline:
-        out = rc("logs", service).stdout
-        if text in out:
-            return out
-        time.sleep(0.1)
-    raise AssertionError(f"{text!r} not in logs of {service}: {out!r}")
-
-
 def wait_exec(rc: Richcompose, service: str, argv: list[str], expected: str,
               timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from tests.conftest import Richcompose
-from tests.rich.conftest import pid1, ppid_of, ps_rows, wait_log
+from tests.conftest import Richcompose, wait_log
+from tests.rich.conftest import pid1, ppid_of, ps_rows
 
 pytestmark = pytest.mark.runc
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, Richcompose
-from tests.rich.conftest import pid1, wait_exec, wait_log
+from tests.conftest import REPO, Richcompose, wait_log
+from tests.rich.conftest import pid1, wait_exec
 
 pytestmark = pytest.mark.runc
 

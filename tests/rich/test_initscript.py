@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Richcompose
-from tests.rich.conftest import wait_log
+from tests.conftest import Richcompose, wait_log
 
 pytestmark = pytest.mark.runc
 

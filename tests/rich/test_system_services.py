@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Richcompose
-from tests.rich.conftest import wait_log
+from tests.conftest import Richcompose, wait_log
 
 pytestmark = pytest.mark.runc
 

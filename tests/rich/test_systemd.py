@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Richcompose
-from tests.rich.conftest import pid1, ppid_of, ps_rows, wait_exec, wait_log
+from tests.conftest import Richcompose, wait_log
+from tests.rich.conftest import pid1, ppid_of, ps_rows, wait_exec
 
 pytestmark = [pytest.mark.runc, pytest.mark.systemd]
 
