@@ -37,12 +37,16 @@ class OCIRuntime:
         if found is None:
             raise RuntimeFailure(f"OCI runtime {binary!r} not found",
                                  hint="run scripts/setup.sh (installs runc and crun)")
+        self._name = Path(found).name
+        if self._name == "crun" and _cgroup_v1_hybrid():
+            found = str(CRUN_HYBRID)
         self.binary = found
-        self.root = root
+        # Each runtime keeps its own state root beside runc's: their state formats differ.
+        self.root = root if self._name == "runc" else root.with_name(self._name)
 
     @property
     def name(self) -> str:
-        return Path(self.binary).name
+        return self._name
 
     def _argv(self, *args: str) -> list[str]:
         return [self.binary, "--root", str(self.root), *args]
@@ -118,6 +122,19 @@ class OCIRuntime:
         """Runs a short command in the container and captures its output (health checks)."""
         return subprocess.run(self.exec_argv(container_id, args, env=env), capture_output=True,
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+CRUN_HYBRID = Path(__file__).with_name("crun-hybrid")
+_UNIFIED_CONTROLLERS = Path("/sys/fs/cgroup/unified/cgroup.controllers")
+
+
+def _cgroup_v1_hybrid() -> bool:
+    """crun 1.8 refuses hosts whose cgroup2 mount (hybrid mode) lists controllers; it is run
+    through the crun-hybrid wrapper there (see that script)."""
+    try:
+        return bool(_UNIFIED_CONTROLLERS.read_text().strip())
+    except OSError:
+        return False
 
 
 def _last_error(stderr: str) -> str:
