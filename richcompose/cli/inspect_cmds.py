@@ -87,7 +87,9 @@ def ps_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def logs_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    files = ctx.engine().log_files(ctx.project_name(), args.services)
+    engine = ctx.engine()
+    name = ctx.project_name()
+    files = engine.log_files(name, args.services)
     printer = LogPrinter(ctx.out, list(files), prefix=not args.no_log_prefix,
                          timestamps=args.timestamps)
     since = parse_since(args.since, time.time()) if args.since else None
@@ -98,7 +100,11 @@ def logs_command(ctx: CliContext, args: argparse.Namespace) -> int:
     for _, service, line in sorted(merged, key=lambda item: item[0]):
         printer.emit(service, line)
     if args.follow:
-        follow(files, printer.emit, keep_going=lambda: True, from_start=False)
+        # As compose: follow until no container of the selection is running any more.
+        def running() -> bool:
+            return any(row.service in files and row.state in ("running", "paused", "restarting")
+                       for row in engine.ps(name))
+        follow(files, printer.emit, keep_going=running, from_start=False)
     return 0
 
 

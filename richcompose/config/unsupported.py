@@ -102,7 +102,7 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("logging", "warning", "log drivers are not used; richcompose keeps every log itself",
          "read logs with `richcompose logs`; remove logging:",
          lambda s: s.logging is not None and (s.logging.driver not in (None, "json-file", "local")
-                                              or bool(s.logging.options))),
+                                              or bool(set(s.logging.options) - {"max-size"}))),
     Rule("cgroup_parent", "warning", "containers are placed in richcompose's own cgroup",
          "remove cgroup_parent", _set("cgroup_parent")),
     Rule("storage_opt", "warning", "overlay snapshots have no per-container size option",

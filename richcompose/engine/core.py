@@ -378,6 +378,9 @@ def _health_spec(service: Service, image: ResolvedImage) -> healthchecks.HealthS
 
 
 def _log_size_max(service: Service) -> int:
-    """Per-container log cap: the `org.richcompose.log-max-size` label, else the environment."""
-    raw = service.labels.get("org.richcompose.log-max-size") or os.environ.get(LOG_MAX_ENV, "")
+    """Per-container log cap: compose's `logging.options.max-size` (json-file driver), else the
+    `org.richcompose.log-max-size` label, else the environment."""
+    options = service.logging.options if service.logging else {}
+    raw = (str(options.get("max-size") or "") or service.labels.get("org.richcompose.log-max-size")
+           or os.environ.get(LOG_MAX_ENV, ""))
     return int(parse_bytes(raw)) if raw else 0
