@@ -176,6 +176,8 @@ class Engine(StatusOps, TeardownOps):
                                  stop_grace_period=service.stop_grace_period,
                                  runtime=runtime.name, image=image.reference,
                                  depends_on=sorted(service.depends_on), restart=service.restart,
+                                 restarts_with=sorted(d for d, dep in service.depends_on.items()
+                                                      if dep.restart),
                                  one_off=one_off, config_hash=digest)
         write_json(cpaths.record, asdict(record))  # first, so `down` finds what follows
         prepared = [hook.prepare(project, name, cid, cpaths) for hook in self.hooks]
@@ -345,9 +347,22 @@ class Engine(StatusOps, TeardownOps):
 
     def restart(self, project_name: str, services: Iterable[str] = (),
                 timeout: float | None = None) -> None:
-        wanted = list(services)
+        wanted = self._with_restart_dependents(project_name, list(services))
         self.stop(project_name, wanted, timeout=timeout)
         self.start(project_name, wanted)
+
+    def _with_restart_dependents(self, project_name: str, wanted: list[str]) -> list[str]:
+        """compose's `depends_on: {X: {restart: true}}`: restarting X restarts its dependent."""
+        if not wanted:
+            return wanted
+        chosen = set(wanted)
+        records = self.records(project_name)
+        grew = True
+        while grew:
+            more = {r.service for r in records if chosen & set(r.restarts_with)} - chosen
+            chosen |= more
+            grew = bool(more)
+        return sorted(chosen)
 
     def kill(self, project_name: str, services: Iterable[str] = (), signal: str = "KILL") -> None:
         """A user's kill is a manual stop: the restart policy does not bring it back."""

@@ -25,6 +25,8 @@ class ContainerRecord:
     image: str = ""
     created_at: float = field(default_factory=time.time)
     depends_on: list[str] = field(default_factory=list)
+    # Dependencies declared with `restart: true`: restarting one of them restarts this too.
+    restarts_with: list[str] = field(default_factory=list)
     restart: str = "no"
     one_off: bool = False
     config_hash: str = ""  # decides whether `up` keeps the container or recreates it

@@ -210,3 +210,33 @@ def test_up_starts_a_stopped_unchanged_container_on_its_own_writable_layer(rc: R
     rc("up", "-d")
     assert rc("exec", "-T", "a", "cat", "/kept").stdout == "kept\n"
     rc("down")
+
+
+def test_restarting_a_dependency_restarts_dependents_declared_with_restart_true(
+        rc: Richcompose) -> None:
+    rc.write("""
+        services:
+          db:
+            rootfs: ./rootfs
+            command: ["sleep", "300"]
+            stop_grace_period: 0s
+          app:
+            rootfs: ./rootfs
+            command: ["sleep", "300"]
+            stop_grace_period: 0s
+            depends_on:
+              db: {condition: service_started, restart: true}
+          other:
+            rootfs: ./rootfs
+            command: ["sleep", "300"]
+            stop_grace_period: 0s
+            depends_on: [db]
+    """)
+    rc("up", "-d")
+    before = {row["service"]: row["pid"] for row in json.loads(rc("ps", "--format", "json").stdout)}
+    rc("restart", "db")
+    after = {row["service"]: row["pid"] for row in json.loads(rc("ps", "--format", "json").stdout)}
+    assert after["db"] != before["db"]
+    assert after["app"] != before["app"]  # restart: true
+    assert after["other"] == before["other"]  # plain dependency: left running
+    rc("down", "-t", "0")
