@@ -13,6 +13,7 @@ demo: setup
 
 test: setup
 	$(PY) -m ruff check richcompose tests
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 
 test-fast: setup
@@ -20,6 +21,7 @@ test-fast: setup
 
 lint:
 	$(PY) -m ruff check richcompose tests
+	$(PY) -m mypy
 	$(PY) -m mypy
 
 schema:

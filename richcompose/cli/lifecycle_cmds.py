@@ -18,6 +18,8 @@ def register(sub: Any) -> None:
     up.add_argument("--parallel", type=int, help="at most N services start at once")
     up.add_argument("--pull", choices=("always", "missing", "never"),
                     help="pull images before starting (default: each service's pull_policy, else missing)")
+    up.add_argument("--remove-orphans", action="store_true",
+                    help="remove containers of services the project no longer defines")
     up.add_argument("--wait", action="store_true",
                     help="return once services are running/healthy (implies -d)")
     up.add_argument("--wait-timeout", type=float, help="seconds --wait waits at most")
@@ -65,6 +67,9 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     project = ctx.load()
     engine = ctx.engine()
     engine.pull_policy = args.pull
+    if args.remove_orphans:
+        for cid in engine.remove_orphans(project):
+            ctx.report("", f"removed orphan container {cid}")
     if args.exit_code_from and args.exit_code_from not in project.services:
         raise UsageError(f"--exit-code-from: no such service {args.exit_code_from!r}")
     engine.up(project, services=args.services, no_deps=args.no_deps, parallel=args.parallel,

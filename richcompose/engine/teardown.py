@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from richcompose.config.models import Project
 from richcompose.engine.hooks import ContainerHook
 from richcompose.engine.monitorctl import stop_monitor
 from richcompose.engine.records import ContainerRecord
@@ -44,6 +45,16 @@ class TeardownOps:
         wanted = set(services)
         chosen = [r for r in self.records(project_name) if not wanted or r.service in wanted]
         self._stop_all(project_name, chosen, timeout)
+
+    def remove_orphans(self, project: Project, timeout: float | None = None) -> list[str]:
+        """Stops and removes containers of services the project no longer defines (compose's
+        `--remove-orphans`); one-off `run` containers are left alone."""
+        orphans = [r for r in self.records(project.name)
+                   if r.service not in project.services and not r.one_off]
+        if orphans:
+            with project_lock(self.paths.project(project.name)):
+                self._stop_all(project.name, orphans, timeout, remove=True)
+        return [r.id for r in orphans]
 
     def _stop_all(self, project_name: str, records: Sequence[ContainerRecord],
                   timeout: float | None, *, remove: bool = False) -> None:

@@ -240,3 +240,26 @@ def test_restarting_a_dependency_restarts_dependents_declared_with_restart_true(
     assert after["app"] != before["app"]  # restart: true
     assert after["other"] == before["other"]  # plain dependency: left running
     rc("down", "-t", "0")
+
+
+def test_up_remove_orphans_removes_containers_of_services_no_longer_defined(
+        rc: Richcompose) -> None:
+    two = """
+        services:
+          keep:
+            rootfs: ./rootfs
+            command: ["sleep", "300"]
+            stop_grace_period: 0s
+          gone:
+            rootfs: ./rootfs
+            command: ["sleep", "300"]
+            stop_grace_period: 0s
+    """
+    rc.write(two)
+    rc("up", "-d")
+    rc.write(two.split("          gone:")[0])
+    up = rc("up", "-d", "--remove-orphans")
+    assert "removed orphan container project-gone-1" in up.stderr
+    rows = json.loads(rc("ps", "-a", "--format", "json").stdout)
+    assert [row["service"] for row in rows] == ["keep"]
+    rc("down", "-t", "0")
