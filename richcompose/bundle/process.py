@@ -19,17 +19,10 @@ def process_args(service: Service, image: ImageConfig) -> list[str]:
 def environment(service: Service, image: ImageConfig, host_env: Mapping[str, str]) -> dict[str, str]:
     """Image Env, overridden by the service's; `KEY` without a value takes the host's value
     (and is left out when the host has none), as compose does."""
-    env: dict[str, str] = {}
-    for item in image.env:
-        key, _, value = item.partition("=")
-        env[key] = value
-    for key, given in service.environment.items():
-        if given is None:
-            if key in host_env:
-                env[key] = host_env[key]
-        else:
-            env[key] = given
-    return env
+    own = {key: given if given is not None else host_env.get(key)
+           for key, given in service.environment.items()}
+    merged = defaults.environment(image, {k: v for k, v in own.items() if v is not None})
+    return dict(item.split("=", 1) for item in merged)
 
 
 def resolve_user(user: str, layers: Sequence[Path], location: Location | None = None

@@ -40,6 +40,7 @@ from richcompose.bundle.spec import (
 from richcompose.bundle.systemd import systemd_mode
 from richcompose.config.models import Project, Service
 from richcompose.errors import BundleError
+from richcompose.image import defaults
 from richcompose.image.types import ResolvedImage
 
 
@@ -66,10 +67,6 @@ class RenderContext:
         return self.project.services[self.service_name]
 
 
-def spec_options(ctx: RenderContext) -> list[SpecOption]:
-    return render_parts(ctx).options
-
-
 def render_parts(ctx: RenderContext) -> RichParts:
     """Every option of the service's spec, plus the generated files the rich modes mount."""
     service = ctx.service
@@ -79,9 +76,10 @@ def render_parts(ctx: RenderContext) -> RichParts:
     env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     hostname = service.hostname or ctx.service_name
     env.setdefault("HOSTNAME", hostname)
-    uid, gid = resolve_user(service.user or image_config.user, ctx.image.layers, location)
+    uid, gid = resolve_user(defaults.user(image_config, service.user), ctx.image.layers,
+                            location)
     argv = process_args(service, image_config)
-    cwd = service.working_dir or image_config.working_dir or "/"
+    cwd = defaults.working_dir(image_config, service.working_dir)
     options: list[SpecOption] = [
         with_root("rootfs", readonly=service.read_only),
         with_process_args(argv),
@@ -232,10 +230,6 @@ class Bundle:
 def render_bundle(ctx: RenderContext) -> Bundle:
     parts = render_parts(ctx)
     return Bundle(build_spec(parts.options), dict(parts.files), stop_signal(ctx, parts))
-
-
-def render_spec(ctx: RenderContext) -> Spec:
-    return render_bundle(ctx).spec
 
 
 def write_bundle(bundle: Bundle | Spec, bundle_dir: Path) -> Path:

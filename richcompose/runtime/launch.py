@@ -102,13 +102,12 @@ def _wait_past_start_hooks(service: str, pid: int, log: Path, timeout: float = 3
     (the container is gone and runc logged a hook error) into the error of this start."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except (OSError, IndexError):
-            break
-        if state in ("Z", "X"):
+        if not _alive(pid):
             break  # exited before its exec
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            break
         # An empty cmdline is the instant inside execve before the new arguments are set.
         if cmdline and cmdline != b"runc\0init\0":
             return
