@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.errors import StateError
+from richcompose.hostfs import safe_join
 
 DEFAULT_ROOT = Path("/var/lib/richcompose")
 
@@ -116,7 +117,7 @@ class ProjectPaths:
         return self.dir / "monitor.log"
 
     def container(self, container_id: str) -> ContainerPaths:
-        return ContainerPaths(self.containers / container_id)
+        return ContainerPaths(safe_join(self.containers, container_id))
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ class StatePaths:
         return f"/richcompose/{hashlib.sha256(str(self.root).encode()).hexdigest()[:8]}"
 
     def project(self, name: str) -> ProjectPaths:
-        return ProjectPaths(self.projects / name)
+        return ProjectPaths(safe_join(self.projects, name))
 
     def project_names(self) -> list[str]:
         if not self.projects.is_dir():

@@ -40,6 +40,7 @@ from richcompose.bundle.spec import (
 from richcompose.bundle.systemd import systemd_mode
 from richcompose.config.models import Project, Service
 from richcompose.errors import BundleError
+from richcompose.hostfs import safe_join
 from richcompose.image import defaults
 from richcompose.image.types import ResolvedImage
 
@@ -204,7 +205,7 @@ def volume_mounts(ctx: RenderContext) -> list[dict[str, Any]]:
             source = Path(os.path.normpath(source))
         else:
             name = volume.source or anonymous_volume_name(ctx.container_id, volume.target)
-            source = ctx.volumes_root / f"{ctx.project.name}_{name}"
+            source = safe_join(ctx.volumes_root, f"{ctx.project.name}_{name}")
         mounts.append(bind_mount(str(source), volume.target, readonly=volume.read_only))
     for entry in ctx.service.tmpfs:
         target, _, opts = entry.partition(":")

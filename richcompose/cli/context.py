@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from richcompose.config import LoadOptions, Project, load_project
-from richcompose.config.loader import load_document, normalize_project_name
+from richcompose.config.loader import load_document
+from richcompose.config.names import check_project_name
 from richcompose.engine import Engine
 from richcompose.network import NetworkManager
 from richcompose.network.hook import NetworkHook
@@ -42,6 +43,8 @@ class CliContext:
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
         args = self.args
+        if args.project_name is not None:
+            check_project_name(args.project_name, source="-p")
         directory = Path(args.project_directory) if args.project_directory else None
         return LoadOptions(files=tuple(Path(f) for f in args.file),
                            project_name=args.project_name, project_directory=directory,
@@ -62,6 +65,7 @@ class CliContext:
 
     def project_name(self) -> str:
         """Commands that act on state only work without the project file when given -p."""
-        if self.args.project_name and not self.args.file:
-            return normalize_project_name(self.args.project_name)
+        if self.args.project_name is not None and not self.args.file:
+            # Checked, never normalised: `-p ..` once named every project in the state root.
+            return check_project_name(self.args.project_name, source="-p")
         return self.load().name

@@ -28,6 +28,7 @@ from richcompose.engine.status import StatusOps
 from richcompose.engine.teardown import TeardownOps
 from richcompose.engine.waiting import Notifier
 from richcompose.errors import RuntimeFailure
+from richcompose.hostfs import safe_join
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
@@ -283,7 +284,8 @@ class Engine(StatusOps, TeardownOps):
             cpaths = self.paths.project(project.name).container(cid)
             planned = [hook.plan(project, name, cid, cpaths) for hook in self.hooks]
             written.append(write_bundle(
-                self._render(self._context(project, name, cid, image, planned)), output / cid))
+                self._render(self._context(project, name, cid, image, planned)),
+                safe_join(output, cid)))
         return written
 
     def run_one_off(self, project: Project, name: str, command: list[str] | None, *,

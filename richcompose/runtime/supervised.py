@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from richcompose.hostfs import safe_join
 from richcompose.runtime.health import HealthSpec
 from richcompose.state import ProjectPaths, read_json, write_json
 
@@ -43,7 +44,7 @@ class Supervised:
 
 
 def path_of(ppaths: ProjectPaths, container_id: str) -> Path:
-    return ppaths.supervise / f"{container_id}.json"
+    return safe_join(ppaths.supervise, f"{container_id}.json")
 
 
 def save(ppaths: ProjectPaths, entry: Supervised) -> None:
@@ -72,4 +73,4 @@ def load_all(ppaths: ProjectPaths) -> dict[str, Supervised]:
 
 
 def health_path(ppaths: ProjectPaths, container_id: str) -> Path:
-    return ppaths.health / f"{container_id}.json"
+    return safe_join(ppaths.health, f"{container_id}.json")
