@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,29 @@ def state_root(flag: str | None, environ: dict[str, str] | None = None) -> Path:
     """--root beats RICHCOMPOSE_ROOT beats /var/lib/richcompose."""
     env = environ if environ is not None else dict(os.environ)
     return Path(flag or env.get("RICHCOMPOSE_ROOT") or DEFAULT_ROOT).absolute()
+
+
+def close_root(root: Path) -> str | None:
+    """Make the state root exist as a directory only its owner (root) may enter: under it are
+    image snapshots and containers' writable layers with setuid files, file capabilities and
+    device nodes, and bundles whose config.json holds secrets. A pre-existing root with looser
+    bits is closed, and the message saying so is returned for the caller to show."""
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = root.lstat()
+    except (FileExistsError, NotADirectoryError):
+        st = None
+    if st is None or not stat.S_ISDIR(st.st_mode):
+        raise StateError(f"state root {root} is not a directory",
+                         hint="point --root or RICHCOMPOSE_ROOT at a directory")
+    if st.st_uid != os.geteuid():
+        raise StateError(f"state root {root} belongs to uid {st.st_uid}, not to the user "
+                         "running richcompose", hint="chown it, or choose another --root")
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(root, 0o700)
+        return (f"state root {root} was mode {stat.S_IMODE(st.st_mode):04o}, open to other "
+                "users; closed it to 0700")
+    return None
 
 
 @dataclass(frozen=True)

@@ -248,7 +248,11 @@ def write_bundle(bundle: Bundle | Spec, bundle_dir: Path) -> Path:
         run_dir.chmod(0o1777)  # hooks may run as the container's user
     target = bundle_dir / "config.json"
     tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(spec, indent=2) + "\n")
+    tmp.unlink(missing_ok=True)
+    # 0600: the environment in it holds the project's secrets.
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600),
+              "w") as handle:
+        handle.write(json.dumps(spec, indent=2) + "\n")
     tmp.replace(target)
     return target
 

@@ -16,7 +16,7 @@ from richcompose.config.names import check_project_name
 from richcompose.engine import Engine
 from richcompose.network import NetworkManager
 from richcompose.network.hook import NetworkHook
-from richcompose.state import StatePaths, state_root
+from richcompose.state import StatePaths, close_root, state_root
 
 
 @dataclass
@@ -39,6 +39,9 @@ class CliContext:
                       hooks=[NetworkHook(self.network())])
 
     def network(self) -> NetworkManager:
+        closed = close_root(self.paths.root)  # before anything is written under it
+        if closed:
+            self.err.print(f"[yellow]warning:[/] {escape(closed)}")
         return NetworkManager(self.paths.root)
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:

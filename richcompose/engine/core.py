@@ -38,7 +38,14 @@ from richcompose.runtime.launch import discard, launch
 from richcompose.runtime.mounts import is_mounted, mount_overlay
 from richcompose.runtime.oci import OCIRuntime
 from richcompose.runtime.supervised import Supervised
-from richcompose.state import StatePaths, file_lock, project_lock, read_json, write_json
+from richcompose.state import (
+    StatePaths,
+    close_root,
+    file_lock,
+    project_lock,
+    read_json,
+    write_json,
+)
 
 Reporter = Callable[[str, str], None]  # (service, message)
 LOG_MAX_ENV = "RICHCOMPOSE_LOG_MAX_SIZE"
@@ -52,6 +59,9 @@ class Engine(StatusOps, TeardownOps):
         self.paths = paths
         self.runtime_name = runtime
         self.report: Reporter = report or (lambda service, message: None)
+        closed = close_root(paths.root)
+        if closed:
+            self.report("", f"warning: {closed}")
         self.dumb_init = dumb_init or os.environ.get(
             "RICHCOMPOSE_DUMB_INIT", "/usr/local/libexec/richcompose/dumb-init")
         self.images = ImageStore(paths.images)
