@@ -243,9 +243,7 @@ def write_bundle(bundle: Bundle | Spec, bundle_dir: Path) -> Path:
     shutil.rmtree(bundle_dir / rich.HOST_DIR, ignore_errors=True)
     if files:
         rich.files_under(bundle_dir / rich.HOST_DIR, files)
-        run_dir = bundle_dir / rich.RUN_HOST_DIR
-        run_dir.mkdir(exist_ok=True)
-        run_dir.chmod(0o1777)  # hooks may run as the container's user
+        _run_dir_for(bundle_dir / rich.RUN_HOST_DIR, spec)
     target = bundle_dir / "config.json"
     tmp = target.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)
@@ -255,6 +253,17 @@ def write_bundle(bundle: Bundle | Spec, bundle_dir: Path) -> Path:
         handle.write(json.dumps(spec, indent=2) + "\n")
     tmp.replace(target)
     return target
+
+
+def _run_dir_for(run_dir: Path, spec: Spec) -> None:
+    """The hooks' writable directory belongs to the user the hooks run as (the container's
+    process user), mode 0700: not world-writable (it was 1777), so no other user of the
+    container can plant files there. What the container writes in it is still untrusted: the
+    host reads it only through runtime/launch.py's O_NOFOLLOW, regular-file, capped reads."""
+    user = spec.get("process", {}).get("user", {})
+    run_dir.mkdir(mode=0o700, exist_ok=True)
+    os.chown(run_dir, int(user.get("uid", 0)), int(user.get("gid", 0)))
+    run_dir.chmod(0o700)
 
 
 def anonymous_volume_name(container_id: str, target: str) -> str:

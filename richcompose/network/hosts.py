@@ -118,7 +118,9 @@ def write_in_place(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
         handle.seek(0)
-        if handle.read() == text:
+        # The container may have written it (it is mounted read-write): read no more than
+        # needed to compare, however large it has grown.
+        if handle.read(len(text) + 1) == text:
             return
         handle.truncate(0)
         handle.write(text)
