@@ -17,6 +17,7 @@ from typing import Any
 from richcompose.config.environment import project_environment, resolve_service_environment
 from richcompose.config.extends import apply_extends
 from richcompose.config.extensions import split_extensions
+from richcompose.config.hostnames import check_host_values
 from richcompose.config.include import apply_include
 from richcompose.config.interpolate import interpolate
 from richcompose.config.merge import merge_documents, strip_tags
@@ -161,6 +162,7 @@ def load_project(options: LoadOptions) -> Project:
     project = validate_project(doc.data, doc.smap)
     project.extensions.update(extensions)
     check_references(project)
+    check_host_values(project)
     project.warnings.extend(doc.warnings)
     project.warnings.extend(check_unsupported(project))
     project.all_profiles.extend(doc.profiles)
