@@ -160,6 +160,12 @@ class StatePaths:
     def volumes(self) -> Path:
         return self.root / "volumes"
 
+    def volume_owner(self, folder: Path) -> Path:
+        """Beside `volumes/<project>_<name>` (never inside it, where the container writes):
+        the project that made it, as compose's project label on a volume. `a_b_data` may be
+        project `a`'s volume `b_data` or project `a_b`'s `data`; this file says which."""
+        return safe_join(self.volumes, f".{folder.name}.project")
+
     @property
     def projects(self) -> Path:
         return self.root / "projects"

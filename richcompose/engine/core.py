@@ -195,7 +195,7 @@ class Engine(StatusOps, TeardownOps):
         bundle = self._render(self._context(project, name, cid, image, prepared))
         record.stop_signal = bundle.stop_signal
         write_json(cpaths.record, asdict(record))
-        self._prepare_volumes(bundle.spec)
+        self._prepare_volumes(bundle.spec, project.name)
         mount_overlay(image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
         write_bundle(bundle, cpaths.bundle)
         write_json(cpaths.supervision, entry.to_json())
@@ -272,14 +272,15 @@ class Engine(StatusOps, TeardownOps):
         return {record.image for name in self.paths.project_names()
                 for record in self.records(name) if record.image}
 
-    def _prepare_volumes(self, spec: dict[str, object]) -> None:
+    def _prepare_volumes(self, spec: dict[str, object], project: str) -> None:
         mounts = spec.get("mounts")
         assert isinstance(mounts, list)
         for mount in mounts:
             if mount.get("type") == "bind":
                 source = Path(mount["source"])
-                if not source.exists() and str(source).startswith(str(self.paths.volumes)):
+                if not source.exists() and source.parent == self.paths.volumes:
                     source.mkdir(parents=True, exist_ok=True)
+                    self.paths.volume_owner(source).write_text(project)
 
     def render(self, project: Project, output: Path, services: Iterable[str] = ()) -> list[Path]:
         """Writes each selected service's bundle config under `output/<container>/`; nothing

@@ -142,10 +142,28 @@ class TeardownOps:
             for hook in reversed(self.hooks):
                 hook.cleanup_project(project_name)
             if volumes:
-                for folder in self.paths.volumes.glob(f"{project_name}_*"):
+                for folder in self._own_volumes(project_name):
                     shutil.rmtree(folder, ignore_errors=True)
+                    self.paths.volume_owner(folder).unlink(missing_ok=True)
             shutil.rmtree(ppaths.dir, ignore_errors=True)
         _remove_empty_cgroups(self.paths.cgroup_parent)
+
+    def _own_volumes(self, project_name: str) -> list[Path]:
+        """This project's volume folders: `<project>_*` whose owner file names it (one from
+        before owner files: unless it fits a longer project's prefix, e.g. `a_b_` for `a`)."""
+        others = [p for p in self.paths.project_names()
+                  if p != project_name and p.startswith(f"{project_name}_")]
+        own = []
+        for folder in self.paths.volumes.glob(f"{project_name}_*"):
+            owner_file = self.paths.volume_owner(folder)
+            try:
+                owner = owner_file.read_text().strip()
+            except FileNotFoundError:
+                owner = "" if any(folder.name.startswith(f"{o}_") for o in others) \
+                    else project_name
+            if owner == project_name and folder.is_dir() and not folder.is_symlink():
+                own.append(folder)
+        return own
 
     def remove(self, ppaths: ProjectPaths, container_id: str) -> None:
         self._remove_container(ppaths, container_id)

@@ -11,6 +11,7 @@ import pytest
 
 from richcompose.config import LoadOptions, load_project
 from richcompose.config.names import check_project_name
+from richcompose.engine import Engine
 from richcompose.errors import ConfigError, StateError
 from richcompose.hostfs import safe_join
 from richcompose.state import StatePaths
@@ -113,3 +114,16 @@ def test_state_paths_refuse_an_unsafe_project_or_container(tmp_path: Path) -> No
 def test_project_names_compose_refuses_are_refused(name: str) -> None:
     with pytest.raises(ConfigError, match="invalid project name"):
         check_project_name(name, source="-p")
+
+
+def test_down_v_of_a_project_keeps_a_longer_named_projects_volumes(tmp_path: Path) -> None:
+    paths = StatePaths(tmp_path / "state")
+    for folder, owner in (("a_data", "a"), ("a_b_data", "a_b"), ("a_legacy", None)):
+        (paths.volumes / folder).mkdir(parents=True)
+        if owner:
+            paths.volume_owner(paths.volumes / folder).write_text(owner)
+    (paths.projects / "a_b").mkdir(parents=True)
+    (paths.projects / "a_b" / "project.json").write_text("{}")
+    Engine(paths).down("a", volumes=True)
+    assert sorted(p.name for p in paths.volumes.iterdir() if not p.name.startswith(".")) \
+        == ["a_b_data"]
