@@ -11,8 +11,13 @@ import pytest
 
 from richcompose.bundle.imagefs import ImageFS
 from richcompose.bundle.process import resolve_user
+from richcompose.bundle.render import RenderContext, render_bundle
+from richcompose.config import LoadOptions, load_project
 from richcompose.errors import BundleError
-from tests.bundle.conftest import image_dir
+from richcompose.image.types import ImageConfig, ResolvedImage
+from tests.bundle.conftest import busybox_like, image_dir
+
+__all__ = ["busybox_like"]  # a fixture
 
 HOST_ONLY_USER = "daemon"  # in the host's /etc/passwd (uid 1), in no test image
 
@@ -70,3 +75,23 @@ def test_an_initscript_that_is_a_fifo_is_not_opened(tmp_path: Path) -> None:
     layer = image_dir(tmp_path / "l", {"/bin/sh": "\x7fELF"})
     os.mkfifo(layer / "init.sh")
     assert ImageFS([layer]).read_head("/init.sh") == b""  # would block if opened
+
+
+def test_initscript_check_reveals_nothing_of_a_host_file_behind_a_layer_link(
+        tmp_path: Path, busybox_like: Path) -> None:
+    host = image_dir(tmp_path / "host", {"/init.sh": "#!/bin/HOST-SECRET-LINE\n"})
+    lower = image_dir(tmp_path / "lower", {"/opt": f"-> {host}"})
+    upper = image_dir(tmp_path / "upper", {"/opt/other": "x"})
+    project_dir = tmp_path / "project"
+    project_dir.mkdir()
+    (project_dir / "compose.yaml").write_text(
+        "services:\n  app:\n    rootfs: ./rootfs\n    rich: true\n"
+        "    initscript: /opt/init.sh\n")
+    project = load_project(LoadOptions(files=(project_dir / "compose.yaml",), project_name="p",
+                                       environ={}, working_dir=project_dir))
+    image = ResolvedImage("rootfs", (upper, lower, busybox_like), ImageConfig())
+    with pytest.raises(BundleError) as raised:
+        render_bundle(RenderContext(project=project, service_name="app", container_id="p-app-1",
+                                    image=image, volumes_root=tmp_path / "volumes",
+                                    host_env={}))
+    assert "not found" in str(raised.value) and "HOST-SECRET" not in str(raised.value)

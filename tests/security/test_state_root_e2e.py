@@ -78,7 +78,7 @@ def evil_image(busybox_rootfs: Path, tmp_path: Path) -> str:
     return f"oci:{tmp_path / 'layout'}:1"
 
 
-def test_nobody_can_reach_nothing_under_the_state_root(open_rc: Richcompose,
+def test_other_users_reach_nothing_under_the_state_root(open_rc: Richcompose,
                                                        evil_image: str) -> None:
     rc = open_rc
     rc.write(f"""
