@@ -10,8 +10,8 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +57,8 @@ class RenderContext:
     tini: str = "/usr/bin/tini-static"  # compose's `init: true`
     # Docker-format default profile (seccomp.load_profile()); None: no seccomp filter
     seccomp_profile: Mapping[str, Any] | None = field(default_factory=seccomp.default_profile)
-    netns_path: str | None = None
-    host_network: bool = False  # network_mode: host — no network namespace of its own
     host_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    extra_mounts: tuple[Mapping[str, Any], ...] = ()
+    cgroup_parent: str = "/richcompose"  # the container's cgroup is <parent>/<container id>
 
     @property
     def service(self) -> Service:
@@ -87,12 +85,9 @@ def render_parts(ctx: RenderContext) -> RichParts:
         with_cwd(cwd),
         with_user(uid, gid),
         with_hostname(hostname),
-        with_cgroups_path(f"/richcompose/{ctx.container_id}"),
+        with_cgroups_path(f"{ctx.cgroup_parent}/{ctx.container_id}"),
         *security_options(ctx),
     ]
-    if ctx.host_network or ctx.netns_path is not None:
-        options.append(with_namespace_path("network", None if ctx.host_network
-                                           else ctx.netns_path))
     inputs = RichInputs(
         name=ctx.service_name, service=service, container_id=ctx.container_id, argv=argv, env=env,
         cwd=cwd, hostname=hostname, uid=uid, gid=gid,
@@ -107,7 +102,6 @@ def render_parts(ctx: RenderContext) -> RichParts:
     # User mounts last: a volume on a path a mode mounts (e.g. /run) wins, as in podman.
     parts.options += [
         with_mounts(volume_mounts(ctx)),
-        with_mounts(ctx.extra_mounts),
         with_annotations({"org.richcompose.project": ctx.project.name,
                           "org.richcompose.service": ctx.service_name}),
     ]
@@ -222,9 +216,23 @@ class Bundle:
     files: Mapping[str, BundleFile]
     stop_signal: str
 
-    @property
-    def terminal(self) -> bool:
-        return bool(self.spec["process"].get("terminal"))
+    def with_options(self, options: Sequence[SpecOption]) -> Bundle:
+        """The same bundle with more options applied (e.g. what the engine's container setup
+        made: a network namespace, mounts), without rendering it again."""
+        return replace(self, spec=build_spec(options, base=self.spec))
+
+
+def with_attachments(netns_path: str | None, mounts: Sequence[Mapping[str, Any]] = (), *,
+                     host_network: bool = False) -> list[SpecOption]:
+    """What a container gets from outside its service: a network namespace made for it (or
+    the host's), and mounts of files made for it (hosts, resolv.conf). Added after rendering,
+    so they never enter the config hash."""
+    options: list[SpecOption] = []
+    if host_network or netns_path is not None:
+        options.append(with_namespace_path("network", None if host_network else netns_path))
+    if mounts:
+        options.append(with_mounts(mounts))
+    return options
 
 
 def render_bundle(ctx: RenderContext) -> Bundle:

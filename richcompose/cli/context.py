@@ -62,6 +62,12 @@ class CliContext:
 
     def project_name(self) -> str:
         """Commands that act on state only work without the project file when given -p."""
+        return self.target()[0]
+
+    def target(self) -> tuple[str, Project | None]:
+        """The project's name, and the project itself unless only -p names it (then the
+        engine orders its work by the stored records)."""
         if self.args.project_name and not self.args.file:
-            return normalize_project_name(self.args.project_name)
-        return self.load().name
+            return normalize_project_name(self.args.project_name), None
+        project = self.load()
+        return project.name, project

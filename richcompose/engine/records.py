@@ -30,6 +30,7 @@ class ContainerRecord:
     restart: str = "no"
     one_off: bool = False
     config_hash: str = ""  # decides whether `up` keeps the container or recreates it
+    index: int = 1  # the replica number of the service's instance
 
 
 @dataclass(frozen=True)
