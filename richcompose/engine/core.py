@@ -40,7 +40,7 @@ from richcompose.engine.plan import (
 from richcompose.engine.records import ContainerRecord
 from richcompose.engine.status import StatusOps
 from richcompose.engine.waiting import Notifier
-from richcompose.errors import GraphError, RuntimeFailure
+from richcompose.errors import GraphError, RichComposeError, RuntimeFailure
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
@@ -116,26 +116,38 @@ class Engine(StatusOps):
             if supervised.load_all(ppaths):  # a monitor killed earlier: its work resumes now
                 self._keep_monitor(project.name)
             observed = self.observe(project.name)
-            rendered = {r.container_id: r for r in self._render_all(project, instances)}
-            desired = {r.instance: Desired(r.instance, r.container_id, r.record.config_hash)
-                       for r in rendered.values()}
+            rendered = self._render_all(project, instances)
+            desired = {i: Desired(i, i.container_id(project.name),
+                                  r.record.config_hash if isinstance(r, Rendered) else "",
+                                  failed=not isinstance(r, Rendered))
+                       for i, r in zip(instances, rendered, strict=True)}
             plan = plan_up(graph, desired, observed.containers, options)
             parallel = parallel or min(DEFAULT_PARALLEL, len(plan.steps) or 1)
             with Notifier([ppaths.exits, ppaths.health]) as notifier:
                 self._executor(project.name, notifier, parallel).up(
-                    plan, rendered, observed, self._probes(project.name), timeout)
+                    plan, {d.container_id: r for d, r in zip(desired.values(), rendered,
+                                                             strict=True)},
+                    observed, self._probes(project.name), timeout)
                 if wait:
                     self._wait_ready(project.name, graph, [s.container_id for s in plan.steps],
                                      notifier, wait_timeout)
         return [s.container_id for s in plan.steps]
 
-    def _render_all(self, project: Project, instances: list[Instance]) -> list[Rendered]:
+    def _render_all(self, project: Project,
+                    instances: list[Instance]) -> list[Rendered | RichComposeError]:
         """Every instance's desired bundle, rendered once (images resolved, pulled if need be,
-        in parallel)."""
+        in parallel). A failure is kept as the instance's result: it fails in its turn of the
+        walk, after what it depends on has started, as a failed start would."""
+        def render(instance: Instance) -> Rendered | RichComposeError:
+            try:
+                return self._rendered(project, instance)
+            except RichComposeError as exc:
+                return exc
+
         if len(instances) <= 1:
-            return [self._rendered(project, i) for i in instances]
+            return [render(i) for i in instances]
         with ThreadPoolExecutor(min(DEFAULT_PARALLEL, len(instances))) as pool:
-            return list(pool.map(lambda i: self._rendered(project, i), instances))
+            return list(pool.map(render, instances))
 
     def _probes(self, project_name: str) -> Probes:
         return Probes(

@@ -15,6 +15,7 @@ from richcompose.engine.plan import Action, Plan, Step
 from richcompose.engine.records import ContainerRecord
 from richcompose.engine.traversal import Walk
 from richcompose.engine.waiting import Notifier
+from richcompose.errors import RichComposeError
 from richcompose.state import ProjectPaths
 
 
@@ -37,7 +38,8 @@ class Executor:
 
     # --- up ------------------------------------------------------------------------------
 
-    def up(self, plan: Plan, rendered: Mapping[str, Rendered], observed: Observation,
+    def up(self, plan: Plan, rendered: Mapping[str, Rendered | RichComposeError],
+           observed: Observation,
            probes: Probes, timeout: float | None = None) -> None:
         for warning in plan.warnings:
             self.containers.report("", f"warning: {warning}")
@@ -49,9 +51,12 @@ class Executor:
         pids: dict[str, int] = {}
 
         def make(cid: str) -> None:
-            step = steps[cid]
+            step, want = steps[cid], rendered.get(cid)
+            if isinstance(want, RichComposeError):
+                raise want
             if step.action in (Action.CREATE, Action.RECREATE):
-                pids[cid] = self._create(step, rendered[cid], observed, timeout)
+                assert want is not None
+                pids[cid] = self._create(step, want, observed, timeout)
 
         def run(cid: str) -> None:
             step = steps[cid]
@@ -59,6 +64,7 @@ class Executor:
                 make(cid)
             if cid in pids:
                 want = rendered[cid]
+                assert isinstance(want, Rendered)
                 self.containers.start(want.record, want.supervision, pids[cid])
             elif step.action is Action.START:
                 self.containers.start_created(observed.record(cid))

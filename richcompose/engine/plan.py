@@ -38,6 +38,7 @@ class Action(StrEnum):
     REMOVE_ORPHAN = "remove-orphan"  # its service left the project (`--remove-orphans`)
     STOP = "stop"
     REMOVE = "remove"  # stop (if needed) and remove
+    FAIL = "fail"  # could not be rendered: fails in its turn, so what it needs still starts
 
 
 class Reason(StrEnum):
@@ -52,6 +53,7 @@ class Reason(StrEnum):
     RUNTIME_LOST = "the runtime no longer knows it"
     ORPHAN = "its service is no longer in the project"
     SURPLUS = "more replicas than the project asks for"
+    UNRENDERABLE = "its bundle could not be rendered"
     REQUESTED = "asked for"
     NOT_RUNNING = "not running"
 
@@ -90,6 +92,7 @@ class Desired:
     # The instance's writable layer survives a recreate (a migrated VM's disk: the `vm` rule
     # sets it). The executor then keeps `upper/` and mounts the new image under it.
     keep_layer: bool = False
+    failed: bool = False  # rendering failed (e.g. an image that cannot be pulled)
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,8 @@ def _converge(want: Desired, have: Observed | None, options: UpOptions) -> Step:
         keep = want.keep_layer and action is Action.RECREATE
         return Step(action, want.instance, want.container_id, reason, keep_layer=keep)
 
+    if want.failed:
+        return step(Action.FAIL, Reason.UNRENDERABLE)
     if have is None:
         return step(Action.CREATE, Reason.NEW)
     if have.status is Status.MISSING:

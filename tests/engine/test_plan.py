@@ -263,3 +263,11 @@ def test_down_removes_every_container_including_one_offs() -> None:
 def test_every_observed_status_gets_a_decision(status: Status) -> None:
     plan = plan_up(graph(web={}), want("web"), [seen("web", status)])
     assert len(plan.steps) == 1
+
+
+def test_an_instance_that_could_not_be_rendered_fails_in_its_turn() -> None:
+    project = graph(web={"db": "service_started"}, db={})
+    desired = {**want("db"), Instance("web"): Desired(Instance("web"), "p-web-1", "",
+                                                      failed=True)}
+    plan = plan_up(project, desired, [seen("web")])
+    assert plan.actions() == {"p-db-1": Action.CREATE, "p-web-1": Action.FAIL}
