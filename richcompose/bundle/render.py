@@ -42,6 +42,7 @@ from richcompose.config.models import Project, Service
 from richcompose.errors import BundleError
 from richcompose.image import defaults
 from richcompose.image.types import ResolvedImage
+from richcompose.signals import signal_name
 
 
 @dataclass(frozen=True)
@@ -170,10 +171,20 @@ def require_no_units(inputs: RichInputs) -> None:
                           hint="give those system services a command: instead")
 
 
-def stop_signal(ctx: RenderContext, parts: RichParts) -> str:
-    """The service's stop_signal, else the mode's (systemd: SIGRTMIN+3), else the image's."""
-    raw = ctx.service.stop_signal or parts.stop_signal or ctx.image.config.stop_signal or "TERM"
-    return raw.removeprefix("SIG") if not raw.isdigit() else raw
+def stop_signal(ctx: RenderContext, parts: RichParts) -> tuple[str, tuple[str, ...]]:
+    """The service's stop_signal, else the mode's (systemd: SIGRTMIN+3), else the image's;
+    one that names no signal falls back to SIGTERM, with a warning (images are not trusted,
+    and runc would refuse it at stop time, leaving the container up)."""
+    for source, raw in (("stop_signal", ctx.service.stop_signal),
+                        ("rich mode's stop signal", parts.stop_signal),
+                        ("image's StopSignal", ctx.image.config.stop_signal)):
+        if raw:
+            name = signal_name(raw)
+            if name is not None:
+                return name, ()
+            return "TERM", (f"service {ctx.service_name!r}: the {source} {raw[:40]!r} is not a "
+                            "signal; SIGTERM stops it instead",)
+    return "TERM", ()
 
 
 def _volume_sources(ctx: RenderContext) -> list[tuple[Path, str]]:
@@ -215,6 +226,7 @@ class Bundle:
     spec: Spec
     files: Mapping[str, BundleFile]
     stop_signal: str
+    warnings: tuple[str, ...] = ()  # what was accepted with a fallback
 
     def with_options(self, options: Sequence[SpecOption]) -> Bundle:
         """The same bundle with more options applied (e.g. what the engine's container setup
@@ -237,7 +249,8 @@ def with_attachments(netns_path: str | None, mounts: Sequence[Mapping[str, Any]]
 
 def render_bundle(ctx: RenderContext) -> Bundle:
     parts = render_parts(ctx)
-    return Bundle(build_spec(parts.options), dict(parts.files), stop_signal(ctx, parts))
+    signal, warnings = stop_signal(ctx, parts)
+    return Bundle(build_spec(parts.options), dict(parts.files), signal, warnings)
 
 
 def write_bundle(bundle: Bundle | Spec, bundle_dir: Path) -> Path:

@@ -38,7 +38,8 @@ class CliContext:
                       hooks=[NetworkHook(self.network())])
 
     def network(self) -> NetworkManager:
-        return NetworkManager(self.paths.root)
+        return NetworkManager(self.paths.root,
+                              warn=lambda message: self.report("", f"warning: {message}"))
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
         args = self.args

@@ -11,6 +11,7 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from richcompose.bundle.render import Bundle, write_bundle
@@ -19,6 +20,7 @@ from richcompose.engine.hooks import ContainerHook, spec_options
 from richcompose.engine.plan import Instance
 from richcompose.engine.records import ContainerRecord
 from richcompose.engine.waiting import Notifier
+from richcompose.errors import RichComposeError, StateError
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import launch as launching
 from richcompose.runtime import supervised
@@ -27,6 +29,7 @@ from richcompose.runtime.launch import discard, is_process
 from richcompose.runtime.mounts import mount_overlay, unmount
 from richcompose.runtime.oci import OCIRuntime
 from richcompose.runtime.supervised import Supervised
+from richcompose.signals import signal_name
 from richcompose.state import ProjectPaths, StatePaths, file_lock, read_json, write_json
 
 KILL_WAIT = 10.0
@@ -59,10 +62,6 @@ class Containers:
         self.hooks = hooks
         self.report = report
         self.keep_monitor = keep_monitor
-
-    def record_of(self, project_name: str, container_id: str) -> ContainerRecord | None:
-        data = read_json(self.paths.project(project_name).container(container_id).record)
-        return None if data is None else ContainerRecord(**data)
 
     def exists(self, project_name: str, container_id: str, runtime_name: str) -> bool:
         """Anything left of a container by that id (a record, a bundle, runc state)."""
@@ -131,11 +130,16 @@ class Containers:
 
     def supervision_of(self, record: ContainerRecord) -> Supervised:
         """What the container was created with; a user's start resets the restart count."""
-        stored = read_json(self.paths.project(record.project).container(record.id).supervision)
-        if stored is None:
+        path = self.paths.project(record.project).container(record.id).supervision
+        try:
+            stored = read_json(path)
+            entry = None if stored is None else Supervised.from_json(stored)
+        except (StateError, TypeError, ValueError, AttributeError):
+            entry = None  # unreadable: what the record knows (the monitor logs nothing lost)
+        if entry is None:
             return Supervised(id=record.id, service=record.service, runtime=record.runtime,
                               restart=record.restart)
-        return replace(Supervised.from_json(stored), restarts=0, started_at=time.time())
+        return replace(entry, restarts=0, started_at=time.time())
 
     def _prepare_volumes(self, bundle: Bundle) -> None:
         mounts = bundle.spec.get("mounts")
@@ -152,7 +156,10 @@ class Containers:
         """Before a user's stop: the monitor must not restart it."""
         cpaths = ppaths.container(container_id)
         with file_lock(cpaths.lock):  # waits out a restart in flight
-            entry = supervised.load(ppaths, container_id)
+            try:
+                entry = supervised.load(ppaths, container_id)
+            except StateError:
+                entry = None
             if entry is not None and cpaths.dir.is_dir():
                 write_json(cpaths.supervision, entry.to_json())  # keeps the restart count
             supervised.remove(ppaths, container_id)
@@ -171,11 +178,18 @@ class Containers:
         if state.status == "created":  # never started: nothing to be graceful with
             grace = 0
         else:
-            runtime.kill(record.id, record.stop_signal)
+            runtime.kill(record.id, self._stop_signal(record))
         if not self._wait_stopped(ppaths, runtime, record.id, grace, notifier):
             runtime.kill(record.id, "KILL", all_processes=True)
             self._wait_stopped(ppaths, runtime, record.id, KILL_WAIT, notifier)
         append_event(ppaths.events, "stop", record.service, record.id)
+
+    def _stop_signal(self, record: ContainerRecord) -> str:
+        name = signal_name(record.stop_signal)
+        if name is None:
+            self.report(record.service, f"warning: stop signal {record.stop_signal[:40]!r} is "
+                                        "not a signal; stopping with SIGTERM")
+        return name or "TERM"
 
     def _wait_stopped(self, ppaths: ProjectPaths, runtime: OCIRuntime, container_id: str,
                       timeout: float, notifier: Notifier) -> bool:
@@ -194,13 +208,24 @@ class Containers:
     def remove(self, ppaths: ProjectPaths, cid: str, runtime_name: str | None = None,
                service: str = "", *, keep_layer: bool = False) -> None:
         """Deletes the runtime's container, undoes the setup hooks, unmounts and removes its
-        files; with `keep_layer` the writable layer (`upper/`) stays for the next create."""
+        files; with `keep_layer` the writable layer (`upper/`) stays for the next create.
+        Every part is tried even if one fails (the first failure is raised after)."""
         cpaths = ppaths.container(cid)
+        failures: list[Exception] = []
+
+        def attempt(action: Callable[[], object]) -> None:
+            try:
+                action()
+            except (RichComposeError, OSError) as exc:
+                failures.append(exc)
+
         supervised.remove(ppaths, cid)
-        discard(self.runtime(runtime_name), cpaths, cid)
+        attempt(lambda: discard(self.runtime(runtime_name), cpaths, cid))
         for hook in reversed(self.hooks):
-            hook.cleanup(ppaths.dir.name, service, cid, cpaths)
-        unmount(cpaths.rootfs)
+            attempt(partial(hook.cleanup, ppaths.dir.name, service, cid, cpaths))
+        attempt(lambda: unmount(cpaths.rootfs))
+        if failures:
+            raise failures[0]
         if keep_layer and cpaths.dir.is_dir():
             for item in cpaths.dir.iterdir():
                 if item not in (cpaths.upper, cpaths.work):

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,6 @@ from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
 from richcompose.runtime import supervised
 from richcompose.runtime.events import append_event
-from richcompose.runtime.oci import OCIRuntime
 from richcompose.runtime.supervised import Supervised
 from richcompose.state import StatePaths, project_lock, write_json
 
@@ -73,9 +73,6 @@ class Engine(StatusOps):
         self.containers = Containers(paths, self.runtime, self.hooks,
                                      lambda service, message: self.report(service, message),
                                      self._keep_monitor)
-
-    def runtime(self, name: str | None = None) -> OCIRuntime:
-        return OCIRuntime(name or self.runtime_name, self.paths.runtime_root)
 
     def observe(self, project_name: str) -> Observation:
         return observe(self.paths.project(project_name), self.records(project_name),
@@ -211,6 +208,8 @@ class Engine(StatusOps):
                            health=None if one_off else _health_spec(service, image),
                            log_size_max=_log_size_max(service))
         bundle = render_bundle(self._context(project, name, cid, image))
+        for warning in bundle.warnings:
+            self.report(name, f"warning: {warning}")
         record = ContainerRecord(id=cid, project=project.name, service=name,
                                  stop_signal=bundle.stop_signal,
                                  stop_grace_period=service.stop_grace_period,
@@ -343,23 +342,43 @@ class Engine(StatusOps):
 
     def down(self, project_name: str, *, volumes: bool = False, timeout: float | None = None,
              project: Project | None = None) -> None:
+        """Removes everything of the project. It never stops halfway: each part is tried,
+        whatever failed before; what could not be removed is reported at the end (and the
+        project's state kept, so another `down` tries again)."""
         ppaths = self.paths.project(project_name)
+        problems: list[str] = []
+
+        def attempt(action: Callable[[], object]) -> None:
+            try:
+                action()
+            except RichComposeError as exc:
+                problems.extend(str(e) for e in [exc, *getattr(exc, "others", [])])
+            except OSError as exc:
+                problems.append(str(exc))
+
         with project_lock(ppaths, on_wait=lambda: self.report(
                 "", f"waiting for another richcompose to finish with project {project_name!r}")):
-            stop_monitor(ppaths)
+            attempt(lambda: stop_monitor(ppaths))
             observed = self.observe(project_name)
             plan = plan_stop(observed.containers, self._dependencies(project, observed),
                              remove=True)
             with Notifier([ppaths.exits]) as notifier:
-                self._executor(project_name, notifier).stop(plan, observed, timeout)
-            self.containers.remove_strays(ppaths)
+                attempt(lambda: self._executor(project_name, notifier).stop(plan, observed,
+                                                                            timeout))
+            attempt(lambda: self.containers.remove_strays(ppaths))
             for hook in reversed(self.hooks):
-                hook.cleanup_project(project_name)
+                attempt(partial(hook.cleanup_project, project_name))
             if volumes:
                 for folder in self.paths.volumes.glob(f"{project_name}_*"):
                     shutil.rmtree(folder, ignore_errors=True)
-            shutil.rmtree(ppaths.dir, ignore_errors=True)
+            if not problems:
+                shutil.rmtree(ppaths.dir, ignore_errors=True)
         remove_empty_cgroups(self.paths.cgroup_parent)
+        if problems:
+            raise RuntimeFailure(f"down left part of project {project_name!r} behind: "
+                                 + "; ".join(dict.fromkeys(problems)),
+                                 hint="everything else was removed; fix the cause and run "
+                                      "`richcompose down` again")
 
     # --- kill, pause ---------------------------------------------------------------------
 

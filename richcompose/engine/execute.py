@@ -122,8 +122,10 @@ class Executor:
 
         def run(cid: str) -> None:
             record = observed.record(cid)
-            self.containers.stop(self.ppaths, record, timeout, self.notifier)
-            if plan.step(cid).action in (Action.REMOVE, Action.REMOVE_ORPHAN):
-                self.containers.remove(self.ppaths, cid, record.runtime, record.service)
+            try:
+                self.containers.stop(self.ppaths, record, timeout, self.notifier)
+            finally:  # removal kills what would not stop
+                if plan.step(cid).action in (Action.REMOVE, Action.REMOVE_ORPHAN):
+                    self.containers.remove(self.ppaths, cid, record.runtime, record.service)
 
         self._walk(plan, steps).reverse(run)
