@@ -84,7 +84,7 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def down_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    name, project = ctx.target()
+    name, project = ctx.target(heal=False)
     ctx.engine().down(name, volumes=args.volumes, timeout=args.timeout, project=project)
     return 0
 

@@ -47,6 +47,7 @@ from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
 from richcompose.runtime import supervised
 from richcompose.runtime.events import append_event
+from richcompose.runtime.preflight import require_cgroups
 from richcompose.runtime.supervised import Supervised
 from richcompose.state import StatePaths, project_lock, write_json
 
@@ -101,6 +102,8 @@ class Engine(StatusOps):
         or recreated (plan_up says which and why), each as soon as the conditions on its own
         dependencies hold; returns their container ids. With `wait`, returns once they are
         running (healthy when they have a health check)."""
+        require_cgroups()
+        self.heal(project.name)
         graph = graphs.build_graph(project)
         options = UpOptions(tuple(services), no_deps=no_deps, force_recreate=force_recreate,
                             no_recreate=no_recreate, remove_orphans=remove_orphans)
@@ -266,6 +269,7 @@ class Engine(StatusOps):
                     entrypoint: list[str] | None = None) -> ContainerRecord:
         """`run`: a new container with the service's settings and another command; its
         dependencies are brought up first unless `no_deps`. No restart policy, no health."""
+        require_cgroups()
         graph = graphs.build_graph(project)
         deps = sorted(graphs.select(graph, [name]) - {name})
         if deps and not no_deps:
@@ -305,6 +309,7 @@ class Engine(StatusOps):
               project: Project | None = None) -> None:
         """Starts existing stopped containers again from their bundles (a new start: the
         rich init hooks run again), dependencies first."""
+        require_cgroups()
         ppaths = self.paths.project(project_name)
         with project_lock(ppaths):
             observed = self.observe(project_name)

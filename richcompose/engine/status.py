@@ -7,12 +7,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from richcompose.engine.monitorctl import ensure_monitor, monitor_pid
 from richcompose.engine.records import ContainerRecord, ContainerStatus, rebuilt_record
 from richcompose.errors import RuntimeFailure, StateError
 from richcompose.runtime import supervised
+from richcompose.runtime.headless import reap_headless
 from richcompose.runtime.oci import OCIRuntime
 from richcompose.runtime.supervised import Supervised
-from richcompose.state import StatePaths, read_json_object
+from richcompose.state import StatePaths, file_lock, project_lock, read_json_object
 
 
 class StatusOps:
@@ -31,6 +33,30 @@ class StatusOps:
         if key not in warned:
             warned.add(key)
             self.report("", f"warning: {message}")
+
+    def heal(self, project_name: str) -> None:
+        """What any command that reads state does first, unless another command holds the
+        project: a container whose conmon died is stopped with its exit code recorded, and a
+        dead monitor with work to do is started again (it rebuilds restart counts and health
+        from the records, and applies the restart policy to what exited meanwhile)."""
+        ppaths = self.paths.project(project_name)
+        if not ppaths.containers.is_dir():
+            return
+        try:
+            with project_lock(ppaths, wait=False):
+                for record in self.records(project_name):
+                    with file_lock(ppaths.container(record.id).lock):
+                        code = reap_headless(self.runtime(record.runtime), ppaths, record.id,
+                                             record.service)
+                    if code is not None:
+                        self.report(record.service, f"warning: {record.id} lost its conmon; "
+                                                    f"stopped it, exit code {code} recorded")
+                if monitor_pid(ppaths) is None and supervised.load_all(ppaths):
+                    self.report("", "warning: the project's monitor was not running; "
+                                    "started it again")
+                    ensure_monitor(self.paths, ppaths)
+        except StateError:
+            return  # another command holds the project: it does this itself
 
     def records(self, project_name: str) -> list[ContainerRecord]:
         ppaths = self.paths.project(project_name)

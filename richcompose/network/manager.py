@@ -231,6 +231,7 @@ class NetworkManager:
             for name in list(rec["projects"].get(project, {})):
                 self._release_network(rec, project, name)
             rec["projects"].pop(project, None)
+            netns.remove_stale(f"{netns.NAME_PREFIX}{self._scope}-")
             self._refresh(rec)
             if errors:
                 raise errors[0]

@@ -78,6 +78,17 @@ def delete(name: str) -> None:
         path.unlink(missing_ok=True)
 
 
+def remove_stale(prefix: str) -> list[str]:
+    """Removes files named `prefix*` in /run/netns that are no namespace (useless to anyone:
+    nothing can join them); returns their names."""
+    removed = []
+    for path in sorted(NETNS_DIR.glob(f"{prefix}*")) if NETNS_DIR.is_dir() else []:
+        if path.is_file() and not path.is_symlink() and not is_namespace(path):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
 def _ip(*args: str) -> None:
     proc = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
