@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.errors import NetworkError
+from richcompose.hostfs import safe_join
+from richcompose.network import netns
 from richcompose.network.conflist import plugin_config
 
 # portmap 1.1.1's CHECK also looks for its chain in ip6tables, even for an IPv4-only
@@ -89,7 +91,7 @@ class CniRunner:
 
     def cached(self, container_id: str) -> list[dict[str, Any]]:
         """Every cached attachment of a container in attach order (what recovery must DEL)."""
-        folder = self._cache_dir / container_id
+        folder = safe_join(self._cache_dir, container_id)
         if not folder.is_dir():
             return []
         records = [json.loads(p.read_text()) for p in folder.glob("*.json")]
@@ -128,7 +130,9 @@ class CniRunner:
             CNI_COMMAND=command,
             CNI_CONTAINERID=call.container_id,
             # DEL must work after the namespace is gone (crash recovery); plugins accept "".
-            CNI_NETNS=str(call.netns) if call.netns.exists() else "",
+            # A stale file where a namespace was is no namespace either ("unknown FS magic").
+            CNI_NETNS=str(call.netns) if call.netns.exists() and (
+                command != "DEL" or netns.is_namespace(call.netns)) else "",
             CNI_IFNAME=call.ifname,
             CNI_PATH=str(self._cni_path),
         )
@@ -146,7 +150,7 @@ class CniRunner:
         return json.loads(output) if output else {}
 
     def _cache_path(self, network: str, call: CniCall) -> Path:
-        return self._cache_dir / call.container_id / f"{network}.json"
+        return safe_join(self._cache_dir, call.container_id, f"{network}.json")
 
     def _write_cache(
         self,

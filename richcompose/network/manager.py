@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from richcompose.errors import NetworkError
+from richcompose.hostfs import safe_join
 from richcompose.network import conflist, iptables, netns, ports, subnets
 from richcompose.network.cni import CniCall, CniRunner
 from richcompose.network.discovery import refresh_files
@@ -46,8 +47,9 @@ class NetworkManager:
         subnet_prefix: int = subnets.DEFAULT_PREFIX,
         system_conf_dir: Path = Path("/etc/cni/net.d"),
         host_resolv_conf: Path = Path("/etc/resolv.conf"),
+        warn: Callable[[str], None] = lambda message: None,
     ) -> None:
-        self.store = NetworkStore(state_root / "network")
+        self.store = NetworkStore(state_root / "network", warn)
         self._scope = netns.scope_of(state_root)
         self._cni = CniRunner(cni_path, self.store.cache_dir)
         self._pool = subnet_pool
@@ -133,7 +135,7 @@ class NetworkManager:
         Published ports go on the first non-internal network; they are checked free first.
         Every container sharing a network then gets its hosts file rewritten.
         """
-        files = files_dir or self.store.files_dir / container_id
+        files = files_dir or safe_join(self.store.files_dir, container_id)
         with self.store.records() as rec:
             mappings = self._choose_ports(rec, service, published)
             gateway = self._gateway(rec, project, networks)
@@ -193,9 +195,8 @@ class NetworkManager:
     def _detach(self, rec: dict[str, Any], container_id: str) -> None:
         self._delete_networks(rec, container_id)
         name = netns.netns_name(container_id, self._scope)
-        if name in rec.get("netns", {}):
-            netns.delete(name)
-            del rec["netns"][name]
+        netns.delete(name)  # even unrecorded (a lost state file): the name is ours
+        rec.get("netns", {}).pop(name, None)
 
     def _delete_networks(self, rec: dict[str, Any], container_id: str) -> None:
         """CNI DEL of everything cached for the container, last attached first; forget it."""
@@ -204,9 +205,9 @@ class NetworkManager:
         for cached in reversed(self._cni.cached(container_id)):
             self._cni.delete(cached["config"]["name"],
                              CniCall(container_id, netns_path, cached["ifname"]))
-        shutil.rmtree(self.store.cache_dir / container_id, ignore_errors=True)
+        shutil.rmtree(safe_join(self.store.cache_dir, container_id), ignore_errors=True)
         if record is not None:
-            if Path(record["files"]) == self.store.files_dir / container_id:
+            if Path(record["files"]) == safe_join(self.store.files_dir, container_id):
                 shutil.rmtree(record["files"], ignore_errors=True)
             del rec["containers"][container_id]
 
@@ -231,6 +232,7 @@ class NetworkManager:
             for name in list(rec["projects"].get(project, {})):
                 self._release_network(rec, project, name)
             rec["projects"].pop(project, None)
+            netns.remove_stale(f"{netns.NAME_PREFIX}{self._scope}-")
             self._refresh(rec)
             if errors:
                 raise errors[0]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from richcompose.errors import RuntimeFailure
+from richcompose.hostfs import safe_join
+from richcompose.runtime.oci import error_message
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class ConmonLauncher:
         files.socket_dir.mkdir(parents=True, exist_ok=True)  # conmon dies silently without it
         files.exit_dir.mkdir(parents=True, exist_ok=True)
         files.log.parent.mkdir(parents=True, exist_ok=True)
-        (files.exit_dir / container_id).unlink(missing_ok=True)
+        safe_join(files.exit_dir, container_id).unlink(missing_ok=True)
         argv = [
             self.conmon, "--api-version", "1", "-c", container_id, "-u", container_id,
             "-n", container_id, "-r", self.runtime_binary, "-b", str(files.bundle),
@@ -113,10 +115,4 @@ def _parse_sync(container_id: str, data: bytes, stderr: str) -> int:
         message = str(payload.get("message") or message)
     detail = message or stderr.strip().splitlines()[-1:] or ["conmon exited without a PID"]
     text = detail if isinstance(detail, str) else detail[0]
-    raise RuntimeFailure(f"creating container {container_id} failed: {_clean(text)}")
-
-
-def _clean(text: str) -> str:
-    if 'msg="' in text:
-        return text.split('msg="', 1)[1].split('"', 1)[0]
-    return text.strip()
+    raise RuntimeFailure(f"creating container {container_id} failed: {error_message(text)}")

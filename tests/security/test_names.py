@@ -61,6 +61,7 @@ def test_bad_container_name_is_refused(tmp_path: Path) -> None:
 def test_bad_dash_p_is_refused_in_one_line_and_down_touches_no_project(
         cli: Richcompose, name: str) -> None:
     rc = cli
+    rc.root.mkdir(mode=0o700)
     other = rc.root / "projects" / "other"
     other.mkdir(parents=True)
     (other / "project.json").write_text("{}")
