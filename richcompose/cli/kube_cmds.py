@@ -77,24 +77,24 @@ def convert_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def _convert(ctx: CliContext, args: argparse.Namespace, directory: Path) -> tuple[Path, int]:
-    from richcompose.kube import writer
-    from richcompose.kube.convert import convert
-    from richcompose.kube.options import DEFAULT_KUBE_VERSION, ConvertOptions, parse_feature_gates
-    from richcompose.kube.validate import problems, raise_problems
+    from richcompose.kube.options import (
+        DEFAULT_KUBE_VERSION,
+        ConvertOptions,
+        parse_feature_gates,
+        parse_version,
+    )
+    from richcompose.kube.output import convert_to_directory
+    version = args.kube_version or DEFAULT_KUBE_VERSION
+    parse_version(version)
     options = ConvertOptions(
-        kube_version=args.kube_version or DEFAULT_KUBE_VERSION, namespace=args.namespace,
+        kube_version=version, namespace=args.namespace,
         feature_gates=parse_feature_gates(args.feature_gates), services=tuple(args.services),
         environ=dict(os.environ), dumb_init=os.environ.get("RICHCOMPOSE_DUMB_INIT", DUMB_INIT),
         host_arch=platform.machine())
-    from richcompose.kube.options import parse_version
-    parse_version(options.kube_version)
-    conversion = convert(ctx.load(), options)
+    project = ctx.load()
+    conversion = convert_to_directory(project, options, directory)
     for warning in conversion.warnings:
         ctx.err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
-    # Checked before anything is written: a directory convert wrote always applies.
-    by_file = {writer.file_name(o): [o] for o in conversion.objects}
-    raise_problems(directory, problems(by_file, options.kube_version, options.feature_gates))
-    writer.write(directory, conversion.objects, options)
     return directory, len(conversion.objects)
 
 

@@ -94,6 +94,8 @@ def _content(project: Project, kind: str, key: str, spec: FileObject,
     where = project.locate((kind, key))
     if spec.file:
         path = Path(spec.file)
+        if not path.is_absolute():
+            path = Path(project.directory) / path
         if not path.is_file():
             raise ConfigError(f"{kind[:-1]} {key!r}: {path} is not a regular file", location=where,
                               hint="point file: at a file in the project")

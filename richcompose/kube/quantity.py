@@ -6,9 +6,11 @@ import re
 from decimal import Decimal
 
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|)$")
-_SUFFIX = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-           "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": 1,
-           "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+_SUFFIX: dict[str, Decimal] = {
+    "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40),
+    "Pi": Decimal(2**50), "Ei": Decimal(2**60), "n": Decimal("1e-9"), "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"), "": Decimal(1), "k": Decimal(10**3), "M": Decimal(10**6),
+    "G": Decimal(10**9), "T": Decimal(10**12), "P": Decimal(10**15), "E": Decimal(10**18)}
 
 
 def is_quantity(text: object) -> bool:
@@ -17,7 +19,7 @@ def is_quantity(text: object) -> bool:
     if not isinstance(text, str):
         return False
     match = _QUANTITY.match(text)
-    return bool(match) and match.group(1).count(".") <= 1 and match.group(1) not in (".", "")
+    return match is not None and match.group(1).count(".") <= 1 and match.group(1) != "."
 
 
 def value(text: str | int | float) -> Decimal:
@@ -30,7 +32,7 @@ def value(text: str | int | float) -> Decimal:
     number, suffix = match.groups()
     if suffix[:1] in ("e", "E") and len(suffix) > 1:
         return Decimal(number) * (Decimal(10) ** int(suffix[1:]))
-    return Decimal(number) * Decimal(_SUFFIX[suffix])
+    return Decimal(number) * _SUFFIX[suffix]
 
 
 def memory(size: int) -> str:

@@ -6,14 +6,16 @@ the key (file:line:col) with a fix. All refusals of a project are found in one p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from richcompose.config.models import Project, Service
 from richcompose.errors import ConfigError
 from richcompose.kube import names
 from richcompose.kube.options import EXTENSION, KubeBlock
+from richcompose.kube.signals import number
 
 LOCAL_IMAGE_PREFIXES = ("oci:", "oci-archive:", "docker-archive:", "dir:", "/", "./", "../")
+Refuse = Callable[[str | tuple[str | int, ...], str, str], ConfigError]
 PUSH_FIX = (f"push it to a registry the cluster can pull from (e.g. `buildah push`) and name "
             f"it in {EXTENSION}: {{image: REGISTRY/NAME:TAG}}")
 
@@ -41,7 +43,7 @@ def _service(project: Project, name: str, service: Service,
         return ConfigError(f"service {name!r}: {message}", location=where, hint=fix)
 
     if not names.is_service_name(name):
-        yield refuse((), f"the name is not a DNS label (RFC 1035), so it cannot name a "
+        yield refuse((), "the name is not a DNS label (RFC 1035), so it cannot name a "
                      "Kubernetes Service or container", f"rename the service, e.g. to "
                      f"{names.suggest(name)!r}, and its uses in depends_on/links")
     if block.image is None:
@@ -97,7 +99,7 @@ def _service(project: Project, name: str, service: Service,
     yield from _pod_level(refuse, service, block)
 
 
-def _rich(refuse, service: Service, block: KubeBlock) -> Iterator[ConfigError]:  # type: ignore[no-untyped-def]
+def _rich(refuse: Refuse, service: Service, block: KubeBlock) -> Iterator[ConfigError]:
     mode = service.effective_rich_mode
     if mode is None:
         return
@@ -122,7 +124,7 @@ def _rich(refuse, service: Service, block: KubeBlock) -> Iterator[ConfigError]: 
                      "stop your process in its unit (ExecStop=) or a system service")
 
 
-def _pod_level(refuse, service: Service, block: KubeBlock) -> Iterator[ConfigError]:  # type: ignore[no-untyped-def]
+def _pod_level(refuse: Refuse, service: Service, block: KubeBlock) -> Iterator[ConfigError]:
     if service.user and not all(p.isdigit() for p in service.user.split(":", 1)):
         yield refuse("user", f"user {service.user!r}: Kubernetes takes numeric ids only",
                      "write the numeric uid[:gid] the image gives that user")
@@ -142,11 +144,9 @@ def _pod_level(refuse, service: Service, block: KubeBlock) -> Iterator[ConfigErr
             yield refuse(key, f"{key}: a container has one {key} handler in Kubernetes",
                          "join the commands into one (sh -c 'a && b')")
     mode = service.effective_rich_mode
-    if service.stop_signal and mode == "dumb-init":
-        from richcompose.kube.signals import number
-        if number(service.stop_signal) is None:
-            yield refuse("stop_signal", f"stop_signal {service.stop_signal!r} is not a signal",
-                         "use a name such as SIGINT or a number")
+    if service.stop_signal and mode == "dumb-init" and number(service.stop_signal) is None:
+        yield refuse("stop_signal", f"stop_signal {service.stop_signal!r} is not a signal",
+                     "use a name such as SIGINT or a number")
 
 
 def _resources(project: Project, selected: list[str]) -> Iterator[ConfigError]:

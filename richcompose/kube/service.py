@@ -28,8 +28,8 @@ def service_ports(sc: ServiceContext) -> list[Obj]:
             sc.warn("ports", f"port {mapping.target}: host_ip {mapping.host_ip} has no meaning "
                     "in a cluster", "x-kubernetes: service_type decides who can reach it")
     for entry in sc.service.expose:
-        port, _, proto = entry.partition("/")
-        low, _, high = port.partition("-")
+        span, _, proto = entry.partition("/")
+        low, _, high = span.partition("-")
         for number in range(int(low), int(high or low) + 1):
             protocol = (proto or "tcp").upper()
             seen.setdefault((number, protocol), {"port": number, "targetPort": number,
@@ -44,11 +44,11 @@ def service_ports(sc: ServiceContext) -> list[Obj]:
 def services(sc: ServiceContext) -> list[Obj]:
     ports = service_ports(sc)
     names = [sc.name]
-    for net, spec in sc.service.networks.items():
-        for alias in (spec.aliases if spec else []):
+    for net, attached in sc.service.networks.items():
+        for alias in (attached.aliases if attached else []):
             if alias not in names:
                 names.append(alias)
-        if spec and (spec.ipv4_address or spec.ipv6_address or spec.mac_address):
+        if attached and (attached.ipv4_address or attached.ipv6_address or attached.mac_address):
             sc.warn("networks", f"network {net}: fixed addresses are not converted")
     if not ports and sc.block.service_type != "ClusterIP":
         raise ConfigError(f"service {sc.name!r}: x-kubernetes service_type "
