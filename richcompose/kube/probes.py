@@ -13,12 +13,17 @@ from richcompose.kube.context import Obj, ServiceContext
 # only to ready pods), or, for a headless Service, a DNS answer (it lists only ready pods).
 WAIT_SCRIPT = """\
 host=$1; port=$2; deadline=$3; waited=0
+up() {
+  if [ -z "$port" ]; then nslookup "$host" >/dev/null 2>&1; return; fi
+  # busybox nc holds an accepted connection open: killed by timeout (124+) means connected.
+  timeout 3 nc -w 2 "$host" "$port" </dev/null >/dev/null 2>&1
+  code=$?; [ "$code" -eq 0 ] || [ "$code" -ge 124 ]
+}
 echo "waiting for $host${port:+:$port}"
-until if [ -n "$port" ]; then nc -w 2 "$host" "$port" </dev/null >/dev/null 2>&1
-      else nslookup "$host" >/dev/null 2>&1; fi; do
+until up; do
   waited=$((waited + 1))
   if [ "$deadline" -gt 0 ] && [ "$waited" -ge "$deadline" ]; then
-    echo "$host is not up after ${deadline}s; going on (required: false)"; exit 0
+    echo "$host is not up after ${deadline} tries; going on (required: false)"; exit 0
   fi
   sleep 1
 done

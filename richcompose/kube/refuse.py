@@ -128,8 +128,9 @@ def _pod_level(refuse: Refuse, service: Service, block: KubeBlock) -> Iterator[C
     if service.user and not all(p.isdigit() for p in service.user.split(":", 1)):
         yield refuse("user", f"user {service.user!r}: Kubernetes takes numeric ids only",
                      "write the numeric uid[:gid] the image gives that user")
-    for host, address in service.extra_hosts.items():
-        if address == "host-gateway" and block.host_gateway is None:
+    for host, value in service.extra_hosts.items():
+        addresses = value if isinstance(value, list) else [value]
+        if "host-gateway" in addresses and block.host_gateway is None:
             yield refuse("extra_hosts", f"extra_hosts {host}: host-gateway means this host; "
                          "a pod has no such host", f"say what it is in the cluster: "
                          f"{EXTENSION}: {{host_gateway: IP}}")

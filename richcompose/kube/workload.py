@@ -133,10 +133,11 @@ def pod_spec_extras(sc: ServiceContext) -> Obj:
         # The pod's pause process is PID 1 of a shared PID namespace and reaps, as tini does.
         spec["shareProcessNamespace"] = True
     aliases: dict[str, list[str]] = {}
-    for host, address in service.extra_hosts.items():
-        if address == "host-gateway":
-            address = sc.block.host_gateway or address
-        aliases.setdefault(address, []).append(host)
+    for host, value in service.extra_hosts.items():
+        for address in (value if isinstance(value, list) else [value]):
+            if address == "host-gateway":
+                address = sc.block.host_gateway or address
+            aliases.setdefault(address, []).append(host)
     if aliases:
         spec["hostAliases"] = [{"ip": ip, "hostnames": sorted(hosts)}
                                for ip, hosts in sorted(aliases.items())]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from richcompose.bundle.render import write_bundle
 from richcompose.bundle.spec import (
     bind_mount,
     build_spec,
@@ -20,7 +21,6 @@ from richcompose.bundle.spec import (
     with_process_args,
     with_user,
 )
-from richcompose.bundle.render import write_bundle
 
 Obj = dict[str, Any]
 POD_NAME = "app-7f9c4"

@@ -108,3 +108,11 @@ def test_deploy_dry_run_then_deploy_and_down_on_a_real_cluster(tmp_path: Path) -
     assert _rc("deploy", "--kubeconfig", CLUSTER).returncode == 0
     down = _rc("down", "--kubeconfig", CLUSTER)
     assert down.returncode == 0 and "deleted" in down.stdout
+
+
+def test_other_commands_do_not_load_the_kubernetes_converter() -> None:
+    code = ("import sys, richcompose.cli as c; c.build_parser(); "
+            "print(any(m.startswith('richcompose.kube') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, check=True).stdout
+    assert out.strip() == "False"

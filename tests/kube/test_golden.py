@@ -21,7 +21,7 @@ GOLDEN = Path(__file__).parent / "golden"
 
 def test_every_example_has_a_kubernetes_override() -> None:
     examples = sorted(p.name for p in (GOLDEN.parents[2] / "examples").iterdir() if p.is_dir())
-    assert EXAMPLES == examples
+    assert examples == EXAMPLES
 
 
 @pytest.mark.parametrize("setting", sorted(SETTINGS))
