@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from richcompose.config.models import Project
 from richcompose.errors import ConfigError, ConfigWarning
 from richcompose.graph import build_graph, select
-from richcompose.kube import files, probes, refuse, rich, service, volumes, workload
+from richcompose.kube import files, networks, probes, refuse, rich, service, volumes, workload
 from richcompose.kube.context import Obj, ServiceContext
 from richcompose.kube.labels import EXTERNAL_REFS
 from richcompose.kube.options import ConvertOptions, KubeBlock, kube_block
@@ -48,6 +48,7 @@ def convert(project: Project, options: ConvertOptions) -> Conversion:
         needs_dumb_init |= uses_dumb_init
     objects += files.file_objects(project, selected, options, warnings)
     objects += volumes.standalone_claims(project, selected, blocks, stateful, options)
+    objects += networks.policies(project, selected, options)
     if needs_dumb_init:
         objects.append(rich.dumb_init_configmap(project.name, options))
     return Conversion(objects, warnings)
@@ -112,7 +113,8 @@ def _service_objects(sc: ServiceContext, kind: str, shared: set[str]) -> tuple[l
     all_volumes = [*extra_volumes, *pod_volumes.volumes, *file_volumes]
     if all_volumes:
         pod["volumes"] = all_volumes
-    controller = workload.controller(sc, kind, pod, pod_volumes.claim_templates)
+    controller = workload.controller(sc, kind, pod, pod_volumes.claim_templates,
+                                     networks.member_labels(sc.project, list(sc.selected), sc.name))
     refs = sorted({*external, *pod_volumes.external})
     if refs:
         template_meta = controller["spec"]["template"]["metadata"]
@@ -148,9 +150,9 @@ def _warn_unconverted(sc: ServiceContext) -> None:
                     "docs/kubernetes.md lists what each key becomes")
     for net in sc.service.networks:
         spec = sc.project.networks.get(net)
-        if spec is not None and (spec.internal or spec.ipam):
-            sc.warn("networks", f"network {net}: internal/ipam are not converted (one flat pod "
-                    "network; use NetworkPolicy to isolate)")
+        if spec is not None and spec.ipam:
+            sc.warn("networks", f"network {net}: ipam is not converted (pods get the cluster's "
+                    "addresses)")
 
 
 def raise_first(problems: list[ConfigError]) -> None:

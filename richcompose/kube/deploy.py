@@ -16,7 +16,7 @@ from richcompose.kube import labels
 FIELD_MANAGER = "richcompose"
 # What convert makes; PersistentVolumeClaims only with `down -v`, as compose keeps volumes.
 KINDS = ("deployments.apps", "statefulsets.apps", "jobs.batch", "services", "configmaps",
-         "secrets")
+         "secrets", "networkpolicies.networking.k8s.io")
 
 
 @dataclass(frozen=True)

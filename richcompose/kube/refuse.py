@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from richcompose.config.models import Project, Service
 from richcompose.errors import ConfigError
 from richcompose.kube import names
+from richcompose.kube.networks import isolated_networks
 from richcompose.kube.options import EXTENSION, KubeBlock
 from richcompose.kube.signals import number
 
@@ -172,6 +173,13 @@ def _resources(project: Project, selected: list[str]) -> Iterator[ConfigError]:
                                   location=project.locate((kind, key), key=True),
                                   hint=f"rename it, e.g. to {names.suggest(name)!r}, here and "
                                   "where services use it")
+    for net in isolated_networks(project, selected):
+        if not names.is_dns_label(f"{project.name}-network-{net}"):
+            yield ConfigError(f"network {net!r}: the name is not a DNS label, so it cannot name "
+                              "a NetworkPolicy", location=project.locate(("networks", net),
+                                                                         key=True),
+                              hint=f"rename it, e.g. to {names.suggest(net)!r}, here and where "
+                              "services join it")
     for name in selected:
         for net, spec in project.services[name].networks.items():
             for alias in (spec.aliases if spec else []):

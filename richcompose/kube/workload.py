@@ -181,9 +181,10 @@ def lifecycle(sc: ServiceContext) -> Obj:
     return out
 
 
-def controller(sc: ServiceContext, kind: str, pod: Obj, claim_templates: list[Obj]) -> Obj:
+def controller(sc: ServiceContext, kind: str, pod: Obj, claim_templates: list[Obj],
+               extra_labels: dict[str, str]) -> Obj:
     service = sc.service
-    template = {"metadata": {"labels": sc.labels}, "spec": pod}
+    template = {"metadata": {"labels": {**sc.labels, **extra_labels}}, "spec": pod}
     annotations = {**service.labels, **service.annotations}
     if annotations:
         template["metadata"]["annotations"] = dict(sorted(annotations.items()))

@@ -20,7 +20,8 @@ _SETTINGS = re.compile(r"^# kube-version: (\S+)(?: feature-gates: (\S+))?$", re.
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a shared dict is written out each time: no &id001 anchors
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

@@ -255,3 +255,31 @@ def test_unconverted_keys_are_warned_about_at_their_line(tmp_path: Path) -> None
     warnings = convert(project, ConvertOptions(dumb_init=DUMB_INIT)).warnings
     assert [str(w.location).rsplit(":", 2)[1] for w in warnings] == ["4"]
     assert "cpu_shares is not converted" in warnings[0].message
+
+
+def test_two_networks_become_network_policies_that_keep_them_apart(tmp_path: Path) -> None:
+    project = load_snippet(tmp_path, f"""
+        services:
+          web: {{{IMG}, networks: [front, back], ports: ['8080:80']}}
+          db: {{{IMG}, networks: [back]}}
+          edge: {{{IMG}, networks: [front]}}
+        networks:
+          front: {{}}
+          back: {{internal: true}}
+    """)
+    objs = objects(project)
+    template = find(objs, "Job", "db")["spec"]["template"]["metadata"]["labels"]
+    assert template["richcompose.io/network-back"] == "true"
+    assert "richcompose.io/network-front" not in template
+    back = find(objs, "NetworkPolicy", "demo-network-back")["spec"]
+    members = {"richcompose.io/project": "demo", "richcompose.io/network-back": "true"}
+    assert back["ingress"] == [{"from": [{"podSelector": {"matchLabels": members}}]}]
+    assert back["policyTypes"] == ["Ingress", "Egress"]  # internal: no way out but DNS
+    assert find(objs, "NetworkPolicy", "demo-network-front")["spec"]["egress"] == [{}]
+    published = find(objs, "NetworkPolicy", "web-published")["spec"]
+    assert published["ingress"] == [{"ports": [{"protocol": "TCP", "port": 80}]}]
+
+
+def test_one_network_needs_no_network_policy(tmp_path: Path) -> None:
+    objs = _one(tmp_path, "ports: ['80']")
+    assert not [o for o in objs if o["kind"] == "NetworkPolicy"]
