@@ -283,3 +283,32 @@ def test_two_networks_become_network_policies_that_keep_them_apart(tmp_path: Pat
 def test_one_network_needs_no_network_policy(tmp_path: Path) -> None:
     objs = _one(tmp_path, "ports: ['80']")
     assert not [o for o in objs if o["kind"] == "NetworkPolicy"]
+
+
+def test_sbin_init_busybox_mounts_the_generated_inittab_over_the_images(tmp_path: Path) -> None:
+    objs = _one(tmp_path, "rich: true\nrich_mode: sbin-init\ncommand: sleep 9\n"
+                "x-kubernetes: {sbin_init: busybox}")
+    main = pod_of(find(objs, "Job", "app"))["containers"][0]
+    assert main["command"] == [ENTRYPOINT, "/sbin/init"]
+    assert {"name": "richcompose", "mountPath": "/etc/inittab", "subPath": "inittab",
+            "readOnly": True} in main["volumeMounts"]
+    data = find(objs, "ConfigMap", "app-rich")["data"]
+    assert "::once:/.richcompose/bin/app" in data["inittab"]
+    assert data["bin_app"].rstrip().endswith("exec sleep 9")
+
+
+def test_external_objects_are_used_not_made_and_listed_for_the_checks(tmp_path: Path) -> None:
+    from richcompose.kube import semantic
+    project = load_snippet(tmp_path, f"""
+        services:
+          app: {{{IMG}, restart: always, volumes: [data:/d]}}
+        volumes:
+          data: {{external: true}}
+    """)
+    objs = objects(project)
+    assert not [o for o in objs if o["kind"] in ("Secret", "PersistentVolumeClaim")]
+    sts = find(objs, "StatefulSet", "app")
+    assert sts["spec"]["template"]["metadata"]["annotations"]["richcompose.io/external-refs"] \
+        == "persistentvolumeclaim/data"
+    by_file = {f"{o['kind']}-{o['metadata']['name']}.yaml": [o] for o in objs}
+    assert semantic.check(by_file, (1, 37), {}) == []
