@@ -169,7 +169,7 @@ def lifecycle(sc: ServiceContext) -> Obj:
             if hook.user or hook.privileged or hook.working_dir or hook.environment:
                 sc.warn(key, f"{key}: user/privileged/working_dir/environment are not "
                         "converted; the hook runs as the container does")
-    if service.stop_signal and service.effective_rich_mode != "systemd":
+    if service.stop_signal:
         name = signals.canonical(service.stop_signal)
         if sc.options.stop_signal_allowed and name:
             out["stopSignal"] = name

@@ -312,3 +312,11 @@ def test_external_objects_are_used_not_made_and_listed_for_the_checks(tmp_path: 
         == "persistentvolumeclaim/data"
     by_file = {f"{o['kind']}-{o['metadata']['name']}.yaml": [o] for o in objs}
     assert semantic.check(by_file, (1, 37), {}) == []
+
+
+def test_systemd_mode_keeps_a_stop_signal_the_user_set(tmp_path: Path) -> None:
+    pod = pod_of(find(_one(tmp_path, "rich: true\nrich_mode: systemd\ncommand: sleep 9\n"
+                           "stop_signal: SIGINT\nx-kubernetes: {runtime_class: crio-systemd}",
+                           kube_version="1.37", feature_gates={"ContainerStopSignals": True}),
+                      "Job", "app"))
+    assert pod["containers"][0]["lifecycle"]["stopSignal"] == "SIGINT"
