@@ -16,6 +16,12 @@ def schema_problems(by_file: dict[str, list[dict[str, Any]]], version: str) -> l
     except ImportError:
         raise ConfigError("schema validation needs the kubernetes-validate package",
                           hint="pip install 'richcompose[kube]'") from None
+    from kubernetes_validate.utils import all_versions, major_minor
+    known = [major_minor(v) for v in all_versions()]
+    wanted = major_minor(version.removeprefix("v"))
+    if not _as_tuple(known[0]) <= _as_tuple(wanted) <= _as_tuple(known[-1]):
+        raise ConfigError(f"kubernetes-validate has no schemas for Kubernetes {version}",
+                          hint=f"pick a version from {known[0]} to {known[-1]}")
     problems: list[Problem] = []
     for file, docs in by_file.items():
         for obj in docs:
@@ -32,3 +38,7 @@ def schema_problems(by_file: dict[str, list[dict[str, Any]]], version: str) -> l
                 raise ConfigError(f"kubernetes-validate has no schemas for Kubernetes {version}",
                                   hint="pick another --kube-version") from None
     return problems
+
+
+def _as_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())

@@ -116,3 +116,10 @@ def test_other_commands_do_not_load_the_kubernetes_converter() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)}, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("version", ["1.20", "1.99"])
+def test_a_version_without_schemas_is_one_error_line(tmp_path: Path, version: str) -> None:
+    proc = _rc("convert", "kubernetes", "-o", str(tmp_path / "k8s"), "--kube-version", version)
+    assert proc.returncode == 1 and f"no schemas for Kubernetes {version}" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "k8s").exists()
