@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)  # one message, one line
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         args = build_parser().parse_args(argv)
@@ -72,5 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for other in getattr(exc, "others", [])[:9]:
             console.print(f"[red]error:[/] {escape(str(other))}", soft_wrap=True)
         return exc.exit_code
+    except OSError as exc:  # the host refused something (disk full, permissions): one line
+        if debug:
+            traceback.print_exc()
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
+        return 1
     except KeyboardInterrupt:
         return 130
