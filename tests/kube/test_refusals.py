@@ -103,3 +103,17 @@ def test_cli_prints_the_refusal_on_one_line_without_a_traceback(tmp_path: Path) 
     assert "Traceback" not in proc.stderr
     assert f"{tmp_path}/compose.yaml:2:3: service 'my_app'" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_wrong_x_kubernetes_key_is_an_error_at_its_line(tmp_path: Path) -> None:
+    project = load_snippet(tmp_path, f"""
+        services:
+          app:
+            {IMG}
+            x-kubernetes:
+              storage_klass: fast
+    """)
+    with pytest.raises(ConfigError) as caught:
+        objects(project)
+    assert "storage_klass" in caught.value.message
+    assert caught.value.location is not None and caught.value.location.line == 6
