@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,10 @@ from rich.markup import escape
 from richcompose.config import LoadOptions, Project, load_project
 from richcompose.config.loader import load_document, normalize_project_name
 from richcompose.engine import Engine
+from richcompose.image.build.builder import Builder, Output
+from richcompose.image.build.plan import BuildOptions
+from richcompose.image.registries import load_registries_conf
+from richcompose.image.store import ImageStore
 from richcompose.network import NetworkManager
 from richcompose.network.hook import NetworkHook
 from richcompose.state import StatePaths, state_root
@@ -33,9 +38,27 @@ class CliContext:
     def report(self, service: str, message: str) -> None:
         self.err.print(f"[bold]{service}[/] {message}" if service else message)
 
-    def engine(self) -> Engine:
+    def engine(self, *, build: BuildOptions | None = None,
+               build_output: Output | None = None) -> Engine:
+        images = self.images()
+        builder = Builder(images, options=build, environ=os.environ,
+                          output=build_output or self.build_line)
         return Engine(self.paths, runtime=self.args.runtime, report=self.report,
-                      hooks=[NetworkHook(self.network())])
+                      hooks=[NetworkHook(self.network())], images=images, builder=builder)
+
+    def images(self) -> ImageStore:
+        """The image store, reading registries.conf (--registries-conf, else
+        $CONTAINERS_REGISTRIES_CONF, else /etc/containers/registries.conf and its .d/) and the
+        credentials of this environment."""
+        given = getattr(self.args, "registries_conf", None) or os.environ.get(
+            "CONTAINERS_REGISTRIES_CONF")
+        registries = load_registries_conf(Path(given) if given else None)
+        return ImageStore(self.paths.images, env=os.environ, registries=registries)
+
+    def build_line(self, service: str, line: str) -> None:
+        """Builder output when no BuildOutput was set up: plain, prefixed lines."""
+        self.err.print(f"[bold]{escape(service)} |[/] ", end="")
+        self.err.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def network(self) -> NetworkManager:
         return NetworkManager(self.paths.root)

@@ -9,6 +9,7 @@ from typing import Any
 from richcompose.cli.context import CliContext
 from richcompose.cli.foreground import attach
 from richcompose.errors import UsageError
+from richcompose.image.build.plan import BuildOptions
 
 
 def register(sub: Any) -> None:
@@ -18,6 +19,8 @@ def register(sub: Any) -> None:
     up.add_argument("--parallel", type=int, help="at most N services start at once")
     up.add_argument("--pull", choices=("always", "missing", "never"),
                     help="pull images before starting (default: each service's pull_policy, else missing)")
+    up.add_argument("--build", action="store_true", help="build images before starting")
+    up.add_argument("--no-build", action="store_true", help="do not build missing images")
     up.add_argument("--remove-orphans", action="store_true",
                     help="remove containers of services the project no longer defines")
     up.add_argument("--wait", action="store_true",
@@ -65,7 +68,9 @@ def register(sub: Any) -> None:
 
 def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     project = ctx.load()
-    engine = ctx.engine()
+    if args.build and args.no_build:
+        raise UsageError("--build and --no-build are incompatible")
+    engine = ctx.engine(build=BuildOptions(force=args.build, no_build=args.no_build))
     engine.pull_policy = args.pull
     if args.remove_orphans:
         for cid in engine.remove_orphans(project):

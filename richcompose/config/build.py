@@ -1,13 +1,13 @@
 """A service's `build:` section, as compose-go's BuildConfig holds it.
 
 Short and long syntaxes are normalised here (`build: ./dir`, `args: [A=1, B]`, `tags: x`,
-`extra_hosts: ["h:1.2.3.4"]`, `secrets: [name]`); what buildah cannot do on this host is a
-located error (a git context, a foreign platform) or a warning (config/unsupported.py).
+`extra_hosts: ["h:1.2.3.4"]`, `secrets: [name]`); what buildah cannot do is a located error (a
+git context here; a foreign platform in image/build/plan.py, which knows the host) or a warning
+(config/unsupported.py).
 """
 
 from __future__ import annotations
 
-import platform
 import re
 from typing import Any
 
@@ -20,14 +20,6 @@ from richcompose.config.units import parse_bytes
 # compose-go's detection of remote contexts (loader/paths.go: isRemoteContext).
 _REMOTE_CONTEXT = re.compile(r"^(?:git://|git@|github\.com/|[a-z][a-z0-9+.-]*://)", re.I)
 BUILD_NETWORKS = ("none", "host", "default")
-_MACHINES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le",
-             "s390x": "s390x", "riscv64": "riscv64"}
-
-
-def host_platform() -> str:
-    """This machine's platform in OCI spelling, e.g. `linux/amd64`."""
-    machine = platform.machine()
-    return f"linux/{_MACHINES.get(machine, machine)}"
 
 
 class BuildSecret(Model):
@@ -117,12 +109,6 @@ class Build(Model):
         if self.dockerfile and self.dockerfile_inline:
             raise KeyProblem("dockerfile_inline", "give dockerfile or dockerfile_inline, not both",
                              "remove one of them")
-        here = host_platform()
-        for value in self.platforms:
-            if value.removesuffix("/").lower() != here:
-                raise KeyProblem("platforms", f"cannot build for platform {value!r}: this host "
-                                 f"builds {here} only (no emulation)",
-                                 f"remove the platform or set platforms: [{here}]")
         if self.network is not None and self.network not in BUILD_NETWORKS:
             raise KeyProblem("network", f"build network {self.network!r} is not available: RUN "
                              "steps run with no network (none, the default) or the host's",

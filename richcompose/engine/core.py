@@ -28,6 +28,8 @@ from richcompose.engine.status import StatusOps
 from richcompose.engine.teardown import TeardownOps
 from richcompose.engine.waiting import Notifier
 from richcompose.errors import RuntimeFailure
+from richcompose.image.build.builder import Builder
+from richcompose.image.build.plan import image_name
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
@@ -47,13 +49,15 @@ DEFAULT_PARALLEL = 16  # beyond this, 2 cores only queue more runc processes
 class Engine(StatusOps, TeardownOps):
     def __init__(self, paths: StatePaths, *, runtime: str = "runc",
                  report: Reporter | None = None, dumb_init: str | None = None,
-                 hooks: Sequence[ContainerHook] = ()) -> None:
+                 hooks: Sequence[ContainerHook] = (), images: ImageStore | None = None,
+                 builder: Builder | None = None) -> None:
         self.paths = paths
         self.runtime_name = runtime
         self.report: Reporter = report or (lambda service, message: None)
         self.dumb_init = dumb_init or os.environ.get(
             "RICHCOMPOSE_DUMB_INIT", "/usr/local/libexec/richcompose/dumb-init")
-        self.images = ImageStore(paths.images)
+        self.images = images or ImageStore(paths.images)
+        self.builder = builder  # builds `build:` images before their containers are created
         self.hooks = list(hooks)
         self.pull_policy: str | None = None  # `up --pull`: overrides each service's pull_policy
         self.pull_progress: Any = None  # a callback for the image store (rich bars in the CLI)
@@ -81,6 +85,8 @@ class Engine(StatusOps, TeardownOps):
             write_json(ppaths.record, {"name": project.name, "directory": project.directory})
             if supervised.load_all(ppaths):  # a monitor killed earlier: its work resumes now
                 self._keep_monitor(project.name)
+            if self.builder is not None:  # as compose: every image exists before any create
+                self.builder.ensure(project, order)
             with Notifier([ppaths.exits, ppaths.health]) as notifier:
                 probes = self._probes(project, notifier)
                 BringUp(graph, selected, probes, notifier,
@@ -250,6 +256,13 @@ class Engine(StatusOps, TeardownOps):
             path = path if path.is_absolute() else Path(project.directory) / path
             return self.images.resolve_rootfs(
                 path, location=project.locate(("services", name, "rootfs")))
+        if service.build is not None:
+            # A built image: Builder.ensure decided whether to (re)build; it is never pulled here.
+            if self.builder is not None:
+                self.builder.ensure(project, [name])
+            return self.images.resolve(image_name(project, name), pull="never",
+                                       location=project.locate(("services", name, "build")),
+                                       base_dir=Path(project.directory))
         assert service.image is not None
         return self.images.resolve(service.image,
                                    pull=self.pull_policy or service.pull_policy or "missing",

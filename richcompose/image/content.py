@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -211,3 +212,14 @@ class ContentStore:
                     freed += path.lstat().st_size
                     path.unlink()
         return freed
+
+
+def write_layout_index(layout: Path, manifest: bytes, tag: str) -> None:
+    """`oci-layout` and an `index.json` naming one manifest (already in blobs/) as `tag`."""
+    doc = json.loads(manifest)
+    media_type = doc.get("mediaType") if isinstance(doc, dict) else None
+    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [{
+        "mediaType": media_type or "application/vnd.oci.image.manifest.v1+json",
+        "digest": f"sha256:{hashlib.sha256(manifest).hexdigest()}", "size": len(manifest),
+        "annotations": {"org.opencontainers.image.ref.name": tag}}]}))

@@ -7,7 +7,6 @@ serves `rootfs:` keys (a directory as is, or a tarball unpacked once, keyed by i
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,7 +21,7 @@ import httpx
 
 from richcompose.errors import ImageError, Location
 from richcompose.image.auth import find_credentials
-from richcompose.image.content import ContentStore, digest_hex
+from richcompose.image.content import ContentStore, digest_hex, write_layout_index
 from richcompose.image.index import Catalogue, ImageIndex, ImageRecord
 from richcompose.image.manifest import (
     INDEX_TYPES,
@@ -348,11 +347,7 @@ class ImageStore:
             target = blobs / digest_hex(digest)
             if not target.exists():
                 os.link(self.content.blob_path(digest), target)
-        raw = self.content.read_blob(record.digest)
-        (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
-        (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [{
-            "mediaType": media_type_of(raw, ""), "digest": record.digest, "size": len(raw),
-            "annotations": {"org.opencontainers.image.ref.name": tag}}]}))
+        write_layout_index(layout, self.content.read_blob(record.digest), tag)
         return True
 
     # -- images, rmi, image prune ----------------------------------------------------------------
