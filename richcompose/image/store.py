@@ -21,7 +21,7 @@ import httpx
 
 from richcompose.errors import ImageError, Location
 from richcompose.image.auth import find_credentials
-from richcompose.image.content import ContentStore, digest_hex, write_layout_index
+from richcompose.image.content import ContentStore, digest_hex
 from richcompose.image.index import Catalogue, ImageIndex, ImageRecord
 from richcompose.image.manifest import (
     INDEX_TYPES,
@@ -331,23 +331,25 @@ class ImageStore:
         keys = [str(parse_registry_reference(n)) for n in names]
         return self._pull(OciLayoutReference(layout, tag), None, keys=keys)
 
-    def export_layout(self, reference: str, layout: Path, tag: str) -> bool:
-        """Write `reference` as an OCI layout at `layout` (hard links to the store's blobs) so
-        a builder can read it; False when its layer blobs are not kept (a local transport)."""
+    def export_dir(self, reference: str, directory: Path) -> bool:
+        """Write `reference` in the containers `dir:` format (manifest.json plus blobs named by
+        hex digest, hard links to the store's) for a builder to read — it takes docker-format
+        manifests, which an OCI layout's reader skips. False when the layer blobs are not kept
+        (an image from a local transport)."""
         record = self.record(reference)
         if record is None or record.config is None:
             return False
-        manifest = parse_manifest(self.content.read_blob(record.digest))
-        wanted = [record.digest, record.config] + [layer.digest for layer in manifest.layers]
+        raw = self.content.read_blob(record.digest)
+        wanted = [record.config] + [layer.digest for layer in parse_manifest(raw).layers]
         if not all(self.content.has_blob(d) for d in wanted):
             return False
-        blobs = layout / "blobs" / "sha256"
-        blobs.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True)
         for digest in wanted:
-            target = blobs / digest_hex(digest)
+            target = directory / digest_hex(digest)
             if not target.exists():
                 os.link(self.content.blob_path(digest), target)
-        write_layout_index(layout, self.content.read_blob(record.digest), tag)
+        (directory / "manifest.json").write_bytes(raw)
+        (directory / "version").write_text("Directory Transport Version: 1.1\n")
         return True
 
     # -- images, rmi, image prune ----------------------------------------------------------------
