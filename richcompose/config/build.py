@@ -39,7 +39,7 @@ class BuildSecret(Model):
 class Build(Model):
     """Every key of compose's `build:`; see docs/build.md for how each reaches buildah."""
 
-    context: str = "."
+    context: str | None = None  # the project directory when unset
     dockerfile: str | None = None
     dockerfile_inline: str | None = None
     args: dict[str, str | None] = Field(default_factory=dict)
@@ -102,7 +102,7 @@ class Build(Model):
 
     @model_validator(mode="after")
     def _buildable_here(self) -> Build:
-        if _REMOTE_CONTEXT.match(self.context):
+        if self.context and _REMOTE_CONTEXT.match(self.context):
             raise KeyProblem("context", f"build context {self.context!r} is a remote (git or "
                              "URL) context; richcompose builds from local directories only",
                              "clone the repository and point context: at the directory")

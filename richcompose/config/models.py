@@ -236,7 +236,7 @@ class Service(Model):
     def _networks(cls, value: Any) -> Any:
         return normalize.network_dict(value)
 
-    @field_validator("build", mode="before")
+    @field_validator("build", mode="before", json_schema_input_type=Build | str | None)
     @classmethod
     def _build(cls, value: Any) -> Any:
         return {"context": value} if isinstance(value, str) else value

@@ -42,10 +42,12 @@ def _file_list(value: Any, base: Path) -> Any:
 def _build_paths(build: dict[str, Any], base: Path) -> dict[str, Any]:
     """context (default "."), and additional contexts that are directories, made absolute;
     the dockerfile stays relative to the context, as compose keeps it."""
-    context = build.get("context", ".")
+    context = build.get("context")
     remote = isinstance(context, str) and ("://" in context or context.startswith(
         ("git@", "github.com/")))  # a located error in config/build.py
-    out = {**build, "context": context if remote else _abs(context, base)}
+    out = dict(build)
+    if context is not None:
+        out["context"] = context if remote else _abs(context, base)
     contexts = build.get("additional_contexts")
     if isinstance(contexts, dict):
         out["additional_contexts"] = {
