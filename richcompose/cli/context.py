@@ -36,7 +36,7 @@ class CliContext:
                    paths=StatePaths(state_root(args.root)))
 
     def report(self, service: str, message: str) -> None:
-        self.err.print(f"[bold]{service}[/] {message}" if service else message)
+        self.err.print(f"[bold]{service}[/] {message}" if service else message, soft_wrap=True)
 
     def engine(self, *, build: BuildOptions | None = None,
                build_output: Output | None = None) -> Engine:
