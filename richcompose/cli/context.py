@@ -6,21 +6,22 @@ import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 
 from richcompose.config import LoadOptions, Project, load_project
 from richcompose.config.loader import load_document, normalize_project_name
-from richcompose.engine import Engine
 from richcompose.image.build.builder import Builder, Output
 from richcompose.image.build.plan import BuildOptions
 from richcompose.image.registries import load_registries_conf
 from richcompose.image.store import ImageStore
-from richcompose.network import NetworkManager
-from richcompose.network.hook import NetworkHook
 from richcompose.state import StatePaths, state_root
+
+if TYPE_CHECKING:  # the engine and networking are imported by the commands that use them
+    from richcompose.engine import Engine
+    from richcompose.network import NetworkManager
 
 
 @dataclass
@@ -40,6 +41,9 @@ class CliContext:
 
     def engine(self, *, build: BuildOptions | None = None,
                build_output: Output | None = None) -> Engine:
+        from richcompose.engine import Engine
+        from richcompose.network.hook import NetworkHook
+
         images = self.images()
         builder = Builder(images, options=build, environ=os.environ,
                           output=build_output or self.build_line)
@@ -61,6 +65,8 @@ class CliContext:
         self.err.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def network(self) -> NetworkManager:
+        from richcompose.network import NetworkManager
+
         return NetworkManager(self.paths.root)
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
