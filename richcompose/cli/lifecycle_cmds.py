@@ -70,7 +70,8 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     project = ctx.load()
     if args.build and args.no_build:
         raise UsageError("--build and --no-build are incompatible")
-    engine = ctx.engine(build=BuildOptions(force=args.build, no_build=args.no_build))
+    engine = ctx.engine(build=BuildOptions(force=args.build, no_build=args.no_build,
+                                           pull_policy=args.pull))
     engine.pull_policy = args.pull
     if args.remove_orphans:
         for cid in engine.remove_orphans(project):
