@@ -15,25 +15,12 @@ from pydantic import Field, field_validator, model_validator
 
 from richcompose.config import normalize
 from richcompose.config.base import KeyProblem, MappingInput, Model, SizeInput, StringListInput
+from richcompose.config.parts import FileRef
 from richcompose.config.units import parse_bytes
 
 # compose-go's detection of remote contexts (loader/paths.go: isRemoteContext).
 _REMOTE_CONTEXT = re.compile(r"^(?:git://|git@|github\.com/|[a-z][a-z0-9+.-]*://)", re.I)
 BUILD_NETWORKS = ("none", "host", "default")
-
-
-class BuildSecret(Model):
-    """A build secret: a top-level `secrets:` entry exposed to RUN --mount=type=secret,id=ID."""
-
-    source: str
-    target: str | None = None  # the id the Dockerfile uses; defaults to source
-    uid: str | None = None
-    gid: str | None = None
-    mode: int | None = None
-
-    @property
-    def id(self) -> str:
-        return self.target or self.source
 
 
 class Build(Model):
@@ -49,7 +36,8 @@ class Build(Model):
     network: str | None = None
     no_cache: bool = False
     pull: bool = False
-    secrets: list[BuildSecret] = Field(default_factory=list)
+    # each mounted for RUN --mount=type=secret,id=TARGET (the id defaults to the source)
+    secrets: list[FileRef] = Field(default_factory=list)
     extra_hosts: dict[str, str] = Field(default_factory=dict)
     shm_size: int | None = None
     platforms: list[str] = Field(default_factory=list)
@@ -88,12 +76,10 @@ class Build(Model):
     def _extra_hosts(cls, value: Any) -> Any:
         return normalize.extra_hosts_dict(value)
 
-    @field_validator("secrets", mode="before")
+    @field_validator("secrets", mode="before", json_schema_input_type=list[str | FileRef])
     @classmethod
     def _secrets(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [{"source": v} if isinstance(v, str) else v for v in value]
-        return value
+        return normalize.file_ref_list(value)
 
     @field_validator("shm_size", mode="before", json_schema_input_type=SizeInput)
     @classmethod
