@@ -90,6 +90,5 @@ def prune_command(ctx: CliContext, args: argparse.Namespace) -> int:
     engine = ctx.engine()
     for removed in engine.images.prune(engine.images_in_use()):
         ctx.out.print(f"Deleted: {removed.reference} {removed.digest}", markup=False)
-    if engine.builder is not None:
-        engine.builder.prune()  # buildah's private store: base images and cached steps
+    engine.builder.prune()  # buildah's private store: base images and cached steps
     return 0

@@ -29,7 +29,6 @@ from richcompose.engine.teardown import TeardownOps
 from richcompose.engine.waiting import Notifier
 from richcompose.errors import RuntimeFailure
 from richcompose.image.build.builder import Builder
-from richcompose.image.build.plan import image_name
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
@@ -57,7 +56,8 @@ class Engine(StatusOps, TeardownOps):
         self.dumb_init = dumb_init or os.environ.get(
             "RICHCOMPOSE_DUMB_INIT", "/usr/local/libexec/richcompose/dumb-init")
         self.images = images or ImageStore(paths.images)
-        self.builder = builder  # builds `build:` images before their containers are created
+        # builds `build:` images before their containers are created
+        self.builder = builder or Builder(self.images)
         self.hooks = list(hooks)
         self.pull_policy: str | None = None  # `up --pull`: overrides each service's pull_policy
         self.pull_progress: Any = None  # a callback for the image store (rich bars in the CLI)
@@ -85,8 +85,7 @@ class Engine(StatusOps, TeardownOps):
             write_json(ppaths.record, {"name": project.name, "directory": project.directory})
             if supervised.load_all(ppaths):  # a monitor killed earlier: its work resumes now
                 self._keep_monitor(project.name)
-            if self.builder is not None:  # as compose: every image exists before any create
-                self.builder.ensure(project, order)
+            self.builder.ensure(project, order)  # as compose: every image before any create
             with Notifier([ppaths.exits, ppaths.health]) as notifier:
                 probes = self._probes(project, notifier)
                 BringUp(graph, selected, probes, notifier,
@@ -257,12 +256,7 @@ class Engine(StatusOps, TeardownOps):
             return self.images.resolve_rootfs(
                 path, location=project.locate(("services", name, "rootfs")))
         if service.build is not None:
-            # A built image: Builder.ensure decided whether to (re)build; it is never pulled here.
-            if self.builder is not None:
-                self.builder.ensure(project, [name])
-            return self.images.resolve(image_name(project, name), pull="never",
-                                       location=project.locate(("services", name, "build")),
-                                       base_dir=Path(project.directory))
+            return self.builder.image(project, name)
         assert service.image is not None
         return self.images.resolve(service.image,
                                    pull=self.pull_policy or service.pull_policy or "missing",
