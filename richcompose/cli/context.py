@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ class CliContext:
     err: Console  # progress and messages
     out: Console  # command output
     paths: StatePaths
+    _engine: Engine | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, err: Console) -> CliContext:
@@ -41,14 +42,24 @@ class CliContext:
 
     def engine(self, *, build: BuildOptions | None = None,
                build_output: Output | None = None) -> Engine:
-        from richcompose.engine import Engine
-        from richcompose.network.hook import NetworkHook
+        """One engine per command, so each damaged record is reported once; `build` (up's
+        --build/--no-build) sets how its builder decides."""
+        if self._engine is None:
+            from richcompose.engine import Engine
+            from richcompose.network.hook import NetworkHook
 
-        images = self.images()
-        builder = Builder(images, options=build, environ=os.environ,
-                          output=build_output or self.build_line)
-        return Engine(self.paths, runtime=self.args.runtime, report=self.report,
-                      hooks=[NetworkHook(self.network())], images=images, builder=builder)
+            images = self.images()
+            self._engine = Engine(self.paths, runtime=self.args.runtime, report=self.report,
+                                  hooks=[NetworkHook(self.network())], images=images,
+                                  builder=self._builder(images, build, build_output))
+        elif build is not None or build_output is not None:
+            self._engine.builder = self._builder(self._engine.images, build, build_output)
+        return self._engine
+
+    def _builder(self, images: ImageStore, options: BuildOptions | None,
+                 output: Output | None) -> Builder:
+        return Builder(images, options=options, environ=os.environ,
+                       output=output or self.build_line)
 
     def images(self) -> ImageStore:
         """The image store, reading registries.conf (--registries-conf, else
@@ -67,7 +78,8 @@ class CliContext:
     def network(self) -> NetworkManager:
         from richcompose.network import NetworkManager
 
-        return NetworkManager(self.paths.root)
+        return NetworkManager(self.paths.root,
+                              warn=lambda message: self.report("", f"warning: {message}"))
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
         args = self.args
@@ -91,6 +103,17 @@ class CliContext:
 
     def project_name(self) -> str:
         """Commands that act on state only work without the project file when given -p."""
+        return self.target()[0]
+
+    def target(self, *, heal: bool = True) -> tuple[str, Project | None]:
+        """The project's name, and the project itself unless only -p names it (then the
+        engine orders its work by the stored records). Every command on a project's state
+        first lets the engine repair what died meanwhile (engine `heal`); `down` need not."""
         if self.args.project_name and not self.args.file:
-            return normalize_project_name(self.args.project_name)
-        return self.load().name
+            name, project = normalize_project_name(self.args.project_name), None
+        else:
+            project = self.load()
+            name = project.name
+        if heal:
+            self.engine().heal(name)
+        return name, project
