@@ -2,10 +2,10 @@
 and by `buildah bud` alone, in one run, interleaved, medians of N runs.
 
 richcompose's side is the whole command a user types: CLI start-up, loading the project,
-buildah bud (chroot isolation, --layers, in an empty network namespace), `buildah push` to a
-`dir:`, and adding the image to richcompose's store (blob adoption + layer unpack). buildah's
-side is `buildah bud --isolation chroot` into its own storage, with --layers (what richcompose
-runs) and with buildah's default (no per-step commits).
+buildah bud (RUN steps under runc, no network, --layers), `buildah push` to a `dir:`, and
+adding the image to richcompose's store (blob adoption + layer unpack). buildah's side is
+`buildah bud --isolation oci --runtime runc --network none` into its own storage, with
+--layers (what richcompose runs) and with buildah's default (no per-step commits).
 
 Both sides build cold (`--no-cache`) and warm (every step cached).
 Run as root from the repository root:  python bench/build.py [--runs 5]
@@ -55,7 +55,8 @@ def main() -> None:
         richcompose = [sys.executable, "-m", "richcompose", "--root", str(work / "state"),
                        "build", "-q"]
         buildah = ["buildah", "--root", str(work / "buildah"), "--runroot",
-                   str(work / "buildah-run"), "bud", "--isolation", "chroot", "-q",
+                   str(work / "buildah-run"), "bud", "--isolation", "oci", "--runtime", "runc",
+                   "--network", "none", "-q",
                    "-t", "localhost/bench:latest", "ctx"]
         sides = {
             "richcompose build": (richcompose, rc_env),

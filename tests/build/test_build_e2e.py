@@ -5,6 +5,7 @@ rebuilds and recreates only `web`; an unchanged `up` builds nothing."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import textwrap
 from collections.abc import Iterator
@@ -161,3 +162,51 @@ def test_up_no_build_with_the_image_missing_says_what_to_do(rc: Richcompose) -> 
     assert "image project-web of service 'web' has not been built" \
         in out.stderr and "drop --no-build" in out.stderr
     rc("down")
+
+
+def test_build_keys_reach_buildah(rc: Richcompose, busybox_layout: Path) -> None:
+    """RUN steps that fail unless the key took effect: no network but loopback, extra_hosts,
+    shm_size, build args from the CLI, additional contexts (a directory and another service's
+    image); then labels and tags on the stored image."""
+    subprocess.run(["cp", "-a", str(busybox_layout), str(rc.project_dir / "layout")], check=True)
+    (rc.project_dir / "extra").mkdir()
+    (rc.project_dir / "extra" / "note").write_text("from a directory context\n")
+    (rc.project_dir / "Dockerfile").write_text("""\
+FROM oci:./layout:1
+ARG MODE=file
+RUN test "$MODE" = cli
+RUN test "$(grep -c : /proc/net/dev)" -eq 1
+RUN grep -q "10.9.8.7.*db.internal" /etc/hosts
+RUN df -k /dev/shm | grep -q " 2048 "
+COPY --from=extra note /note
+COPY --from=basectx /srv/app /srv/from-base
+""")
+    rc.write("""
+        name: keys
+        services:
+          base:
+            build:
+              context: .
+              dockerfile_inline: "FROM oci:./layout:1\\n"
+          web:
+            build:
+              context: .
+              extra_hosts: ["db.internal=10.9.8.7"]
+              shm_size: 2m
+              labels: {team: shop}
+              tags: ["keys-web:v2"]
+              additional_contexts:
+                extra: ./extra
+                basectx: "service:base"
+              cache_from: [keys-web:cache]
+    """)
+    out = rc("build", "--progress", "plain", "--build-arg", "MODE=cli", "web")
+    assert "build.cache_from is not supported" in out.stderr  # warned, not dropped silently
+    from richcompose.image.store import ImageStore
+
+    store = ImageStore(rc.root / "images")
+    for name in ("keys-web", "keys-web:v2"):
+        record = store.record(name)
+        assert record is not None
+        config = json.loads(store.content.read_blob(record.config or ""))
+        assert config["config"]["Labels"]["team"] == "shop"

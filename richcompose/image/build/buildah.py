@@ -28,9 +28,11 @@ _REGISTRIES_CONF = 'unqualified-search-registries = ["docker.io"]\nshort-name-mo
 class Buildah:
     """One private buildah installation rooted at `workdir`."""
 
-    def __init__(self, workdir: Path, *, program: str = BUILDAH, path: str | None = None) -> None:
+    def __init__(self, workdir: Path, *, program: str = BUILDAH, path: str | None = None,
+                 runtime: str = "runc") -> None:
         self.workdir = workdir
         self.program = program
+        self.runtime = runtime  # runs RUN steps (crun needs the hybrid-cgroup wrapper here)
         self.path = path or os.defpath  # where buildah and unshare are found
         self.storage = workdir / "storage"
         self.runroot = workdir / "run"
@@ -56,7 +58,7 @@ class Buildah:
                 "CONTAINERS_STORAGE_CONF": str(self.workdir / "storage.conf"),
                 "CONTAINERS_REGISTRIES_CONF": str(self.workdir / "registries.conf"),
                 "CONTAINERS_CONF": str(self.workdir / "containers.conf"),
-                "BUILDAH_ISOLATION": "chroot", "TMPDIR": str(self.workdir / "tmp"),
+                "TMPDIR": str(self.workdir / "tmp"),
                 **(extra or {})}
 
     def command(self, *args: str) -> list[str]:
@@ -106,14 +108,11 @@ class Buildah:
         return data if isinstance(data, dict) else {}
 
     def bud(self, args: Sequence[str], *, cwd: Path, env: Mapping[str, str],
-            isolate_network: bool, on_line: Callable[[str], None]) -> tuple[int, list[str]]:
+            on_line: Callable[[str], None]) -> tuple[int, list[str]]:
         """Run `buildah bud ARGS`, each output line to `on_line`; the exit status and the last
-        lines (for the error). With `isolate_network` it runs in a new, empty network
-        namespace: RUN steps see no network at all."""
+        lines (for the error)."""
         (self.workdir / "tmp").mkdir(exist_ok=True)
         command = self.command("bud", *args)
-        if isolate_network:
-            command = ["unshare", "--net", *command]
         tail: list[str] = []
         with subprocess.Popen(command, cwd=cwd, env=self.env(env), stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -2,8 +2,8 @@
 
 Per build: the base images the Dockerfile names are resolved by richcompose (registries.conf
 mirrors, credentials, verification) and handed to buildah from the store; buildah runs with
-`--pull=never` in an empty network namespace (unless `network: host`) and commits in docker
-format (HEALTHCHECK kept); the image is pushed to a scratch directory, which becomes an OCI
+`--pull=never`, its RUN steps as runc containers with no network (unless `network: host`),
+and commits in docker format (HEALTHCHECK kept); the image is pushed to a scratch directory, which becomes an OCI
 layout the store adopts under the service's image name and tags. Independent builds run in parallel.
 """
 
@@ -155,7 +155,6 @@ class Builder:
             args, env = self._arguments(job, scratch, contexts, local)
             self.output(job.service, f"building {job.image}")
             code, tail = self.buildah.bud(args, cwd=Path(project.directory), env=env,
-                                          isolate_network=job.network == "none",
                                           on_line=lambda line: self.output(job.service, line))
             if code != 0:
                 raise _failure(job, code, tail)
@@ -202,8 +201,12 @@ class Builder:
 
     def _arguments(self, job: BuildJob, scratch: Path, contexts: Mapping[str, str],
                    tag: str) -> tuple[list[str], dict[str, str]]:
-        args = ["--isolation", "chroot", "--layers", "--force-rm", "--pull=never",
-                "--format", "docker",
+        # RUN steps run as runc containers (namespaces, docker's default capabilities and
+        # seccomp, a network namespace of their own): stronger than chroot isolation, and it
+        # honours --network and --shm-size
+        args = ["--isolation", "oci", "--runtime", self.buildah.runtime,
+                "--network", "host" if job.network == "host" else "none",
+                "--layers", "--force-rm", "--pull=never", "--format", "docker",
                 "--signature-policy", str(self.buildah.policy), "-t", tag]
         env: dict[str, str] = {}
         if job.no_cache:
@@ -214,10 +217,19 @@ class Builder:
             args += ["--build-arg", f"{key}={value}"]
         for key, value in job.labels.items():
             args += ["--label", f"{key}={value}"]
-        for host, ip in job.extra_hosts.items():
-            args += ["--add-host", f"{host}:{ip}"]
+        if job.network == "host":
+            args += [a for host, ip in job.extra_hosts.items()
+                     for a in ("--add-host", f"{host}:{ip}")]
+        else:
+            # with no network buildah writes no /etc/hosts: RUN steps get this one (localhost
+            # and extra_hosts), read-only; only an empty mount point reaches the layer
+            hosts = scratch / "hosts"
+            hosts.write_text("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n" + "".join(
+                f"{ip}\t{host}\n" for host, ip in job.extra_hosts.items()))
+            args += ["--volume", f"{hosts}:/etc/hosts:ro"]
         if job.shm_size is not None:
-            args += ["--shm-size", f"{job.shm_size}b"]
+            # passed through to the tmpfs mount, which takes k but not b
+            args += ["--shm-size", f"{-(-job.shm_size // 1024)}k"]
         for index, secret in enumerate(job.secrets):
             if secret.file is not None:
                 args += ["--secret", f"id={secret.id},src={secret.file}"]
