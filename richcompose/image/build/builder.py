@@ -3,8 +3,9 @@
 Per build: the base images the Dockerfile names are resolved by richcompose (registries.conf
 mirrors, credentials, verification) and handed to buildah from the store; buildah runs with
 `--pull=never`, its RUN steps as runc containers with no network (unless `network: host`),
-and commits in docker format (HEALTHCHECK kept); the image is pushed to a scratch directory, which becomes an OCI
-layout the store adopts under the service's image name and tags. Independent builds run in parallel.
+and commits in docker format (HEALTHCHECK kept); the image is pushed to a scratch directory,
+which becomes an OCI layout the store adopts under the service's image name and tags.
+Independent builds run in parallel.
 """
 
 from __future__ import annotations
