@@ -147,8 +147,7 @@ class RegistryClient:
         if challenge.scheme == "basic":
             if creds is None:
                 raise ImageError(f"registry {self.ref.registry} needs a login",
-                                 hint="add credentials to ~/.docker/config.json or "
-                                      "REGISTRY_AUTH_FILE")
+                                 hint=f"richcompose login {self.ref.registry}")
             return "Basic " + base64.b64encode(
                 f"{creds.username}:{creds.password}".encode()).decode()
         if challenge.scheme != "bearer" or "realm" not in challenge.params:
@@ -174,8 +173,8 @@ class RegistryClient:
         if response.status_code != 200:
             raise ImageError(f"token server {challenge.params['realm']} refused access to "
                              f"{self.ref.name} (HTTP {response.status_code})",
-                             hint="check the credentials in ~/.docker/config.json or "
-                                  "REGISTRY_AUTH_FILE")
+                             hint=f"check the credentials (richcompose login "
+                                  f"{self.ref.registry})")
         try:
             body = response.json()
             token = body.get("token") or body.get("access_token")
