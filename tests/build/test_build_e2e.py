@@ -151,6 +151,13 @@ def test_bases_from_a_local_layout_and_from_another_services_build(
     assert out.stderr.index("base | built") < out.stderr.index("top  | building")
     images = rc("images").stdout
     assert "chain-base" in images and "chain-top" in images
+    rc("image", "prune")  # also empties buildah's private store (cached steps, bases)
+    builder = rc.root / "images" / "builder"
+    left = subprocess.run(["buildah", "--root", str(builder / "storage"), "--runroot",
+                           str(builder / "run"), "images", "-q"], capture_output=True, text=True,
+                          env={"CONTAINERS_STORAGE_CONF": str(builder / "storage.conf"),
+                               "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, check=True)
+    assert left.stdout.strip() == ""
 
 
 def test_up_no_build_with_the_image_missing_says_what_to_do(rc: Richcompose) -> None:
