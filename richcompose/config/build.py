@@ -38,7 +38,7 @@ class Build(Model):
     pull: bool = False
     # each mounted for RUN --mount=type=secret,id=TARGET (the id defaults to the source)
     secrets: list[FileRef] = Field(default_factory=list)
-    extra_hosts: dict[str, str] = Field(default_factory=dict)
+    extra_hosts: dict[str, list[str]] = Field(default_factory=dict)
     shm_size: int | None = None
     platforms: list[str] = Field(default_factory=list)
     additional_contexts: dict[str, str] = Field(default_factory=dict)
@@ -74,7 +74,11 @@ class Build(Model):
     @field_validator("extra_hosts", mode="before", json_schema_input_type=MappingInput)
     @classmethod
     def _extra_hosts(cls, value: Any) -> Any:
-        return normalize.extra_hosts_dict(value)
+        # compose-go's HostsList: a host may have several addresses
+        value = normalize.extra_hosts_dict(value)
+        if isinstance(value, dict):
+            return {k: v if isinstance(v, list) else [v] for k, v in value.items()}
+        return value
 
     @field_validator("secrets", mode="before", json_schema_input_type=list[str | FileRef])
     @classmethod

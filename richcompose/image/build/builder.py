@@ -219,14 +219,14 @@ class Builder:
         for key, value in job.labels.items():
             args += ["--label", f"{key}={value}"]
         if job.network == "host":
-            args += [a for host, ip in job.extra_hosts.items()
+            args += [a for host, ips in job.extra_hosts.items() for ip in ips
                      for a in ("--add-host", f"{host}:{ip}")]
         else:
             # with no network buildah writes no /etc/hosts: RUN steps get this one (localhost
             # and extra_hosts), read-only; only an empty mount point reaches the layer
             hosts = scratch / "hosts"
             hosts.write_text("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n" + "".join(
-                f"{ip}\t{host}\n" for host, ip in job.extra_hosts.items()))
+                f"{ip}\t{host}\n" for host, ips in job.extra_hosts.items() for ip in ips))
             args += ["--volume", f"{hosts}:/etc/hosts:ro"]
         if job.shm_size is not None:
             # passed through to the tmpfs mount, which takes k but not b
