@@ -54,19 +54,23 @@ class Builder:
         self.output: Output = output or (lambda service, line: None)
         self.buildah = buildah or Buildah(store.root / "builder", path=self.environ.get("PATH"))
         self._decided: set[str] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # ensure() and build() decide one caller at a time
 
     # -- what `up` builds --------------------------------------------------------------------
 
     def ensure(self, project: Project, services: Iterable[str]) -> None:
         """Make the images of `services` exist as compose's `up` would: pull an `image:` first
         when its pull_policy says so, build when it is missing or the policy (or --build) asks.
-        Each service is decided once per Builder."""
-        todo = []
+        Each service is decided once per Builder; a caller asking while another one's build
+        runs waits for it."""
         with self._lock:
-            wanted = [n for n in _with_context_services(project, services)
-                      if project.services[n].build is not None and n not in self._decided]
-            self._decided.update(wanted)
+            self._ensure(project, services)
+
+    def _ensure(self, project: Project, services: Iterable[str]) -> None:
+        todo = []
+        wanted = [n for n in _with_context_services(project, services)
+                  if project.services[n].build is not None and n not in self._decided]
+        self._decided.update(wanted)
         for name in wanted:
             service = project.services[name]
             image = image_name(project, name)
@@ -86,7 +90,7 @@ class Builder:
             if should_build(service, self.options, present):
                 todo.append(name)
         if todo:
-            self.build(project, todo)
+            self._build(project, todo)
 
     def image(self, project: Project, name: str) -> ResolvedImage:
         """The image of buildable service `name`, built first if `ensure` says so; it is never
@@ -107,16 +111,20 @@ class Builder:
     def build(self, project: Project, services: Iterable[str]) -> dict[str, ResolvedImage]:
         """Build every service of `services` that has `build:` (and the services they name as
         `service:` contexts whose images are missing), dependencies first, others in parallel."""
-        names = [n for n in _with_context_services(project, services)
-                 if project.services[n].build is not None]
-        names = [n for n in names if n in services or not self.store.has(image_name(project, n))]
         with self._lock:
-            self._decided.update(names)
+            return self._build(project, list(services))
+
+    def _build(self, project: Project, asked: list[str]) -> dict[str, ResolvedImage]:
+        names = [n for n in _with_context_services(project, asked)
+                 if project.services[n].build is not None]
+        names = [n for n in names if n in asked or not self.store.has(image_name(project, n))]
+        self._decided.update(names)
         jobs = {n: build_job(project, n, self.options, self.environ) for n in names}
         if not jobs:
             return {}
         self.buildah.setup()
-        pending = dependencies(jobs)
+        # an image built earlier (not rebuilt now) is no dependency to wait for
+        pending = {n: needs & jobs.keys() for n, needs in dependencies(jobs).items()}
         results: dict[str, ResolvedImage] = {}
         errors: list[ImageError] = []
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_BUILDS, len(jobs))) as pool:
