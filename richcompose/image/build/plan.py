@@ -147,7 +147,8 @@ def build_job(project: Project, name: str, options: BuildOptions,
         dockerfile=dockerfile, dockerfile_text=text, args=args, target=build.target,
         labels=labels, network=build.network_mode, no_cache=build.no_cache or options.no_cache,
         pull=build.pull or options.pull, secrets=_secrets(project, name, build, environ),
-        extra_hosts={k: list(v) for k, v in build.extra_hosts.items()}, shm_size=build.shm_size, contexts=contexts,
+        extra_hosts={k: list(v) for k, v in build.extra_hosts.items()},
+        shm_size=build.shm_size, contexts=contexts,
         bases=tuple(bases), location=where)
 
 
