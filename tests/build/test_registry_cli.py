@@ -168,3 +168,19 @@ def test_login_checks_the_password_and_stores_it_through_the_creds_store(
     assert stored[private] == {"Username": "ci", "Secret": SECRET}
     assert rc("logout", private, env=env).stdout.startswith("Removed login credentials")
     assert json.loads((tmp_path / "helper-bin" / "helper-store.json").read_text()) == {}
+
+
+@pytest.mark.buildah
+def test_a_base_pinned_by_digest_is_pulled_and_built_on(rc: Richcompose, busybox_layout: Path,
+                                                        registries: tuple[str, str]) -> None:
+    origin, _ = registries
+    push(busybox_layout, "1", f"{origin}/team/busybox:1")
+    digest = subprocess.run(["skopeo", "inspect", "--tls-verify=false", "--format",
+                             "{{.Digest}}", f"docker://{origin}/team/busybox:1"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    (rc.project_dir / "Dockerfile").write_text(
+        f"FROM {origin}/team/busybox@{digest}\nLABEL pinned=yes\n")
+    rc.write("services:\n  web:\n    build: .\n")
+    out = rc("build", "--progress", "plain")
+    assert f"base image {origin}/team/busybox@{digest} from {origin}" in out.stderr
+    assert "project-web" in rc("images").stdout

@@ -18,12 +18,14 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from richcompose.config.models import Project
 from richcompose.errors import ImageError
 from richcompose.image.build.buildah import Buildah
+from richcompose.image.build.dockerfile import replace_references
 from richcompose.image.build.plan import (
     BuildJob,
     BuildOptions,
@@ -155,8 +157,10 @@ class Builder:
         scratch = Path(tempfile.mkdtemp(prefix=f"build-{job.service}-",
                                         dir=self.store.root / "tmp"))
         try:
-            for base in job.bases:
-                self._provide(project, job, base)
+            provided = {base: self._provide(project, job, base) for base in job.bases}
+            # a base pinned by digest is handed over under a tag (buildah cannot tag a digest)
+            job = replace(job, dockerfile_text=replace_references(
+                job.dockerfile_text, {k: v for k, v in provided.items() if k != v}))
             contexts = {k: self._context(project, job, v) for k, v in job.contexts.items()}
             # A stable name in buildah's store per service: it keeps the last step cached, so an
             # unchanged rebuild yields the same image (and digest), as docker's does.
@@ -184,6 +188,8 @@ class Builder:
         pull = "always" if job.pull and canonical(name) not in built else "missing"
         resolved = self.store.resolve(name, pull=pull, base_dir=Path(project.directory),
                                       location=job.location)
+        if as_name is None and "@" in name and resolved.digest:
+            as_name = f"localhost/richcompose-pinned/{digest_hex(resolved.digest)[:32]}:latest"
         if resolved.served_by:
             self.output(job.service, f"base image {name} from {resolved.served_by}")
         layout = Path(tempfile.mkdtemp(prefix="base-", dir=self.store.root / "tmp"))

@@ -135,3 +135,11 @@ def external_images(text: str, args: Mapping[str, str | None],
                     if key == "from" and value:
                         want(value)
     return images
+
+
+def replace_references(text: str, names: Mapping[str, str]) -> str:
+    """`text` with each image reference of `names` (a whole word after a space or `=`, as in
+    `FROM x` or `--from=x`) replaced by its value."""
+    for old, new in names.items():
+        text = re.sub(rf"(?<=[\s=]){re.escape(old)}(?=\s|$)", new.replace("\\", r"\\"), text)
+    return text

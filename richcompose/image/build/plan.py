@@ -9,7 +9,6 @@ refresh policy past its age; missing and absent) — a failed pull then falls ba
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 from richcompose.config.build import Build
 from richcompose.config.models import Project, Service
 from richcompose.errors import ImageError, Location
-from richcompose.image.build.dockerfile import external_images
+from richcompose.image.build.dockerfile import external_images, replace_references
 from richcompose.image.manifest import host_platform
 from richcompose.image.reference import parse_registry_reference
 
@@ -57,7 +56,7 @@ class BuildJob:
     tags: tuple[str, ...]
     context: Path
     dockerfile: Path | None
-    dockerfile_text: str
+    dockerfile_text: str  # what buildah reads (local transport paths made absolute)
     args: dict[str, str]
     target: str | None
     labels: dict[str, str]
@@ -156,12 +155,12 @@ _LOCAL_TRANSPORTS = ("oci:", "oci-archive:", "docker-archive:")
 
 
 def _absolute_transports(text: str, references: list[str], directory: Path) -> str:
+    absolute = {}
     for reference in references:
         transport, _, rest = reference.partition(":")
         if rest and not rest.startswith("/"):
-            absolute = f"{transport}:{(directory / rest).resolve()}"
-            text = re.sub(rf"(?<=[\s=]){re.escape(reference)}(?=\s|$)", absolute, text)
-    return text
+            absolute[reference] = f"{transport}:{(directory / rest).resolve()}"
+    return replace_references(text, absolute)
 
 
 def _dockerfile(project: Project, name: str, build: Build,
