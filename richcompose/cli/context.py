@@ -12,12 +12,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from richcompose.config import LoadOptions, Project, load_project
-from richcompose.config.loader import load_document, normalize_project_name
+from richcompose.config.loader import load_document
+from richcompose.config.names import check_project_name
 from richcompose.image.build.builder import Builder, Output
 from richcompose.image.build.plan import BuildOptions
 from richcompose.image.registries import load_registries_conf
 from richcompose.image.store import ImageStore
-from richcompose.state import StatePaths, state_root
+from richcompose.state import StatePaths, close_root, state_root
 
 if TYPE_CHECKING:  # the engine and networking are imported by the commands that use them
     from richcompose.engine import Engine
@@ -48,9 +49,10 @@ class CliContext:
             from richcompose.engine import Engine
             from richcompose.network.hook import NetworkHook
 
+            hooks = [NetworkHook(self.network())]
             images = self.images()
             self._engine = Engine(self.paths, runtime=self.args.runtime, report=self.report,
-                                  hooks=[NetworkHook(self.network())], images=images,
+                                  hooks=hooks, images=images,
                                   builder=self._builder(images, build, build_output))
         elif build is not None or build_output is not None:
             self._engine.builder = self._builder(self._engine.images, build, build_output)
@@ -68,6 +70,7 @@ class CliContext:
         given = getattr(self.args, "registries_conf", None) or os.environ.get(
             "CONTAINERS_REGISTRIES_CONF")
         registries = load_registries_conf(Path(given) if given else None)
+        self._close_root()
         return ImageStore(self.paths.images, env=os.environ, registries=registries)
 
     def build_line(self, service: str, line: str) -> None:
@@ -75,14 +78,22 @@ class CliContext:
         self.err.print(f"[bold]{escape(service)} |[/] ", end="")
         self.err.print(line, markup=False, highlight=False, soft_wrap=True)
 
+    def _close_root(self) -> None:
+        closed = close_root(self.paths.root)  # before anything is written under it
+        if closed:
+            self.report("", f"warning: {closed}")
+
     def network(self) -> NetworkManager:
         from richcompose.network import NetworkManager
 
+        self._close_root()
         return NetworkManager(self.paths.root,
                               warn=lambda message: self.report("", f"warning: {message}"))
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
         args = self.args
+        if args.project_name is not None:
+            check_project_name(args.project_name, source="-p")
         directory = Path(args.project_directory) if args.project_directory else None
         return LoadOptions(files=tuple(Path(f) for f in args.file),
                            project_name=args.project_name, project_directory=directory,
@@ -109,8 +120,9 @@ class CliContext:
         """The project's name, and the project itself unless only -p names it (then the
         engine orders its work by the stored records). Every command on a project's state
         first lets the engine repair what died meanwhile (engine `heal`); `down` need not."""
-        if self.args.project_name and not self.args.file:
-            name, project = normalize_project_name(self.args.project_name), None
+        if self.args.project_name is not None and not self.args.file:
+            # Checked, never normalised: `-p ..` once named every project in the state root.
+            name, project = check_project_name(self.args.project_name, source="-p"), None
         else:
             project = self.load()
             name = project.name
