@@ -11,6 +11,8 @@ APT_PACKAGES=(
   containernetworking-plugins     # CNI: bridge, host-local, loopback, portmap
   iproute2 iptables               # netns, veth, portmap's rules
   skopeo umoci docker-registry    # image fixtures, unpack benchmark, local registry for pull tests
+  buildah                         # compose `build:` (Dockerfile builds, storage private to richcompose)
+  apache2-utils                   # htpasswd: the private-registry (basic auth) tests
   openssl                         # signs the test token server's JWTs (registry token auth)
   debootstrap                     # systemd test image
   golang-github-containers-common # /usr/share/containers/seccomp.json (default seccomp profile)

@@ -10,6 +10,7 @@ from richcompose.cli import kube_cmds
 from richcompose.cli.context import CliContext
 from richcompose.cli.foreground import attach
 from richcompose.errors import UsageError
+from richcompose.image.build.plan import BuildOptions
 
 
 def register(sub: Any) -> None:
@@ -19,6 +20,8 @@ def register(sub: Any) -> None:
     up.add_argument("--parallel", type=int, help="at most N services start at once")
     up.add_argument("--pull", choices=("always", "missing", "never"),
                     help="pull images before starting (default: each service's pull_policy, else missing)")
+    up.add_argument("--build", action="store_true", help="build images before starting")
+    up.add_argument("--no-build", action="store_true", help="do not build missing images")
     recreate = up.add_mutually_exclusive_group()
     recreate.add_argument("--force-recreate", action="store_true",
                           help="recreate containers even if their configuration is unchanged")
@@ -72,7 +75,10 @@ def register(sub: Any) -> None:
 
 def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     project = ctx.load()
-    engine = ctx.engine()
+    if args.build and args.no_build:
+        raise UsageError("--build and --no-build are incompatible")
+    engine = ctx.engine(build=BuildOptions(force=args.build, no_build=args.no_build,
+                                           pull_policy=args.pull))
     engine.pull_policy = args.pull
     if args.exit_code_from and args.exit_code_from not in project.services:
         raise UsageError(f"--exit-code-from: no such service {args.exit_code_from!r}")
