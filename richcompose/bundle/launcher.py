@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
+from typing import TYPE_CHECKING
 
 from richcompose.bundle import templates
 from richcompose.bundle.rich import (
@@ -23,7 +24,9 @@ from richcompose.bundle.rich import (
     inner_environment,
 )
 from richcompose.bundle.spec import Spec, with_annotations
-from richcompose.config.models import Readiness, SystemService
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Readiness, SystemService
 
 LAUNCHER = f"{RICH_DIR}/bin/launcher"
 READY_MARKER = "launcher.ready"  # in the run dir, once every system service is ready

@@ -14,12 +14,15 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from richcompose.bundle import templates
 from richcompose.bundle.imagefs import ImageFS
 from richcompose.bundle.spec import Spec, SpecOption, bind_mount, with_hook, with_mounts
-from richcompose.config.models import Service
 from richcompose.errors import BundleError, Location
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Service
 
 RICH_DIR = "/.richcompose"
 RUN_DIR = f"{RICH_DIR}/run"

@@ -1,46 +1,90 @@
-"""What every command handler gets: parsed global options, consoles, and the stages."""
+"""What every command handler gets: parsed global options, consoles, and the stages.
+
+The stages are imported where a command first asks for them, so a command pays only for the
+libraries it uses (`--help` and `ps` never import pydantic, networkx, jinja2 or httpx)."""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-
-from richcompose.config import LoadOptions, Project, load_project
-from richcompose.config.loader import load_document, normalize_project_name
-from richcompose.engine import Engine
-from richcompose.network import NetworkManager
-from richcompose.network.hook import NetworkHook
 from richcompose.state import StatePaths, state_root
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from richcompose.config import LoadOptions, Project
+    from richcompose.engine import Engine
+    from richcompose.engine.status import StatusOps
+    from richcompose.network import NetworkManager
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
 
 
 @dataclass
 class CliContext:
     args: argparse.Namespace
-    err: Console  # progress and messages
-    out: Console  # command output
     paths: StatePaths
+    _err: Console | None = field(default=None, repr=False)
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, err: Console) -> CliContext:
-        return cls(args=args, err=err, out=Console(highlight=False, soft_wrap=True),
-                   paths=StatePaths(state_root(args.root)))
+    def from_args(cls, args: argparse.Namespace, err: Console | None = None) -> CliContext:
+        return cls(args=args, paths=StatePaths(state_root(args.root)), _err=err)
+
+    @cached_property
+    def err(self) -> Console:
+        """Progress and messages."""
+        return self._err if self._err is not None else stderr_console()
+
+    @cached_property
+    def out(self) -> Console:
+        """Command output."""
+        from rich.console import Console
+
+        return Console(highlight=False, soft_wrap=True)
 
     def report(self, service: str, message: str) -> None:
         self.err.print(f"[bold]{service}[/] {message}" if service else message)
 
     def engine(self) -> Engine:
+        from richcompose.engine import Engine
+        from richcompose.network.hook import NetworkHook
+
         return Engine(self.paths, runtime=self.args.runtime, report=self.report,
                       hooks=[NetworkHook(self.network())])
 
+    def status(self) -> StatusOps:
+        """The read-only views (`ps`, `logs`, `inspect`, `ls`): the engine's own status
+        queries without its bundle, image and network code."""
+        from richcompose.engine.status import StatusOps
+        from richcompose.runtime.oci import OCIRuntime
+
+        paths, default = self.paths, self.args.runtime
+
+        class Views(StatusOps):
+            def runtime(self, name: str | None = None) -> OCIRuntime:
+                return OCIRuntime(name or default, paths.runtime_root)
+
+        views = Views()
+        views.paths = paths
+        return views
+
     def network(self) -> NetworkManager:
+        from richcompose.network import NetworkManager
+
         return NetworkManager(self.paths.root)
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
+        from richcompose.config.loader import LoadOptions
+
         args = self.args
         directory = Path(args.project_directory) if args.project_directory else None
         return LoadOptions(files=tuple(Path(f) for f in args.file),
@@ -50,18 +94,34 @@ class CliContext:
 
     def load(self) -> Project:
         """The validated project; its warnings go to stderr, once, for every command."""
+        from richcompose.config.loader import load_project
+
         project = load_project(self.load_options())
-        for warning in project.warnings:
-            self.err.print(f"[yellow]warning:[/] {escape(str(warning))}", markup=True,
-                           soft_wrap=True, highlight=False)
+        self._warn(project.warnings)
         return project
 
     def load_document(self) -> dict[str, Any]:
         """The merged files without interpolation or validation (`config --no-interpolate`)."""
+        from richcompose.config.loader import load_document
+
         return load_document(self.load_options(interpolate=False))
 
     def project_name(self) -> str:
         """Commands that act on state only work without the project file when given -p."""
+        from richcompose.config.loader import load_project_name, normalize_project_name
+
         if self.args.project_name and not self.args.file:
             return normalize_project_name(self.args.project_name)
-        return self.load().name
+        # The name only: the services need not be validated (no pydantic) to act on state.
+        name, warnings = load_project_name(self.load_options())
+        self._warn(warnings)
+        return name
+
+    def _warn(self, warnings: Sequence[object]) -> None:
+        if not warnings:
+            return
+        from rich.markup import escape
+
+        for warning in warnings:
+            self.err.print(f"[yellow]warning:[/] {escape(str(warning))}", markup=True,
+                           soft_wrap=True, highlight=False)

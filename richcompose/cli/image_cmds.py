@@ -8,8 +8,6 @@ from typing import Any
 
 from richcompose.cli.context import CliContext
 from richcompose.errors import UsageError
-from richcompose.image.progress import PullProgress
-from richcompose.image.views import images_table
 
 
 def register(sub: Any) -> None:
@@ -34,6 +32,8 @@ def register(sub: Any) -> None:
 
 
 def pull_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.progress import PullProgress
+
     project = ctx.load()
     engine = ctx.engine()
     wanted = args.services or list(project.services)
@@ -58,6 +58,8 @@ def pull_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def images_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.views import images_table
+
     stored = ctx.engine().images.list_images()
     if args.quiet:
         ctx.out.print("\n".join(image.digest for image in stored), markup=False)

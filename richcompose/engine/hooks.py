@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from richcompose.config.models import Project
 from richcompose.state import ContainerPaths
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Project
 
 
 @dataclass(frozen=True)

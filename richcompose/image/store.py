@@ -13,9 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
-
-import httpx
+from typing import TYPE_CHECKING, BinaryIO
 
 from richcompose.errors import ImageError, Location
 from richcompose.image.auth import find_credentials
@@ -39,7 +37,6 @@ from richcompose.image.reference import (
     RegistryReference,
     parse_reference,
 )
-from richcompose.image.registry import RegistryClient
 from richcompose.image.sources import (
     DirFiles,
     DockerArchiveSource,
@@ -51,6 +48,9 @@ from richcompose.image.sources import (
 )
 from richcompose.image.types import ImageConfig, ImageSummary, LayerEvent, ResolvedImage
 from richcompose.image.unpack import unpack_layer
+
+if TYPE_CHECKING:
+    import httpx
 
 PULL_POLICIES = ("always", "missing", "never")
 PARALLEL_DOWNLOADS = 3
@@ -226,6 +226,9 @@ class ImageStore:
     def _open_source(self, ref: ImageReference) -> ImageSource:
         if isinstance(ref, RegistryReference):
             creds = find_credentials(ref.registry, ref.repository, self._env)
+            # httpx comes in with the first pull, not with every command that has a store.
+            from richcompose.image.registry import RegistryClient
+
             client = RegistryClient(ref, credentials=creds, transport=self._transport)
             return RegistrySource(client, self.content)
         if isinstance(ref, OciLayoutReference):
