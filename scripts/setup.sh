@@ -31,4 +31,4 @@ python3 -m pip install -q --disable-pip-version-check -e "$here[test]"
 "$here/scripts/build-dumb-init.sh"
 # Compiled bytecode in place: an editable install is never byte-compiled by pip, and a command
 # that compiles its modules on first run pays ~0.3 s for it.
-python3 -m compileall -q "$here/richcompose" || true
+python3 -m compileall -q "$here/richcompose"

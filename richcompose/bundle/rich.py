@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from richcompose.bundle import templates
 from richcompose.bundle.imagefs import ImageFS
+from richcompose.bundle.names import HOOK_OUTPUT, RUN_HOST_DIR
 from richcompose.bundle.spec import Spec, SpecOption, bind_mount, with_hook, with_mounts
 from richcompose.errors import BundleError, Location
 
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 
 RICH_DIR = "/.richcompose"
 RUN_DIR = f"{RICH_DIR}/run"
-RUN_HOST_DIR = "rich-run"  # relative to the bundle, like HOST_DIR
-HOOK_OUTPUT = "hooks.log"  # in RUN_DIR: hook output when PID 1's stdio is out of reach
 HOST_DIR = "rich"  # inside the bundle dir; mount sources relative to the bundle are fine for runc
 RUN_HOOK = f"{RICH_DIR}/bin/run-hook"
 READY = f"{RICH_DIR}/bin/ready"

@@ -12,8 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from richcompose.bundle.launcher import LAUNCHER_ANNOTATION, READY_MARKER
-from richcompose.bundle.rich import HOOK_OUTPUT, RUN_HOST_DIR
+from richcompose.bundle.names import HOOK_OUTPUT, LAUNCHER_ANNOTATION, READY_MARKER, RUN_HOST_DIR
 from richcompose.errors import RuntimeFailure
 from richcompose.logs import read_lines
 from richcompose.runtime.conmon import ConmonLauncher, ContainerFiles
