@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from richcompose.bundle import templates
 from richcompose.bundle.imagefs import ImageFS
-from richcompose.bundle.names import HOOK_OUTPUT, RUN_HOST_DIR
+from richcompose.bundle.names import HOOK_OUTPUT as HOOK_OUTPUT  # re-exported for bundle users
+from richcompose.bundle.names import RUN_HOST_DIR as RUN_HOST_DIR
 from richcompose.bundle.spec import Spec, SpecOption, bind_mount, with_hook, with_mounts
 from richcompose.errors import BundleError, Location
 
