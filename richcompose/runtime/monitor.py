@@ -23,7 +23,7 @@ from typing import IO
 
 from richcompose.runtime import supervised
 from richcompose.runtime.events import append_event
-from richcompose.runtime.health import HealthState, next_delay, run_probe
+from richcompose.runtime.health import HealthState, next_probe_at, run_probe
 from richcompose.runtime.inotify import Inotify
 from richcompose.runtime.launch import discard, launch
 from richcompose.runtime.oci import OCIRuntime
@@ -224,10 +224,13 @@ class Monitor:
         runtime = self.runtime(entry.runtime)
         state = HealthState()
         write_json(path, {**state.to_json(), "started_at": entry.started_at})
+        last_start = entry.started_at
         while True:
             in_start = time.time() - entry.started_at < spec.start_period
-            if stop.wait(next_delay(spec, state, in_start_period=in_start)) or exit_file.exists():
+            due = next_probe_at(last_start, spec, state, in_start_period=in_start)
+            if stop.wait(max(0.0, due - time.time())) or exit_file.exists():
                 return
+            last_start = time.time()
             probe = run_probe(runtime, entry.id, spec)
             if stop.is_set() or exit_file.exists():
                 return
