@@ -111,7 +111,9 @@ class NetworkManager:
         name = netns.netns_name(container_id, self._scope)
         with self.store.records() as rec:
             rec.setdefault("netns", {})[name] = project
-            return netns.create(name)
+        # Recorded first (cleanup_project finds it after a crash); made outside the lock, so
+        # containers starting together do not queue behind each other's `ip netns add`.
+        return netns.create(name)
 
     def attach(
         self,
@@ -206,6 +208,7 @@ class NetworkManager:
             record = rec["containers"].get(container_id)
             netns_path = Path(record["netns"]) if record else self.netns_path(container_id)
         self._delete_networks(container_id, netns_path)
+        netns.delete(netns.netns_name(container_id, self._scope))  # still recorded: see below
         with self.store.records() as rec:
             self._detach(rec, container_id)
 
