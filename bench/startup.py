@@ -69,7 +69,7 @@ def main() -> None:
                     times[name].append(timed(argv, cwd, env))
         finally:
             subprocess.run([*rc, "down", "-t", "0"], cwd=work / "twenty", env=env, check=True,
-                           stdout=subprocess.DEVNULL)
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base_med = statistics.median(times["python -c pass"])
     base_min = min(times["python -c pass"])
     print(f"{args.runs} interleaved rounds, load average {min(load):.1f}-{max(load):.1f} "
