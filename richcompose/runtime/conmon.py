@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import os
 import select
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from richcompose.errors import RuntimeFailure
+from richcompose.runtime.oci import find_executable
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class ContainerFiles:
 
 class ConmonLauncher:
     def __init__(self, runtime_binary: str, runtime_root: Path, *, log_size_max: int = 0) -> None:
-        found = shutil.which("conmon")
+        found = find_executable("conmon")
         if found is None:
             raise RuntimeFailure("conmon not found", hint="run scripts/setup.sh (installs conmon)")
         self.conmon = found

@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from richcompose.bundle.names import HOOK_OUTPUT, LAUNCHER_ANNOTATION, READY_MARKER, RUN_HOST_DIR
@@ -61,7 +60,9 @@ def _relay_hook_output(path: Path, log: Path) -> None:
     path.unlink(missing_ok=True)
     if not text:
         return
-    stamp = datetime.now(UTC).isoformat(timespec="microseconds")
+    now = time.time()  # RFC 3339 in UTC, as conmon writes it (time, not datetime: monitor RSS)
+    stamp = (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+             + f".{int(now % 1 * 1_000_000):06d}+00:00")
     with open(log, "a", encoding="utf-8") as handle:
         for line in text.splitlines():
             handle.write(f"{stamp} stdout F {line}\n")

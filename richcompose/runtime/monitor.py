@@ -16,7 +16,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -251,6 +250,8 @@ def main(argv: list[str]) -> int:
     try:
         monitor.run()
     except Exception:
+        import traceback  # only to report a crash: not part of the resident set
+
         traceback.print_exc()
         return 1
     return 0
