@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         ctx = CliContext.from_args(args)
         return int(args.handler(ctx, args))
-    except RichComposeError as exc:
+    except (RichComposeError, OSError) as exc:
         if debug:
             traceback.print_exc()
         # rich is imported when something is printed through it: `--help` never pays for it.
@@ -69,7 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         console = ctx.err if ctx is not None else stderr_console()
         # Messages quote the user's text (`[HOST_IP:]...`), which must not be read as markup.
+        # An OSError is the host refusing something (disk full, permissions): one line too.
         console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
+        if isinstance(exc, OSError):
+            return 1
         for other in getattr(exc, "others", [])[:9]:
             console.print(f"[red]error:[/] {escape(str(other))}", soft_wrap=True)
         return exc.exit_code

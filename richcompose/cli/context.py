@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def stderr_console() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)  # one message, one line
 
 
 @dataclass
@@ -34,6 +34,8 @@ class CliContext:
     args: argparse.Namespace
     paths: StatePaths
     _err: Console | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, init=False, repr=False)
+    _views: StatusOps | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, err: Console | None = None) -> CliContext:
@@ -55,32 +57,34 @@ class CliContext:
         self.err.print(f"[bold]{service}[/] {message}" if service else message)
 
     def engine(self) -> Engine:
-        from richcompose.engine import Engine
-        from richcompose.network.hook import NetworkHook
+        """One engine per command, so each damaged record is reported once."""
+        if self._engine is None:
+            from richcompose.engine import Engine
+            from richcompose.network.hook import NetworkHook
 
-        return Engine(self.paths, runtime=self.args.runtime, report=self.report,
-                      hooks=[NetworkHook(self.network())])
+            self._engine = Engine(self.paths, runtime=self.args.runtime, report=self.report,
+                                  hooks=[NetworkHook(self.network())])
+        return self._engine
 
     def status(self) -> StatusOps:
-        """The read-only views (`ps`, `logs`, `inspect`, `ls`): the engine's own status
-        queries without its bundle, image and network code."""
-        from richcompose.engine.status import StatusOps
-        from richcompose.runtime.oci import OCIRuntime
+        """The read-only views (`ps`, `logs`, `inspect`, `ls`, `heal`): the engine's status
+        queries without its bundle, image and network code (the engine itself if built)."""
+        if self._engine is not None:
+            return self._engine
+        if self._views is None:
+            from richcompose.engine.status import StatusOps
 
-        paths, default = self.paths, self.args.runtime
-
-        class Views(StatusOps):
-            def runtime(self, name: str | None = None) -> OCIRuntime:
-                return OCIRuntime(name or default, paths.runtime_root)
-
-        views = Views()
-        views.paths = paths
-        return views
+            views = StatusOps()
+            views.paths, views.runtime_name, views.report = (self.paths, self.args.runtime,
+                                                             self.report)
+            self._views = views
+        return self._views
 
     def network(self) -> NetworkManager:
         from richcompose.network import NetworkManager
 
-        return NetworkManager(self.paths.root)
+        return NetworkManager(self.paths.root,
+                              warn=lambda message: self.report("", f"warning: {message}"))
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
         from richcompose.config.loader import LoadOptions
@@ -107,15 +111,33 @@ class CliContext:
         return load_document(self.load_options(interpolate=False))
 
     def project_name(self) -> str:
-        """Commands that act on state only work without the project file when given -p."""
+        """The project a state command acts on, healed first (see `target`). Only the name:
+        the services need not be validated (no pydantic) to read or act on state."""
         from richcompose.config.loader import load_project_name, normalize_project_name
 
         if self.args.project_name and not self.args.file:
-            return normalize_project_name(self.args.project_name)
-        # The name only: the services need not be validated (no pydantic) to act on state.
-        name, warnings = load_project_name(self.load_options())
-        self._warn(warnings)
+            name = normalize_project_name(self.args.project_name)
+        else:
+            name, warnings = load_project_name(self.load_options())
+            self._warn(warnings)
+        self.status().heal(name)
         return name
+
+    def target(self, *, heal: bool = True) -> tuple[str, Project | None]:
+        """The project's name, and the project itself unless only -p names it (then the
+        engine orders its work by the stored records). Every command on a project's state
+        first lets the engine repair what died meanwhile (engine `heal`); `down` need not."""
+        from richcompose.config.loader import normalize_project_name
+
+        project: Project | None
+        if self.args.project_name and not self.args.file:
+            name, project = normalize_project_name(self.args.project_name), None
+        else:
+            project = self.load()
+            name = project.name
+        if heal:
+            self.engine().heal(name)
+        return name, project
 
     def _warn(self, warnings: Sequence[object]) -> None:
         if not warnings:
