@@ -120,12 +120,17 @@ class Executor:
         for step in steps:
             self.containers.unsupervise(self.ppaths, step.container_id)
 
+        seen = {o.container_id: o.status.value for o in observed.containers}
+
         def run(cid: str) -> None:
             record = observed.record(cid)
+            stopped = False
             try:
-                self.containers.stop(self.ppaths, record, timeout, self.notifier)
+                stopped = self.containers.stop(self.ppaths, record, timeout, self.notifier,
+                                               seen.get(cid))
             finally:  # removal kills what would not stop
                 if plan.step(cid).action in (Action.REMOVE, Action.REMOVE_ORPHAN):
-                    self.containers.remove(self.ppaths, cid, record.runtime, record.service)
+                    self.containers.remove(self.ppaths, cid, record.runtime, record.service,
+                                           stopped=stopped)
 
         self._walk(plan, steps).reverse(run)

@@ -139,9 +139,18 @@ def _wait_past_start_hooks(service: str, pid: int, log: Path, timeout: float = 3
                              hint="see `richcompose logs " + service + "`")
 
 
-def discard(runtime: OCIRuntime, cpaths: ContainerPaths, container_id: str) -> None:
+def discard(runtime: OCIRuntime, cpaths: ContainerPaths, container_id: str, *,
+            stopped: bool = False) -> None:
     """Kills (if needed) and deletes the runc container and waits for its conmon to go; the
-    bundle and rootfs mount stay, so the container can be launched again."""
+    bundle and rootfs mount stay, so the container can be launched again. `stopped`: the
+    caller saw it stop, so a plain `runc delete` does (no state call, no `--force`)."""
+    if stopped and runtime.known(container_id):
+        try:
+            runtime.delete(container_id)
+            wait_conmon_exit(cpaths)
+            return
+        except RuntimeFailure:
+            pass  # something restarted it meanwhile: the careful path below
     state = runtime.state(container_id) if runtime.known(container_id) else None
     if state is not None:
         if state.status not in ("stopped", "created"):
