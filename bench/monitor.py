@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from benchlib import busybox_rootfs, rc_argv, rc_env, timed
 
 
 def spawn_until_pidfile(project_dir: Path, runtime_root: Path, env: dict[str, str]) -> float:
@@ -35,12 +35,6 @@ def spawn_until_pidfile(project_dir: Path, runtime_root: Path, env: dict[str, st
     proc.terminate()
     proc.wait()
     return took
-
-
-def timed(argv: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, check=True)
-    return time.perf_counter() - start
 
 
 def kib(pid: int, key: str, name: str) -> int:
@@ -59,7 +53,7 @@ def memory(work: Path, env: dict[str, str]) -> tuple[float, float, float, float]
                   """    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]""",
                   "    healthcheck: {test: [CMD, 'true'], interval: 1s, start_interval: 1s}"]
     (project / "compose.yaml").write_text("\n".join(lines) + "\n")
-    rc = [sys.executable, "-m", "richcompose", "--root", str(work / "state")]
+    rc = rc_argv(work / "state")
     subprocess.run([*rc, "up", "-d"], cwd=project, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -80,7 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = rc_env()
     with tempfile.TemporaryDirectory(prefix="rc-bench-") as tmp:
         work = Path(tmp)
         empty = work / "empty-project"
@@ -91,8 +85,7 @@ def main() -> None:
             load.append(os.getloadavg()[0])
             base.append(timed([sys.executable, "-c", "pass"]))
             mon.append(spawn_until_pidfile(empty, work / "runc", env))
-        subprocess.run([str(REPO / "scripts/make-busybox-rootfs"), str(work / "rootfs")],
-                       check=True, stdout=subprocess.DEVNULL)
+        busybox_rootfs(work / "rootfs")
         rss, pss, c_rss, c_pss = memory(work, env)
     print(f"{args.runs} interleaved rounds, load average {min(load):.1f}-{max(load):.1f}")
     print(f"python -c pass:   median {statistics.median(base) * 1000:6.1f} ms  "

@@ -14,10 +14,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from benchlib import busybox_rootfs, rc_argv, rc_env, timed
+
 TARGETS = {"--help": 3.0, "ps (stopped)": 4.0, "ps (20 running)": 8.0, "config -q (1 svc)": 12.0}
 
 
@@ -31,26 +31,17 @@ def project(directory: Path, services: int) -> None:
     (directory / "compose.yaml").write_text("\n".join(lines) + "\n")
 
 
-def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = rc_env()
     with tempfile.TemporaryDirectory(prefix="rc-bench-") as tmp:
         work = Path(tmp)
-        subprocess.run([str(REPO / "scripts/make-busybox-rootfs"), str(work / "rootfs")],
-                       check=True, stdout=subprocess.DEVNULL)
-        root = work / "state"
+        busybox_rootfs(work / "rootfs")
         project(work / "one", 1)
         project(work / "twenty", 20)
-        rc = [sys.executable, "-m", "richcompose", "--root", str(root)]
+        rc = rc_argv(work / "state")
         cases = {"python -c pass": ([sys.executable, "-c", "pass"], work),
                  "--help": ([*rc, "--help"], work),
                  "ps (stopped)": ([*rc, "ps"], work / "one"),

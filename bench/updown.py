@@ -31,7 +31,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from benchlib import REPO, rc_argv, rc_env
+
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
 COUNT = 20
 Side = Callable[[], tuple[float, float]]  # returns (up, down) seconds
@@ -42,6 +43,15 @@ def run(argv: list[str], **kwargs: object) -> None:
                           **kwargs)  # type: ignore[call-overload]
     if proc.returncode:
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+
+
+def up_down(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """`up -d` then `down -t 0` of a compose-style CLI: (up, down) seconds."""
+    start = time.perf_counter()
+    run([*argv, "up", "-d"], cwd=cwd, env=env)
+    middle = time.perf_counter()
+    run([*argv, "down", "-t", "0"], cwd=cwd, env=env)
+    return middle - start, time.perf_counter() - middle
 
 
 def compose_text(count: int, *, chain: bool, network: bool, image: str | None) -> str:
@@ -64,15 +74,11 @@ class Richcompose:
         (self.dir / "rootfs").symlink_to(work / "rootfs")
         (self.dir / "compose.yaml").write_text(compose_text(count, chain=chain, network=network,
                                                              image=None))
-        self.argv = [sys.executable, "-m", "richcompose", "--root", str(work / "rc-state")]
-        self.env = {**os.environ, "PYTHONPATH": str(REPO)}
+        self.argv = rc_argv(work / "rc-state")
+        self.env = rc_env()
 
     def __call__(self) -> tuple[float, float]:
-        start = time.perf_counter()
-        run([*self.argv, "up", "-d"], cwd=self.dir, env=self.env)
-        middle = time.perf_counter()
-        run([*self.argv, "down", "-t", "0"], cwd=self.dir, env=self.env)
-        return middle - start, time.perf_counter() - middle
+        return up_down(self.argv, self.dir, self.env)
 
 
 class PodmanCompose:
@@ -85,11 +91,7 @@ class PodmanCompose:
         self.env = podman_env(work)
 
     def __call__(self) -> tuple[float, float]:
-        start = time.perf_counter()
-        run([*self.argv, "up", "-d"], cwd=self.dir, env=self.env)
-        middle = time.perf_counter()
-        run([*self.argv, "down", "-t", "0"], cwd=self.dir, env=self.env)
-        return middle - start, time.perf_counter() - middle
+        return up_down(self.argv, self.dir, self.env)
 
 
 def podman_env(work: Path) -> dict[str, str]:
