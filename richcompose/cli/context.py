@@ -82,14 +82,21 @@ class CliContext:
 
     def network(self) -> NetworkManager:
         from richcompose.network import NetworkManager
+        from richcompose.state import close_root
 
+        closed = close_root(self.paths.root)  # before anything is written under it
+        if closed:
+            self.report("", f"warning: {closed}")
         return NetworkManager(self.paths.root,
                               warn=lambda message: self.report("", f"warning: {message}"))
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
         from richcompose.config.loader import LoadOptions
+        from richcompose.config.names import check_project_name
 
         args = self.args
+        if args.project_name is not None:
+            check_project_name(args.project_name, source="-p")
         directory = Path(args.project_directory) if args.project_directory else None
         return LoadOptions(files=tuple(Path(f) for f in args.file),
                            project_name=args.project_name, project_directory=directory,
@@ -113,10 +120,11 @@ class CliContext:
     def project_name(self) -> str:
         """The project a state command acts on, healed first (see `target`). Only the name:
         the services need not be validated (no pydantic) to read or act on state."""
-        from richcompose.config.loader import load_project_name, normalize_project_name
+        from richcompose.config.loader import load_project_name
+        from richcompose.config.names import check_project_name
 
-        if self.args.project_name and not self.args.file:
-            name = normalize_project_name(self.args.project_name)
+        if self.args.project_name is not None and not self.args.file:
+            name = check_project_name(self.args.project_name, source="-p")
         else:
             name, warnings = load_project_name(self.load_options())
             self._warn(warnings)
@@ -127,11 +135,12 @@ class CliContext:
         """The project's name, and the project itself unless only -p names it (then the
         engine orders its work by the stored records). Every command on a project's state
         first lets the engine repair what died meanwhile (engine `heal`); `down` need not."""
-        from richcompose.config.loader import normalize_project_name
+        from richcompose.config.names import check_project_name
 
         project: Project | None
-        if self.args.project_name and not self.args.file:
-            name, project = normalize_project_name(self.args.project_name), None
+        if self.args.project_name is not None and not self.args.file:
+            # Checked, never normalised: `-p ..` once named every project in the state root.
+            name, project = check_project_name(self.args.project_name, source="-p"), None
         else:
             project = self.load()
             name = project.name

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.errors import NetworkError
+from richcompose.hostfs import safe_join
 from richcompose.network import conflist, iptables, netns, ports, subnets
 from richcompose.network.cni import CniCall, CniRunner
 from richcompose.network.discovery import link_hosts, refresh_hosts, write_own_files
@@ -140,7 +141,7 @@ class NetworkManager:
         its addresses, not while the CNI plugins run: independent containers attach in
         parallel (host-local's own lock hands out the addresses).
         """
-        files = files_dir or self.store.files_dir / container_id
+        files = files_dir or safe_join(self.store.files_dir, container_id)
         with self.store.records() as rec:
             mappings = self._choose_ports(rec, service, published)
             gateway = self._gateway(rec, project, networks)
@@ -228,11 +229,12 @@ class NetworkManager:
         for cached in reversed(self._cni.cached(container_id)):
             self._cni.delete(cached["config"]["name"],
                              CniCall(container_id, netns_path, cached["ifname"]))
-        shutil.rmtree(self.store.cache_dir / container_id, ignore_errors=True)
+        shutil.rmtree(safe_join(self.store.cache_dir, container_id), ignore_errors=True)
 
     def _forget(self, rec: dict[str, Any], container_id: str) -> dict[str, Any] | None:
         record: dict[str, Any] | None = rec["containers"].pop(container_id, None)
-        if record is not None and Path(record["files"]) == self.store.files_dir / container_id:
+        if record is not None and Path(record["files"]) == safe_join(self.store.files_dir,
+                                                                     container_id):
             shutil.rmtree(record["files"], ignore_errors=True)
         return record
 
