@@ -48,7 +48,7 @@ def main() -> None:
                  "ps (20 running)": ([*rc, "ps"], work / "twenty"),
                  "config -q (1 svc)": ([*rc, "config", "-q"], work / "one")}
         subprocess.run([*rc, "up", "-d"], cwd=work / "twenty", env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for argv, cwd in cases.values():  # warm the page cache and the .pyc files
                 timed(argv, cwd, env)
