@@ -12,9 +12,6 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from rich.console import Console
-from rich.markup import escape
-
 from richcompose.cli import (
     build_cmds,
     config_cmds,
@@ -26,7 +23,7 @@ from richcompose.cli import (
     project_cmds,
     run_cmds,
 )
-from richcompose.cli.context import CliContext
+from richcompose.cli.context import CliContext, stderr_console
 from richcompose.errors import RichComposeError, UsageError
 
 COMMAND_GROUPS = (project_cmds, config_cmds, lifecycle_cmds, run_cmds, inspect_cmds, network_cmds,
@@ -63,23 +60,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    console = Console(stderr=True, highlight=False, soft_wrap=True)  # one message, one line
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    ctx: CliContext | None = None
     try:
         args = build_parser().parse_args(argv)
-        return int(args.handler(CliContext.from_args(args, console), args))
-    except RichComposeError as exc:
+        ctx = CliContext.from_args(args)
+        return int(args.handler(ctx, args))
+    except (RichComposeError, OSError) as exc:
         if debug:
             traceback.print_exc()
+        # rich is imported when something is printed through it: `--help` never pays for it.
+        from rich.markup import escape
+
+        console = ctx.err if ctx is not None else stderr_console()
         # Messages quote the user's text (`[HOST_IP:]...`), which must not be read as markup.
+        # An OSError is the host refusing something (disk full, permissions): one line too.
         console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
+        if isinstance(exc, OSError):
+            return 1
         for other in getattr(exc, "others", [])[:9]:
             console.print(f"[red]error:[/] {escape(str(other))}", soft_wrap=True)
         return exc.exit_code
-    except OSError as exc:  # the host refused something (disk full, permissions): one line
-        if debug:
-            traceback.print_exc()
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
-        return 1
     except KeyboardInterrupt:
         return 130

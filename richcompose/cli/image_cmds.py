@@ -8,8 +8,6 @@ from typing import Any
 
 from richcompose.cli.context import CliContext
 from richcompose.errors import ImageError, UsageError
-from richcompose.image.progress import PullProgress
-from richcompose.image.views import images_table
 
 
 def register(sub: Any) -> None:
@@ -38,6 +36,8 @@ def register(sub: Any) -> None:
 
 
 def pull_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.progress import PullProgress
+
     project = ctx.load()
     engine = ctx.engine()
     wanted = args.services or list(project.services)
@@ -69,6 +69,8 @@ def pull_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def images_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.views import images_table
+
     stored = ctx.engine().images.list_images()
     if args.quiet:
         ctx.out.print("\n".join(image.digest for image in stored), markup=False)

@@ -11,10 +11,7 @@ import tempfile
 import time
 from typing import Any
 
-from rich.table import Table
-
 from richcompose.cli.context import CliContext
-from richcompose.cli.logview import LogPrinter
 from richcompose.errors import UsageError
 from richcompose.logs import follow, parse_since, read_lines, tail
 from richcompose.runtime.events import follow_events, read_events
@@ -67,7 +64,7 @@ def register(sub: Any) -> None:
 
 
 def ps_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    rows = ctx.engine().ps(ctx.project_name())
+    rows = ctx.status().ps(ctx.project_name())
     if args.services:
         rows = [r for r in rows if r.service in args.services]
     if not args.all:
@@ -77,6 +74,8 @@ def ps_command(ctx: CliContext, args: argparse.Namespace) -> int:
     elif args.format == "json":
         ctx.out.print(json.dumps([r.to_json() for r in rows]), markup=False)
     else:
+        from rich.table import Table
+
         table = Table("SERVICE", "CONTAINER", "STATE", "HEALTH", "PID", "EXIT CODE", "RESTARTS",
                       box=None)
         for r in rows:
@@ -87,7 +86,9 @@ def ps_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def logs_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    engine = ctx.engine()
+    from richcompose.cli.logview import LogPrinter
+
+    engine = ctx.status()
     name = ctx.project_name()
     files = engine.log_files(name, args.services)
     printer = LogPrinter(ctx.out, list(files), prefix=not args.no_log_prefix,
@@ -111,7 +112,7 @@ def logs_command(ctx: CliContext, args: argparse.Namespace) -> int:
 def exec_command(ctx: CliContext, args: argparse.Namespace) -> int:
     if not args.cmd:
         raise UsageError("exec needs a command", hint="e.g. richcompose exec app ps")
-    engine = ctx.engine()
+    engine = ctx.status()
     record = engine.container_for(ctx.project_name(), args.service)
     env = dict(item.split("=", 1) if "=" in item else (item, os.environ.get(item, ""))
                for item in args.env)
@@ -133,7 +134,9 @@ def exec_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def top_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    engine = ctx.engine()
+    from rich.table import Table
+
+    engine = ctx.status()
     name = ctx.project_name()
     services = args.services or [s.service for s in engine.ps(name) if s.state == "running"]
     for service in services:
@@ -145,7 +148,7 @@ def top_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def inspect_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    engine = ctx.engine()
+    engine = ctx.status()
     name = ctx.project_name()
     ctx.out.print(json.dumps([engine.inspect(name, s) for s in args.services], indent=2),
                   markup=False)
@@ -153,10 +156,12 @@ def inspect_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def ls_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    rows = ctx.engine().projects()
+    rows = ctx.status().projects()
     if args.format == "json":
         ctx.out.print(json.dumps(rows), markup=False)
         return 0
+    from rich.table import Table
+
     table = Table("NAME", "STATUS", "DIRECTORY", box=None)
     for row in rows:
         table.add_row(row["Name"], row["Status"], row["ConfigFiles"])
@@ -165,7 +170,7 @@ def ls_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def events_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    path = ctx.engine().paths.project(ctx.project_name()).events
+    path = ctx.paths.project(ctx.project_name()).events
 
     def emit(event: dict[str, Any]) -> None:
         if args.json:

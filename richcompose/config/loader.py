@@ -12,23 +12,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from richcompose.config.environment import project_environment, resolve_service_environment
 from richcompose.config.extends import apply_extends
-from richcompose.config.extensions import split_extensions
-from richcompose.config.hostnames import check_host_values
 from richcompose.config.include import apply_include
 from richcompose.config.interpolate import interpolate
 from richcompose.config.merge import merge_documents, strip_tags
-from richcompose.config.models import Project
 from richcompose.config.names import MAX_NAME, PROJECT_HINT, project_name_problem
 from richcompose.config.parse import read_yaml_file
 from richcompose.config.profiles import apply_profiles, enabled_profiles
 from richcompose.config.source import SourceMap
-from richcompose.config.unsupported import check as check_unsupported
-from richcompose.config.validate import check_references, validate_project
 from richcompose.errors import ConfigError, ConfigWarning
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Project
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 
@@ -154,9 +152,23 @@ def load_document(options: LoadOptions) -> dict[str, Any]:
     return data
 
 
+def load_project_name(options: LoadOptions) -> tuple[str, list[ConfigWarning]]:
+    """The project's name as load_project would give it, and the warnings met on the way,
+    without validating the services."""
+    doc = _prepare(options)
+    return str(doc.data["name"]), doc.warnings
+
+
 def load_project(options: LoadOptions) -> Project:
     """Loads, merges, resolves and validates; `Project.warnings` holds what was accepted but
     will not be done as written."""
+    # Validation is where pydantic comes in: commands that only need the name (`ps`, `down`)
+    # stop at project_name() and never import it.
+    from richcompose.config.extensions import split_extensions
+    from richcompose.config.hostnames import check_host_values
+    from richcompose.config.unsupported import check as check_unsupported
+    from richcompose.config.validate import check_references, validate_project
+
     doc = _prepare(options)
     extensions = split_extensions(doc.data)
     project = validate_project(doc.data, doc.smap)

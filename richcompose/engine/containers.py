@@ -183,24 +183,31 @@ class Containers:
             supervised.remove(ppaths, container_id)
 
     def stop(self, ppaths: ProjectPaths, record: ContainerRecord, timeout: float | None,
-             notifier: Notifier) -> None:
-        """stop_signal, then SIGKILL after the grace period (or `timeout`)."""
+             notifier: Notifier, status: str | None = None) -> bool:
+        """stop_signal, then SIGKILL after the grace period (or `timeout`); with no grace
+        (`-t 0`) SIGKILL at once. `status` is what the caller already observed (no `runc
+        state` then). True when the container is known to have stopped: the caller may then
+        delete it without `--force` (~20 ms instead of ~110 ms)."""
         runtime = self.runtime(record.runtime)
-        state = runtime.state(record.id)
-        if state is None or state.status == "stopped":
-            return
-        if state.status == "paused":
+        if status is None:
+            state = runtime.state(record.id)
+            status = "missing" if state is None else state.status
+        if status in ("missing", "stopped"):
+            return status == "stopped"
+        if status == "paused":
             runtime.resume(record.id)
         grace = record.stop_grace_period if timeout is None else timeout
         self.report(record.service, f"stopping {record.id}")
-        if state.status == "created":  # never started: nothing to be graceful with
+        if status == "created" or grace <= 0:  # never started, or -t 0: no graceful part
             grace = 0
         else:
             runtime.kill(record.id, self._stop_signal(record))
-        if not self._wait_stopped(ppaths, runtime, record.id, grace, notifier):
+        stopped = grace > 0 and self._wait_stopped(ppaths, runtime, record.id, grace, notifier)
+        if not stopped:
             runtime.kill(record.id, "KILL", all_processes=True)
-            self._wait_stopped(ppaths, runtime, record.id, KILL_WAIT, notifier)
+            stopped = self._wait_stopped(ppaths, runtime, record.id, KILL_WAIT, notifier)
         append_event(ppaths.events, "stop", record.service, record.id)
+        return stopped and status != "created"
 
     def _stop_signal(self, record: ContainerRecord) -> str:
         name = signal_name(record.stop_signal)
@@ -224,7 +231,7 @@ class Containers:
                 return False
 
     def remove(self, ppaths: ProjectPaths, cid: str, runtime_name: str | None = None,
-               service: str = "", *, keep_layer: bool = False) -> None:
+               service: str = "", *, keep_layer: bool = False, stopped: bool = False) -> None:
         """Deletes the runtime's container, undoes the setup hooks, unmounts and removes its
         files; with `keep_layer` the writable layer (`upper/`) stays for the next create.
         Every part is tried even if one fails (the first failure is raised after)."""
@@ -238,7 +245,7 @@ class Containers:
                 failures.append(exc)
 
         supervised.remove(ppaths, cid)
-        attempt(lambda: discard(self.runtime(runtime_name), cpaths, cid))
+        attempt(lambda: discard(self.runtime(runtime_name), cpaths, cid, stopped=stopped))
         for hook in reversed(self.hooks):
             attempt(partial(hook.cleanup, ppaths.dir.name, service, cid, cpaths))
         attempt(lambda: unmount(cpaths.rootfs))

@@ -77,7 +77,9 @@ class Engine(StatusOps):
         self.hooks = list(hooks)
         self.pull_policy: str | None = None  # `up --pull`: overrides each service's pull_policy
         self.pull_progress: Any = None  # a callback for the image store (rich bars in the CLI)
-        self.create_ahead = False  # create containers before their dependency gates open
+        # As docker compose: every container is created (netns, CNI, bundle, overlay, conmon +
+        # `runc create`) in parallel ahead of its dependency gates; only `runc start` waits.
+        self.create_ahead = True
         self._monitor_lock = threading.Lock()
         self.containers = Containers(paths, self.runtime, self.hooks,
                                      lambda service, message: self.report(service, message),

@@ -10,7 +10,7 @@ import tarfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from richcompose.errors import ImageError
 from richcompose.image.content import ContentStore, digest_hex
@@ -23,7 +23,9 @@ from richcompose.image.manifest import (
     index_entries,
 )
 from richcompose.image.reference import parse_registry_reference
-from richcompose.image.registry import RegistryClient
+
+if TYPE_CHECKING:
+    from richcompose.image.registry import RegistryClient
 
 _TAG_ANNOTATION = "org.opencontainers.image.ref.name"
 

@@ -15,9 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
-
-import httpx
+from typing import TYPE_CHECKING, BinaryIO
 
 from richcompose.errors import ImageError, Location
 from richcompose.image.auth import find_credentials
@@ -44,7 +42,6 @@ from richcompose.image.reference import (
     parse_registry_reference,
 )
 from richcompose.image.registries import Endpoint, RegistriesConf
-from richcompose.image.registry import RegistryClient
 from richcompose.image.sources import (
     DirFiles,
     DockerArchiveSource,
@@ -56,6 +53,9 @@ from richcompose.image.sources import (
 )
 from richcompose.image.types import ImageConfig, ImageSummary, LayerEvent, ResolvedImage
 from richcompose.image.unpack import unpack_layer
+
+if TYPE_CHECKING:
+    import httpx
 
 PARALLEL_DOWNLOADS = 3
 TARBALL_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst")
@@ -272,6 +272,9 @@ class ImageStore:
         if isinstance(ref, RegistryReference):
             where = endpoint or Endpoint(ref, ref.insecure, mirror=False)
             creds = find_credentials(where.ref.registry, where.ref.repository, self._env)
+            # httpx comes in with the first pull, not with every command that has a store.
+            from richcompose.image.registry import RegistryClient
+
             client = RegistryClient(where.ref, credentials=creds, transport=self._transport,
                                     insecure=where.insecure)
             return RegistrySource(client, self.content)

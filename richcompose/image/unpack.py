@@ -18,6 +18,7 @@ import hashlib
 import os
 import shutil
 import stat
+import sys
 import tarfile
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -25,8 +26,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
-
-import zstandard
 
 from richcompose.errors import ImageError
 from richcompose.image.filepool import FilePool, create_exclusive, set_file_attributes
@@ -86,8 +85,17 @@ def _decompressed(raw: BinaryIO, compression: str) -> BinaryIO:
     if compression == "gzip":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if compression == "zstd":
+        import zstandard  # loaded for zstd layers only (~50 ms)
+
         return zstandard.ZstdDecompressor().stream_reader(raw)
     return raw
+
+
+def _read_errors() -> tuple[type[Exception], ...]:
+    """What reading a bad layer raises; zstandard's errors only once a zstd layer loaded it."""
+    module = sys.modules.get("zstandard")
+    zstd: tuple[type[Exception], ...] = (module.ZstdError,) if module is not None else ()
+    return (tarfile.TarError, EOFError, OSError, *zstd)
 
 
 def unpack_layer(blob: BinaryIO, dest: Path, *, name: str, lowers: Sequence[Path] = (),
@@ -111,7 +119,7 @@ def unpack_layer(blob: BinaryIO, dest: Path, *, name: str, lowers: Sequence[Path
         plain.drain()
         counted.drain()
         writer.finish()
-    except (tarfile.TarError, EOFError, OSError, zstandard.ZstdError) as e:
+    except _read_errors() as e:
         raise ImageError(f"layer {name} cannot be read: {e}",
                          hint="the layer is not a valid (gzip/zstd) tar archive") from e
     finally:
