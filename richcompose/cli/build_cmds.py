@@ -8,17 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from richcompose.cli.build_output import BuildOutput
 from richcompose.cli.context import CliContext
-from richcompose.config import normalize
 from richcompose.errors import ImageError, UsageError
-from richcompose.image.auth import Credentials, find_credentials
-from richcompose.image.build.builder import Builder
-from richcompose.image.build.plan import BuildOptions, image_name
-from richcompose.image.credentials import erase_credentials, store_credentials
-from richcompose.image.push import push_image
-from richcompose.image.reference import DOCKER_HUB, RegistryReference, parse_registry_reference
-from richcompose.image.registry import RegistryClient
+
+# The image and build stages (httpx, pydantic, rich) load when a command here runs, not
+# with every command's parser.
+DOCKER_HUB = "docker.io"  # image.reference.DOCKER_HUB, without importing the image stage
 
 
 def register(sub: Any) -> None:
@@ -57,6 +52,11 @@ def register(sub: Any) -> None:
 
 
 def build_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.cli.build_output import BuildOutput
+    from richcompose.config import normalize
+    from richcompose.image.build.builder import Builder
+    from richcompose.image.build.plan import BuildOptions, image_name
+
     project = ctx.load()
     unknown = [n for n in args.services if n not in project.services]
     if unknown:
@@ -80,6 +80,8 @@ def build_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def push_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.push import push_image
+
     project = ctx.load()
     unknown = [n for n in args.services if n not in project.services]
     if unknown:
@@ -113,6 +115,11 @@ def push_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def login_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.auth import Credentials
+    from richcompose.image.credentials import store_credentials
+    from richcompose.image.reference import RegistryReference
+    from richcompose.image.registry import RegistryClient
+
     registry = _registry(args.server)
     username = args.username
     if username is None:
@@ -150,6 +157,9 @@ def login_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def logout_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.auth import find_credentials
+    from richcompose.image.credentials import erase_credentials
+
     registry = _registry(args.server)
     if erase_credentials(registry, os.environ, Path(args.authfile) if args.authfile else None):
         ctx.out.print(f"Removed login credentials for {registry}", markup=False)
@@ -163,6 +173,8 @@ def logout_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def _registry(server: str) -> str:
     """`https://index.docker.io/v1/`, `docker.io`, `host:5000` → the registry's name."""
+    from richcompose.image.reference import parse_registry_reference
+
     text = server.removeprefix("https://").removeprefix("http://").split("/", 1)[0]
     if text in ("index.docker.io", "registry-1.docker.io", DOCKER_HUB):
         return DOCKER_HUB

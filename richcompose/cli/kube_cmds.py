@@ -10,8 +10,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
 from richcompose.cli.context import CliContext
 from richcompose.errors import UsageError
 
@@ -93,8 +91,11 @@ def _convert(ctx: CliContext, args: argparse.Namespace, directory: Path) -> tupl
         host_arch=platform.machine())
     project = ctx.load()
     conversion = convert_to_directory(project, options, directory)
-    for warning in conversion.warnings:
-        ctx.err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
+    if conversion.warnings:
+        from rich.markup import escape
+
+        for warning in conversion.warnings:
+            ctx.err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
     return directory, len(conversion.objects)
 
 

@@ -10,7 +10,6 @@ from richcompose.cli import kube_cmds
 from richcompose.cli.context import CliContext
 from richcompose.cli.foreground import attach
 from richcompose.errors import UsageError
-from richcompose.image.build.plan import BuildOptions
 
 
 def register(sub: Any) -> None:
@@ -74,6 +73,8 @@ def register(sub: Any) -> None:
 
 
 def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.build.plan import BuildOptions
+
     project = ctx.load()
     if args.build and args.no_build:
         raise UsageError("--build and --no-build are incompatible")
