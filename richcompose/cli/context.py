@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 
+from richcompose.cli.console import labelled, make_console
 from richcompose.config import LoadOptions, Project, load_project
 from richcompose.config.loader import load_document, normalize_project_name
 from richcompose.engine import Engine
@@ -27,11 +27,11 @@ class CliContext:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, err: Console) -> CliContext:
-        return cls(args=args, err=err, out=Console(highlight=False, soft_wrap=True),
+        return cls(args=args, err=err, out=make_console(),
                    paths=StatePaths(state_root(args.root)))
 
     def report(self, service: str, message: str) -> None:
-        self.err.print(f"[bold]{service}[/] {message}" if service else message)
+        self.err.print(labelled(service, "bold", message) if service else message)
 
     def engine(self) -> Engine:
         return Engine(self.paths, runtime=self.args.runtime, report=self.report,
@@ -52,8 +52,7 @@ class CliContext:
         """The validated project; its warnings go to stderr, once, for every command."""
         project = load_project(self.load_options())
         for warning in project.warnings:
-            self.err.print(f"[yellow]warning:[/] {escape(str(warning))}", markup=True,
-                           soft_wrap=True, highlight=False)
+            self.err.print(labelled("warning:", "yellow", str(warning)))
         return project
 
     def load_document(self) -> dict[str, Any]:
