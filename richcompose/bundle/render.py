@@ -124,9 +124,15 @@ def security_options(ctx: RenderContext) -> list[SpecOption]:
         options.append(security.with_privileged())
     else:
         options.append(security.with_capabilities(caps))
-        if "seccomp=unconfined" not in service.security_opt and ctx.seccomp_profile is not None:
+        profile, problem = seccomp.requested_profile(service.security_opt, ctx.seccomp_profile,
+                                                     Path(ctx.project.directory))
+        if problem:
+            raise BundleError(problem, location=ctx.project.locate(
+                ("services", ctx.service_name, "security_opt")),
+                hint="write security_opt: [seccomp=PROFILE.json] or [seccomp=unconfined]")
+        if profile is not None:
             options.append(security.with_seccomp(seccomp.to_oci(
-                ctx.seccomp_profile, arch=seccomp.host_arch(), capabilities=caps)))
+                profile, arch=seccomp.host_arch(), capabilities=caps)))
     if "no-new-privileges=false" in service.security_opt:
         options.append(security.with_no_new_privileges(False))
     if service.shm_size is not None:
