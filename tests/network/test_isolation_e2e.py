@@ -1,0 +1,63 @@
+"""Networks are isolated from each other as docker isolates them: containers of one project
+cannot reach another project's containers (ping, TCP), neighbours on one network can, and
+`down` removes the isolation chains (#10 item 6)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import Richcompose
+
+pytestmark = [pytest.mark.network, pytest.mark.runc]
+
+PROJECT = """
+    name: {name}
+    services:
+      web:
+        rootfs: ./rootfs
+        command: ["sh", "-c", "echo {name} > /tmp/index.html; exec httpd -f -p 80 -h /tmp"]
+      client:
+        rootfs: ./rootfs
+        command: ["sleep", "300"]
+"""
+
+
+def address(rc: Richcompose, project: str, service: str) -> str:
+    out = rc("-f", f"{project}.yaml", "exec", "-T", service, "ip", "-4", "-o", "addr", "show",
+             "eth0").stdout
+    return out.split()[3].split("/")[0]
+
+
+def reaches(rc: Richcompose, project: str, *argv: str) -> bool:
+    return rc("-f", f"{project}.yaml", "exec", "-T", "client", "timeout", "2", *argv,
+              check=False).returncode == 0
+
+
+def chains() -> list[str]:
+    out = subprocess.run(["iptables", "-S"], capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if "RC-ISOLATION" in line]
+
+
+def test_projects_cannot_reach_each_other_but_neighbours_can(rc: Richcompose) -> None:
+    for name in ("one", "two"):
+        rc.write(PROJECT.format(name=name), name=f"{name}.yaml")
+        rc("-f", f"{name}.yaml", "up", "-d")
+    try:
+        neighbour, other = address(rc, "one", "web"), address(rc, "two", "web")
+        for _ in range(30):  # httpd starting
+            if reaches(rc, "one", "wget", "-q", "-O", "-", f"http://{neighbour}/"):
+                break
+            time.sleep(0.2)
+        assert reaches(rc, "one", "ping", "-c", "1", "-W", "1", neighbour)
+        assert reaches(rc, "one", "wget", "-q", "-O", "-", f"http://{neighbour}/")
+        assert reaches(rc, "two", "wget", "-q", "-O", "-", f"http://{other}/")
+        assert not reaches(rc, "one", "ping", "-c", "1", "-W", "1", other)
+        assert not reaches(rc, "one", "wget", "-q", "-O", "-", f"http://{other}/")
+        assert chains()
+    finally:
+        for name in ("one", "two"):
+            rc("-f", f"{name}.yaml", "down", "-t", "0")
+    assert chains() == []
