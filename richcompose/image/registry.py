@@ -9,6 +9,7 @@ would copy into its own layout first (a second copy of every blob) and only offe
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from types import TracebackType
 
@@ -17,26 +18,30 @@ import httpx
 from richcompose.errors import ImageError
 from richcompose.image.auth import Credentials, parse_challenge
 from richcompose.image.content import BlobWriter
+from richcompose.image.limits import ImageLimits
 from richcompose.image.manifest import ACCEPT
 from richcompose.image.reference import RegistryReference
+from richcompose.image.stall import StallGuardTransport, timeouts
 
-_MAX_MANIFEST = 4 << 20
+MAX_REDIRECTS = 10
 
 
 class RegistryClient:
     """Pull-side distribution API for one repository, with anonymous, basic or token auth."""
 
     def __init__(self, ref: RegistryReference, *, credentials: Credentials | None = None,
-                 transport: httpx.BaseTransport | None = None, timeout: float = 30.0,
-                 retries: int = 3) -> None:
+                 transport: httpx.BaseTransport | None = None,
+                 limits: ImageLimits | None = None) -> None:
         self.ref = ref
+        self.limits = limits or ImageLimits()
         scheme = "http" if ref.insecure else "https"
         self._base = f"{scheme}://{ref.api_host}/v2/{ref.repository}"
         self._credentials = credentials
-        self._retries = retries
         self._authorization: str | None = None
-        self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=True,
-                                    headers={"User-Agent": "richcompose"})
+        self._client = httpx.Client(
+            transport=transport or StallGuardTransport(self.limits),
+            timeout=timeouts(self.limits), follow_redirects=True, max_redirects=MAX_REDIRECTS,
+            headers={"User-Agent": "richcompose"})
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -57,12 +62,8 @@ class RegistryClient:
             raise self._unreachable(e) from e
         try:
             self._check(response, f"manifest {self.ref.name}:{reference}")
-            data = b""
-            for chunk in response.iter_bytes():
-                data += chunk
-                if len(data) > _MAX_MANIFEST:
-                    raise ImageError(f"manifest of {self.ref} is larger than 4 MiB; refused")
-            return data, response.headers.get("content-type", "")
+            return (self._read_capped(response, self.limits.manifest_bytes, "manifest"),
+                    response.headers.get("content-type", ""))
         except httpx.HTTPError as e:
             raise self._unreachable(e) from e
         finally:
@@ -99,8 +100,22 @@ class RegistryClient:
                     response.close()
             except httpx.TransportError as e:
                 failures += 1
-                if failures > self._retries:
+                if failures > self.limits.retries:
                     raise self._unreachable(e) from e
+            except httpx.HTTPError as e:  # too many redirects, a malformed answer
+                raise self._unreachable(e) from e
+
+    def _read_capped(self, response: httpx.Response, limit: int, what: str) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise ImageError(f"{what} of {self.ref} is {declared} bytes, more than the "
+                             f"{limit} allowed; refused")
+        data = bytearray()
+        for chunk in response.iter_bytes():
+            data += chunk
+            if len(data) > limit:
+                raise ImageError(f"{what} of {self.ref} is larger than {limit} bytes; refused")
+        return bytes(data)
 
     def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
         for attempt in range(2):
@@ -134,7 +149,9 @@ class RegistryClient:
             params["service"] = challenge.params["service"]
         auth = (creds.username, creds.password) if creds else None
         try:
-            response = self._client.get(challenge.params["realm"], params=params, auth=auth)
+            with self._client.stream("GET", challenge.params["realm"], params=params,
+                                     auth=auth) as response:
+                body = self._read_capped(response, self.limits.manifest_bytes, "token answer")
         except httpx.HTTPError as e:
             raise self._unreachable(e) from e
         if response.status_code != 200:
@@ -143,8 +160,9 @@ class RegistryClient:
                              hint="check the credentials in ~/.docker/config.json or "
                                   "REGISTRY_AUTH_FILE")
         try:
-            body = response.json()
-            token = body.get("token") or body.get("access_token")
+            answer = json.loads(body)
+            token = answer.get("token") or answer.get("access_token") if isinstance(
+                answer, dict) else None
         except ValueError:
             token = None
         if not isinstance(token, str) or not token:
