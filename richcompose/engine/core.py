@@ -41,6 +41,8 @@ from richcompose.state import StatePaths, file_lock, project_lock, read_json, wr
 
 Reporter = Callable[[str, str], None]  # (service, message)
 LOG_MAX_ENV = "RICHCOMPOSE_LOG_MAX_SIZE"
+# Logs are capped unless the project says otherwise: 300 MB of output once became a 457 MB log.
+DEFAULT_LOG_MAX = 10 << 20
 DEFAULT_PARALLEL = 16  # beyond this, 2 cores only queue more runc processes
 
 
@@ -394,8 +396,11 @@ def _health_spec(service: Service, image: ResolvedImage) -> healthchecks.HealthS
 
 def _log_size_max(service: Service) -> int:
     """Per-container log cap: compose's `logging.options.max-size` (json-file driver), else the
-    `org.richcompose.log-max-size` label, else the environment."""
+    `org.richcompose.log-max-size` label, else the environment, else 10 MiB; `-1` lifts it,
+    as docker's max-size does."""
     options = service.logging.options if service.logging else {}
     raw = (str(options.get("max-size") or "") or service.labels.get("org.richcompose.log-max-size")
            or os.environ.get(LOG_MAX_ENV, ""))
-    return int(parse_bytes(raw)) if raw else 0
+    if raw.strip() == "-1":
+        return 0
+    return int(parse_bytes(raw)) if raw else DEFAULT_LOG_MAX
