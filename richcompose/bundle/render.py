@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.bundle import rich, seccomp, security
+from richcompose.bundle.filerefs import file_ref_mounts
 from richcompose.bundle.imagefs import ImageFS
 from richcompose.bundle.launcher import launcher
 from richcompose.bundle.process import environment, process_args, resolve_user
@@ -61,6 +62,8 @@ class RenderContext:
     host_network: bool = False  # network_mode: host — no network namespace of its own
     host_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     extra_mounts: tuple[Mapping[str, Any], ...] = ()
+    # Where the engine writes the service's secret and config files (engine/filerefs.py)
+    files_dir: Path = Path("/nonexistent/richcompose-files")
 
     @property
     def service(self) -> Service:
@@ -107,6 +110,8 @@ def render_parts(ctx: RenderContext) -> RichParts:
     # User mounts last: a volume on a path a mode mounts (e.g. /run) wins, as in podman.
     parts.options += [
         with_mounts(volume_mounts(ctx)),
+        with_mounts([m.mount(ctx.files_dir) for m in file_ref_mounts(ctx.project,
+                                                                     ctx.service_name)]),
         with_mounts(ctx.extra_mounts),
         with_annotations({"org.richcompose.project": ctx.project.name,
                           "org.richcompose.service": ctx.service_name}),

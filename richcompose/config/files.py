@@ -72,6 +72,21 @@ def is_regular_file(path: Path, *, what: str, location: Location | None = None) 
 def read_text(path: Path, *, what: str, location: Location | None = None,
               missing_hint: str = "", limit: int = MAX_TEXT_FILE) -> str:
     """The UTF-8 text of a regular file of at most `limit` bytes."""
+    data = read_bytes(path, what=what, location=location, missing_hint=missing_hint,
+                      limit=limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                          location=Location(str(path), line, column),
+                          hint="save the file as UTF-8") from None
+
+
+def read_bytes(path: Path, *, what: str, location: Location | None = None,
+               missing_hint: str = "", limit: int = MAX_TEXT_FILE) -> bytes:
+    """The content of a regular file of at most `limit` bytes."""
     info = probe(path, what=what, location=location)
     if info is None:
         raise ConfigError(f"{what} not found: {shown(path)}", location=location,
@@ -93,14 +108,7 @@ def read_text(path: Path, *, what: str, location: Location | None = None,
     if len(data) > limit:
         raise ConfigError(f"{what} {shown(path)} is larger than {limit >> 20} MiB; refused",
                           location=location, hint="split it, or check that this is the right file")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ConfigError(f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x})",
-                          location=Location(str(path), line, column),
-                          hint="save the file as UTF-8") from None
+    return data
 
 
 def _require_regular(mode: int, path: Path, what: str, location: Location | None) -> None:

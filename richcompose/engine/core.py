@@ -16,11 +16,13 @@ from typing import Any
 import networkx as nx
 
 from richcompose import graph as graphs
+from richcompose.bundle.filerefs import file_ref_mounts
 from richcompose.bundle.render import Bundle, RenderContext, render_bundle, write_bundle
 from richcompose.bundle.spec import with_cgroups_path
 from richcompose.config.models import Project, Service
 from richcompose.config.units import parse_bytes
 from richcompose.engine.bringup import BringUp, Probes
+from richcompose.engine.filerefs import write_file_refs
 from richcompose.engine.hooks import ContainerHook, Prepared
 from richcompose.engine.monitorctl import ensure_monitor
 from richcompose.engine.records import ContainerRecord, container_name
@@ -37,7 +39,7 @@ from richcompose.runtime.launch import discard, launch
 from richcompose.runtime.mounts import is_mounted, mount_overlay
 from richcompose.runtime.oci import OCIRuntime
 from richcompose.runtime.supervised import Supervised
-from richcompose.state import StatePaths, file_lock, project_lock, read_json, write_json
+from richcompose.state import ContainerPaths, StatePaths, file_lock, project_lock, read_json, write_json
 
 Reporter = Callable[[str, str], None]  # (service, message)
 LOG_MAX_ENV = "RICHCOMPOSE_LOG_MAX_SIZE"
@@ -184,6 +186,7 @@ class Engine(StatusOps, TeardownOps):
         write_json(cpaths.record, asdict(record))  # first, so `down` finds what follows
         prepared = [hook.prepare(project, name, cid, cpaths) for hook in self.hooks]
         bundle = self._render(self._context(project, name, cid, image, prepared))
+        write_file_refs(file_ref_mounts(project, name), _files_dir(cpaths))
         record.stop_signal = bundle.stop_signal
         write_json(cpaths.record, asdict(record))
         self._prepare_volumes(bundle.spec)
@@ -235,9 +238,10 @@ class Engine(StatusOps, TeardownOps):
                  prepared: list[Prepared]) -> RenderContext:
         netns = next((p.netns_path for p in prepared if p.netns_path), None)
         mounts = tuple(m for p in prepared for m in p.extra_mounts)
+        files = _files_dir(self.paths.project(project.name).container(cid))
         return RenderContext(project=project, service_name=name, container_id=cid, image=image,
                              volumes_root=self.paths.volumes, dumb_init=self.dumb_init,
-                             netns_path=netns, extra_mounts=mounts,
+                             netns_path=netns, extra_mounts=mounts, files_dir=files,
                              host_network=any(p.host_network for p in prepared))
 
     def _render(self, ctx: RenderContext) -> Bundle:
@@ -392,6 +396,11 @@ def _health_spec(service: Service, image: ResolvedImage) -> healthchecks.HealthS
     check = service.healthcheck
     own = None if check is None else {k: getattr(check, k) for k in check.model_fields_set}
     return healthchecks.resolve(own, image.config.healthcheck)
+
+
+def _files_dir(cpaths: ContainerPaths) -> Path:
+    """The container's secret and config files (engine/filerefs.py)."""
+    return cpaths.dir / "files"
 
 
 def _log_size_max(service: Service) -> int:
