@@ -75,7 +75,7 @@ Entries = list[tuple[bool, PathKey, Pos]]
 # Each alias use costs the number of keys and values it copies; real files stay far below
 # (a 1,000-service file with `<<: *defaults` of 20 keys costs 20,000).
 MAX_ALIASES = 10_000
-MAX_ALIAS_EXPANSION = 250_000
+MAX_ALIAS_EXPANSION = 100_000
 
 
 class _Builder:
