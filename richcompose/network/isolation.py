@@ -10,8 +10,11 @@ are docker's two-stage chains (moby's DOCKER-ISOLATION-STAGE-1/2), in the filter
   RC-ISOLATION-STAGE-2 -o BR -j DROP                           (one per bridge)
 
 so a packet that enters from one of our bridges and leaves by another of our bridges is
-dropped. Neither the CNI `bridge` plugin nor `firewall` (containernetworking-plugins 1.1.1)
-isolates networks from each other, hence this module. The chains are shared by every state
+dropped — unless it is addressed to a published port (`-m conntrack --ctstate DNAT -j
+RETURN` heads STAGE-1): a port the user published is meant to be reached, and docker's
+userland proxy makes it reachable from other networks too. Neither the CNI `bridge` plugin
+nor `firewall` (containernetworking-plugins 1.1.1) isolates networks from each other, hence
+this module. The chains are shared by every state
 root in the network namespace; the last bridge to go removes them and the jump.
 """
 
@@ -24,6 +27,7 @@ from richcompose.errors import NetworkError
 STAGE_1 = "RC-ISOLATION-STAGE-1"
 STAGE_2 = "RC-ISOLATION-STAGE-2"
 _JUMP = ("FORWARD", ["-j", STAGE_1])
+_PUBLISHED = (STAGE_1, ["-m", "conntrack", "--ctstate", "DNAT", "-j", "RETURN"])
 _ATTEMPTS = 3  # another richcompose may change the chains between our listing and our change
 
 
@@ -40,6 +44,8 @@ def isolate(bridge: str) -> None:
         for chain in (STAGE_1, STAGE_2):
             if f"-N {chain}" not in present:
                 commands.append(["-N", chain])
+        if _rule_line(*_PUBLISHED) not in present:
+            commands.append(["-I", _PUBLISHED[0], "1", *_PUBLISHED[1]])
         if _rule_line(*_JUMP) not in present:
             commands.append(["-I", _JUMP[0], "1", *_JUMP[1]])
         commands += [["-A", chain, *rule] for chain, rule in bridge_rules(bridge)
@@ -56,7 +62,8 @@ def release(bridge: str) -> None:
         present = _listing()
         commands = [["-D", chain, *rule] for chain, rule in bridge_rules(bridge)
                     if _rule_line(chain, rule) in present]
-        left = [line for line in present if line.startswith(f"-A {STAGE_1} ")]
+        left = [line for line in present if line.startswith(f"-A {STAGE_1} ")
+                and line != _rule_line(*_PUBLISHED)]
         if len(left) <= len([c for c in commands if c[1] == STAGE_1]):
             if _rule_line(*_JUMP) in present:
                 commands.append(["-D", _JUMP[0], *_JUMP[1]])

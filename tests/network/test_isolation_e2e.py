@@ -19,6 +19,7 @@ PROJECT = """
       web:
         rootfs: ./rootfs
         command: ["sh", "-c", "echo {name} > /tmp/index.html; exec httpd -f -p 80 -h /tmp"]
+        ports: ["{port}:80"]
       client:
         rootfs: ./rootfs
         command: ["sleep", "300"]
@@ -41,9 +42,9 @@ def chains() -> list[str]:
     return [line for line in out.splitlines() if "RC-ISOLATION" in line]
 
 
-def test_projects_cannot_reach_each_other_but_neighbours_can(rc: Richcompose) -> None:
-    for name in ("one", "two"):
-        rc.write(PROJECT.format(name=name), name=f"{name}.yaml")
+def test_projects_cannot_reach_each_other_but_neighbours_and_published_ports_can(rc: Richcompose) -> None:
+    for name, port in (("one", 18181), ("two", 18182)):
+        rc.write(PROJECT.format(name=name, port=port), name=f"{name}.yaml")
         rc("-f", f"{name}.yaml", "up", "-d")
     try:
         neighbour, other = address(rc, "one", "web"), address(rc, "two", "web")
@@ -56,6 +57,10 @@ def test_projects_cannot_reach_each_other_but_neighbours_can(rc: Richcompose) ->
         assert reaches(rc, "two", "wget", "-q", "-O", "-", f"http://{other}/")
         assert not reaches(rc, "one", "ping", "-c", "1", "-W", "1", other)
         assert not reaches(rc, "one", "wget", "-q", "-O", "-", f"http://{other}/")
+        # A port the other project published is meant to be reached, as with docker's proxy.
+        gateway = rc("-f", "one.yaml", "exec", "-T", "client", "sh", "-c",
+                     "ip route | awk '/default/ {print $3}'").stdout.strip()
+        assert reaches(rc, "one", "wget", "-q", "-O", "-", f"http://{gateway}:18182/")
         assert chains()
     finally:
         for name in ("one", "two"):
