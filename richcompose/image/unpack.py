@@ -50,13 +50,19 @@ class _Reader:
     """A read-through wrapper that hashes and/or counts what passes."""
 
     def __init__(self, raw: BinaryIO, *, hash_it: bool,
-                 on_bytes: Callable[[int], None] | None = None) -> None:
+                 on_bytes: Callable[[int], None] | None = None, limit: int | None = None) -> None:
         self._raw = raw
         self._hash = hashlib.sha256() if hash_it else None
         self._on_bytes = on_bytes
+        self._limit = limit
+        self._count = 0
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n)
+        self._count += len(data)
+        if self._limit is not None and self._count > self._limit:
+            raise ImageError(f"layer is larger than {self._limit} bytes; refused",
+                             hint="raise ImageLimits.layer_compressed_bytes if it is trusted")
         if self._hash is not None:
             self._hash.update(data)
         if self._on_bytes is not None and data:
@@ -103,7 +109,8 @@ def unpack_layer(blob: BinaryIO, dest: Path, *, name: str, lowers: Sequence[Path
     `dest` then.
     """
     compression = compression_of(blob)
-    counted = _Reader(blob, hash_it=True, on_bytes=on_bytes)
+    counted = _Reader(blob, hash_it=True, on_bytes=on_bytes,
+                      limit=limits.layer_compressed_bytes)
     plain = _Reader(_decompressed(counted, compression), hash_it=True)  # type: ignore[arg-type]
     writer = _Writer(dest, name, lowers, whiteouts, FilePool(name), limits)
     try:

@@ -99,3 +99,9 @@ def test_image_config_fields_of_the_wrong_shape_are_one_line_errors(
 
 def test_image_config_label_values_that_are_not_strings_are_kept_as_json() -> None:
     assert image_config(config(Labels={"n": 1})).labels == {"n": "1"}
+
+
+def test_layer_stream_longer_than_the_compressed_cap_is_refused(tmp_path: Path) -> None:
+    layer = make_tar(entry("f", data=b"x" * 20_000))  # a local blob need not declare a size
+    assert "layer is larger than 8192 bytes" in refusal(
+        tmp_path, layer, ImageLimits(layer_compressed_bytes=8192))
