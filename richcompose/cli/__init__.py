@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    console = make_console(stderr=True)
+    console = make_console(stderr=True)  # literal, and one message is one line
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         args = build_parser().parse_args(argv)
@@ -69,5 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for other in getattr(exc, "others", [])[:9]:
             console.print(labelled("error:", "red", str(other)))
         return exc.exit_code
+    except OSError as exc:  # the host refused something (disk full, permissions): one line
+        if debug:
+            traceback.print_exc()
+        console.print(labelled("error:", "bold red", str(exc)))
+        return 1
     except KeyboardInterrupt:
         return 130
