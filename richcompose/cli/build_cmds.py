@@ -131,8 +131,10 @@ def login_command(ctx: CliContext, args: argparse.Namespace) -> int:
             raise UsageError("--password and --password-stdin are incompatible")
         password = sys.stdin.read().rstrip("\n")
     elif args.password is not None:
-        ctx.err.print("[yellow]warning:[/] --password is visible to other users of this "
-                      "machine; use --password-stdin")
+        from richcompose.cli.console import labelled
+
+        ctx.err.print(labelled("warning:", "yellow", "--password is visible to other users of "
+                               "this machine; use --password-stdin"))
         password = args.password
     elif sys.stdin.isatty():
         import getpass

@@ -92,10 +92,10 @@ def _convert(ctx: CliContext, args: argparse.Namespace, directory: Path) -> tupl
     project = ctx.load()
     conversion = convert_to_directory(project, options, directory)
     if conversion.warnings:
-        from rich.markup import escape
+        from richcompose.cli.console import labelled
 
         for warning in conversion.warnings:
-            ctx.err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
+            ctx.err.print(labelled("warning:", "yellow", str(warning)))
     return directory, len(conversion.objects)
 
 
