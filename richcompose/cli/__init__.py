@@ -12,9 +12,6 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from rich.console import Console
-from rich.markup import escape
-
 from richcompose.cli import (
     config_cmds,
     image_cmds,
@@ -24,7 +21,7 @@ from richcompose.cli import (
     project_cmds,
     run_cmds,
 )
-from richcompose.cli.context import CliContext
+from richcompose.cli.context import CliContext, literal_console, styled
 from richcompose.errors import RichComposeError, UsageError
 
 COMMAND_GROUPS = (project_cmds, config_cmds, lifecycle_cmds, run_cmds, inspect_cmds, network_cmds,
@@ -58,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    console = Console(stderr=True, highlight=False)
+    console = literal_console(stderr=True)
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         args = build_parser().parse_args(argv)
@@ -66,10 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RichComposeError as exc:
         if debug:
             traceback.print_exc()
-        # Messages quote the user's text (`[HOST_IP:]...`), which must not be read as markup.
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
+        console.print(styled("error:", "bold red", str(exc)))
         for other in getattr(exc, "others", [])[:9]:
-            console.print(f"[red]error:[/] {escape(str(other))}", soft_wrap=True)
+            console.print(styled("error:", "red", str(other)))
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from richcompose.config import LoadOptions, Project, load_project
 from richcompose.config.loader import load_document, normalize_project_name
@@ -16,6 +16,20 @@ from richcompose.engine import Engine
 from richcompose.network import NetworkManager
 from richcompose.network.hook import NetworkHook
 from richcompose.state import StatePaths, state_root
+
+
+def literal_console(*, stderr: bool = False) -> Console:
+    """A console that prints text as given: no markup, no emoji codes, no highlighting.
+
+    User text (paths, keys, values, log lines) reaches every print; rich would turn
+    `file:100:10` into an emoji and `[HOST_IP:]` into nothing. Styles come from `styled`.
+    """
+    return Console(stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+def styled(head: str, style: str, rest: str) -> Text:
+    """`head` in `style`, then `rest` literally."""
+    return Text.assemble((head, style), " ", rest) if rest else Text(head, style=style)
 
 
 @dataclass
@@ -27,11 +41,11 @@ class CliContext:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, err: Console) -> CliContext:
-        return cls(args=args, err=err, out=Console(highlight=False, soft_wrap=True),
+        return cls(args=args, err=err, out=literal_console(),
                    paths=StatePaths(state_root(args.root)))
 
     def report(self, service: str, message: str) -> None:
-        self.err.print(f"[bold]{service}[/] {message}" if service else message)
+        self.err.print(styled(service, "bold", message) if service else message)
 
     def engine(self) -> Engine:
         return Engine(self.paths, runtime=self.args.runtime, report=self.report,
@@ -52,8 +66,7 @@ class CliContext:
         """The validated project; its warnings go to stderr, once, for every command."""
         project = load_project(self.load_options())
         for warning in project.warnings:
-            self.err.print(f"[yellow]warning:[/] {escape(str(warning))}", markup=True,
-                           soft_wrap=True, highlight=False)
+            self.err.print(styled("warning:", "yellow", str(warning)))
         return project
 
     def load_document(self) -> dict[str, Any]:

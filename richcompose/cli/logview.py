@@ -6,6 +6,7 @@ import threading
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.text import Text
 
 from richcompose.logs import LogLine
 
@@ -23,11 +24,12 @@ class LogPrinter:
         self._lock = threading.Lock()
 
     def emit(self, service: str, line: LogLine) -> None:
-        head = ""
+        head = Text()
         if self.prefix:
-            head = f"[{self.colours.get(service, 'white')}]{service.ljust(self.width)} |[/] "
+            head.append(f"{service.ljust(self.width)} |", style=self.colours.get(service, "white"))
+            head.append(" ")
         if self.timestamps:
-            head += f"{line.time} "
+            head.append(f"{line.time} ")
+        head.append(line.text)
         with self._lock:
-            self.out.print(head, end="")
-            self.out.print(line.text, markup=False, highlight=False)
+            self.out.print(head, markup=False, emoji=False, highlight=False)
