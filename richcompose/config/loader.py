@@ -24,8 +24,8 @@ from richcompose.config.include import IncludeEntry, apply_include
 from richcompose.config.interpolate import interpolate
 from richcompose.config.merge import merge_documents, strip_tags
 from richcompose.config.models import Project
-from richcompose.config.paths import resolve_document_paths
 from richcompose.config.parse import read_yaml_file
+from richcompose.config.paths import resolve_document_paths
 from richcompose.config.profiles import apply_profiles, enabled_profiles
 from richcompose.config.source import SourceMap
 from richcompose.config.unsupported import check as check_unsupported
@@ -117,7 +117,7 @@ class _Run:
             inner = _Scope(scope.environ, scope.directory, (*scope.seen, path.resolve()))
             for data, positions in self.documents(path, scope.environ):
                 apply_include(data, positions, scope.directory, inner.seen,
-                              lambda entry: self._read_included(entry, inner))
+                              lambda entry, inner=inner: self._read_included(entry, inner))
                 apply_extends(data, positions, lambda other: self._read_base(other, scope),
                               str(path.resolve()), scope.directory)
                 if merged is None:
