@@ -11,6 +11,7 @@ from richcompose.config import normalize
 from richcompose.config.base import (
     CommandInput,
     DurationInput,
+    KeyProblem,
     MappingInput,
     Model,
     NumberInput,
@@ -109,6 +110,11 @@ class ServiceVolume(Model):
 class Ulimit(Model):
     soft: int
     hard: int
+
+    @field_validator("soft", "hard", mode="before", json_schema_input_type=int | str)
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        return normalize.whole_number(value)
 
 
 class ResourceSpec(Model):
@@ -244,6 +250,11 @@ class FileRef(Model):
     gid: str | None = None
     mode: int | None = None
 
+    @field_validator("mode", mode="before", json_schema_input_type=int | str | None)
+    @classmethod
+    def _mode(cls, value: Any) -> Any:
+        return normalize.file_mode(value)
+
 
 class DeviceMapping(Model):
     source: str
@@ -273,6 +284,9 @@ class Extends(Model):
 
 
 class LifecycleHook(Model):
+    """`post_start` / `pre_stop`: a command run inside the service's container (compose's
+    ServiceHook)."""
+
     command: list[str]
     user: str | None = None
     privileged: bool = False
@@ -288,3 +302,20 @@ class LifecycleHook(Model):
     @classmethod
     def _env(cls, value: Any) -> Any:
         return normalize.environment_dict(value)
+
+
+class PreStartHook(LifecycleHook):
+    """`pre_start`: as docker compose runs it, a one-off container of the service's image (or
+    `image`), with its volumes and networks, run to completion before the service starts."""
+
+    command: list[str] | None = None  # type: ignore[assignment]
+    image: str | None = None
+    per_replica: bool = False
+
+    @model_validator(mode="after")
+    def _once_per_service(self) -> PreStartHook:
+        if self.per_replica:
+            raise KeyProblem("per_replica", "per_replica is not supported (as in docker "
+                             "compose): a pre_start hook runs once for the service",
+                             "remove per_replica or set it to false")
+        return self
