@@ -115,11 +115,17 @@ class _Run:
         smap = SourceMap()
         for path in files:
             inner = _Scope(scope.environ, scope.directory, (*scope.seen, path.resolve()))
+
+            def included(entry: IncludeEntry, inner: _Scope = inner
+                         ) -> tuple[dict[str, Any], SourceMap]:
+                return self._read_included(entry, inner)
+
+            def base_file(other: Path) -> tuple[dict[str, Any], SourceMap]:
+                return self._read_base(other, scope)
+
             for data, positions in self.documents(path, scope.environ):
-                apply_include(data, positions, scope.directory, inner.seen,
-                              lambda entry, inner=inner: self._read_included(entry, inner))
-                apply_extends(data, positions, lambda other: self._read_base(other, scope),
-                              str(path.resolve()), scope.directory)
+                apply_include(data, positions, scope.directory, inner.seen, included)
+                apply_extends(data, positions, base_file, str(path.resolve()), scope.directory)
                 if merged is None:
                     merged, smap = data, positions
                 else:

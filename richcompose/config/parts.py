@@ -3,6 +3,7 @@ deploy, networks, files, and the rich container's inner system services."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -57,6 +58,9 @@ class Healthcheck(Model):
 
 
 class PortMapping(Model):
+    """One published (or exposed) container port; short syntax is split into these, one per
+    container port. Checked here so the network stage never refuses what `config` accepted."""
+
     target: int = Field(ge=1, le=65535)
     published: str | None = None
     host_ip: str | None = None
@@ -70,6 +74,40 @@ class PortMapping(Model):
     @classmethod
     def _published(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _publishable(self) -> PortMapping:
+        _ = self.published_range  # raises KeyProblem for a bad range
+        if self.host_ip:
+            try:
+                address = ipaddress.ip_address(self.host_ip)
+            except ValueError:
+                raise KeyProblem("host_ip", f"host_ip {self.host_ip!r} is not an IP address",
+                                 "write an IPv4 address such as 127.0.0.1") from None
+            if address.version != 4:
+                raise KeyProblem("host_ip", f"port {self.target}: IPv6 host_ip "
+                                 f"{self.host_ip} is not supported: project networks are IPv4",
+                                 "publish on an IPv4 address (127.0.0.1, 0.0.0.0)")
+        if self.protocol == "sctp":
+            raise KeyProblem("protocol", f"port {self.target}/sctp is not supported: ports "
+                             "are published for tcp and udp", "use tcp or udp")
+        return self
+
+    @property
+    def published_range(self) -> tuple[int, int] | None:
+        """The host port(s): None for "any free port", else (first, last)."""
+        if not self.published:
+            return None
+        low, _, high = self.published.partition("-")
+        try:
+            first, last = int(low), int(high or low)
+        except ValueError:
+            raise KeyProblem("published", f"published port {self.published!r} is not a port "
+                             "or range", "write 8080 or 8000-8010") from None
+        if not 0 < first <= last <= 65535:
+            raise KeyProblem("published", f"published port {self.published!r} is out of "
+                             "range 1-65535", "write 8080 or 8000-8010")
+        return first, last
 
 
 class BindOptions(Model):
@@ -233,6 +271,16 @@ class ServiceNetwork(Model):
     interface_name: str | None = None
     priority: int = 0
     gw_priority: int = 0
+
+    @field_validator("ipv4_address")
+    @classmethod
+    def _ipv4(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.IPv4Address(value)
+            except ValueError:
+                raise ValueError(f"ipv4_address {value!r} is not an IPv4 address") from None
+        return value
 
 
 class EnvFile(Model):

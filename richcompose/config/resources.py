@@ -3,6 +3,7 @@ secrets, and `include:` entries."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema, field_validator, model_validator
@@ -42,11 +43,47 @@ class _MaybeExternal(Model):
         return legacy_external(data)
 
 
+class IpamPool(Model):
+    """One `ipam.config` entry; richcompose uses the first one's subnet and gateway."""
+
+    subnet: str | None = None
+    gateway: str | None = None
+    ip_range: str | None = None
+    aux_addresses: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _addresses(self) -> IpamPool:
+        try:
+            network = ipaddress.ip_network(self.subnet) if self.subnet else None
+        except ValueError:
+            raise KeyProblem("subnet", f"subnet {self.subnet!r} is not a network (CIDR)",
+                             "write it as 172.28.0.0/16") from None
+        if network is not None and network.version != 4:
+            raise KeyProblem("subnet", f"subnet {self.subnet} is IPv6; project networks are "
+                             "IPv4", "use an IPv4 subnet")
+        if self.gateway:
+            try:
+                gateway = ipaddress.ip_address(self.gateway)
+            except ValueError:
+                raise KeyProblem("gateway", f"gateway {self.gateway!r} is not an IP address",
+                                 "write it as 172.28.0.1") from None
+            if network is not None and gateway not in network:
+                raise KeyProblem("gateway", f"gateway {gateway} is outside subnet {network}",
+                                 "pick an address inside the subnet")
+        return self
+
+
+class Ipam(Model):
+    driver: str | None = None
+    config: list[IpamPool] = Field(default_factory=list)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
 class Network(_MaybeExternal):
     name: str | None = None
     driver: str | None = None
     driver_opts: dict[str, Any] = Field(default_factory=dict)
-    ipam: dict[str, Any] | None = None
+    ipam: Ipam | None = None
     internal: bool = False
     external: External = False
     attachable: bool = False
@@ -58,6 +95,10 @@ class Network(_MaybeExternal):
     @classmethod
     def _labels(cls, value: Any) -> Any:
         return normalize.labels_dict(value)
+
+    @property
+    def ipam_config(self) -> list[IpamPool]:
+        return self.ipam.config if self.ipam else []
 
 
 class Volume(_MaybeExternal):

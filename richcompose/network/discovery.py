@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.network.hosts import (
-    parse_extra_hosts,
+    extra_host_entries,
     render_hosts,
     render_resolv_conf,
     write_in_place,
@@ -51,7 +51,7 @@ def refresh_files(records: dict[str, Any], host_resolv: str) -> None:
                                     search=dns.get("search", ()),
                                     options=dns.get("options", ()))
         hosts = render_hosts(own_entry(record), neighbours(records, container_id),
-                             parse_extra_hosts(record["extra_hosts"],
+                             extra_host_entries(record["extra_hosts"],
                                                record.get("host_gateway", "")))
         write_in_place(files / "hosts", hosts)
         write_in_place(files / "resolv.conf", resolv)

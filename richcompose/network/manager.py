@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,9 @@ from richcompose.errors import NetworkError
 from richcompose.network import conflist, iptables, netns, ports, subnets
 from richcompose.network.cni import CniCall, CniRunner
 from richcompose.network.discovery import refresh_files
-from richcompose.network.hosts import parse_extra_hosts
+from richcompose.network.hosts import extra_host_entries
 from richcompose.network.networks import destroy_network, find_system_network, make_network
+from richcompose.network.ports import PortSpec
 from richcompose.network.store import NetworkStore
 from richcompose.network.types import (
     Attachment,
@@ -30,8 +31,6 @@ from richcompose.network.types import (
     NetworkSpec,
     PortMapping,
 )
-
-PortEntry = str | int | Mapping[str, Any]
 
 
 class NetworkManager:
@@ -120,11 +119,11 @@ class NetworkManager:
         service: str,
         netns_path: Path,
         networks: Mapping[str, Endpoint],
-        published: Sequence[PortEntry] = (),
+        published: Sequence[PortSpec] = (),
         *,
         container_name: str = "",
         hostname: str = "",
-        extra_hosts: Iterable[str] | Mapping[str, str] = (),
+        extra_hosts: Mapping[str, Sequence[str]] | None = None,
         files_dir: Path | None = None,
         dns: DnsConfig | None = None,
     ) -> Attachment:
@@ -137,12 +136,11 @@ class NetworkManager:
         with self.store.records() as rec:
             mappings = self._choose_ports(rec, service, published)
             gateway = self._gateway(rec, project, networks)
-            parse_extra_hosts(extra_hosts, gateway)  # a bad entry fails before anything is made
+            extra_host_entries(extra_hosts or {}, gateway)  # host-gateway needs a gateway
             record: dict[str, Any] = {
                 "project": project, "service": service, "netns": str(netns_path),
                 "container_name": container_name or service, "hostname": hostname or service,
-                "extra_hosts": extra_hosts if isinstance(extra_hosts, Mapping)
-                else list(extra_hosts),
+                "extra_hosts": {host: list(ips) for host, ips in (extra_hosts or {}).items()},
                 "files": str(files), "networks": {}, "ports": [],
                 "dns": dataclasses.asdict(dns or DnsConfig()), "host_gateway": gateway,
             }
@@ -274,12 +272,12 @@ class NetworkManager:
     # -- helpers ----------------------------------------------------------------------------
 
     def _choose_ports(
-        self, rec: dict[str, Any], service: str, published: Sequence[PortEntry]
+        self, rec: dict[str, Any], service: str, published: Sequence[PortSpec]
     ) -> list[PortMapping]:
         taken = [PortMapping(**p) for c in rec["containers"].values() for p in c["ports"]]
         taken_keys = {(m.host_port, m.protocol) for m in taken}
         mappings = ports.resolve(
-            ports.parse_ports(published),
+            published,
             lambda p, proto, ip: (p, proto) not in taken_keys and ports.port_is_free(p, proto, ip),
         )
         ports.ensure_free(service, mappings, taken)
