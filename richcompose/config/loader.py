@@ -27,6 +27,7 @@ from richcompose.config.models import Project
 from richcompose.config.parse import read_yaml_file
 from richcompose.config.paths import resolve_document_paths
 from richcompose.config.profiles import apply_profiles, enabled_profiles
+from richcompose.config.replicas import check_replicas
 from richcompose.config.source import SourceMap
 from richcompose.config.unsupported import check as check_unsupported
 from richcompose.config.validate import check_references, validate_project
@@ -231,6 +232,7 @@ def load_project(options: LoadOptions) -> Project:
     project = validate_project(doc.data, doc.smap)
     project.extensions.update(extensions)
     check_references(project)
+    check_replicas(project)
     project.warnings.extend(doc.warnings)
     project.warnings.extend(check_unsupported(project))
     project.all_profiles.extend(doc.profiles)
