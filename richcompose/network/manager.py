@@ -235,11 +235,14 @@ class NetworkManager:
 
     # -- queries ----------------------------------------------------------------------------
 
-    def ports(self, project: str, service: str) -> list[PortMapping]:
-        """Published ports of a service's running containers (for `richcompose port`)."""
+    def ports(self, project: str, service: str, container_id: str | None = None
+              ) -> list[PortMapping]:
+        """Published ports of a service's attached containers, or of one of them (a replica),
+        for `richcompose port`."""
         with self.store.records() as rec:
-            return [PortMapping(**p) for c in rec["containers"].values()
-                    if c["project"] == project and c["service"] == service for p in c["ports"]]
+            return [PortMapping(**p) for cid, c in rec["containers"].items()
+                    if c["project"] == project and c["service"] == service
+                    and container_id in (None, cid) for p in c["ports"]]
 
     def projects(self) -> list[str]:
         """Every project with something recorded (networks, containers or namespaces)."""

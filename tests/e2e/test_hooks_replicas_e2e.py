@@ -1,0 +1,123 @@
+"""Lifecycle hooks and replicas under real runc, through the CLI, as docker compose runs them:
+post_start/pre_stop inside the container, pre_start as a one-off container before the service;
+`deploy.replicas` / `up --scale` make proj-svc-1..N, every one reachable by the service name."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import Richcompose, wait_log
+
+pytestmark = [pytest.mark.network, pytest.mark.runc]
+
+HOOKS = """
+    name: hooks
+    services:
+      app:
+        rootfs: ./rootfs
+        command: ["sh", "-c", "echo app-running; exec sleep 300"]
+        stop_grace_period: 2s
+        environment: {ROLE: app}
+        volumes: ["./out:/out"]
+        pre_start:
+          - command: ["sh", "-c", "echo pre-start-ran-as-$$(id -u) in $$PWD; echo seeded > /out/seed"]
+            user: "1000"
+            working_dir: /tmp
+            environment: {STEP: seed}
+        post_start:
+          - command: ["sh", "-c", "echo post-start $$ROLE $$PHASE $$(id -u) $$PWD; echo started > /out/post"]
+            user: "0"
+            working_dir: /out
+            environment: [PHASE=after-start]
+        pre_stop:
+          - command: ["sh", "-c", "echo stopping > /out/pre-stop"]
+"""
+
+
+def test_hooks_run_where_and_as_compose_runs_them(rc: Richcompose) -> None:
+    (rc.project_dir / "out").mkdir(mode=0o777)
+    (rc.project_dir / "out").chmod(0o777)
+    rc.write(HOOKS)
+    rc("up", "-d")
+    out = rc.project_dir / "out"
+    assert (out / "seed").read_text() == "seeded\n"  # pre_start: before the service, its volume
+    assert (out / "post").read_text() == "started\n"  # post_start: inside the container
+    logs = wait_log(rc, "app", "post-start app after-start 0 /out")
+    assert "pre-start-ran-as-1000 in /tmp" in logs
+    assert not (out / "pre-stop").exists()
+    rc("down", "-t", "2")
+    assert (out / "pre-stop").read_text() == "stopping\n"  # pre_stop: before the stop
+
+
+def test_failing_post_start_fails_up_with_the_hooks_output(rc: Richcompose) -> None:
+    rc.write("""
+        name: failing
+        services:
+          app:
+            rootfs: ./rootfs
+            command: ["sleep", "300"]
+            post_start:
+              - command: ["sh", "-c", "echo no-config >&2; exit 3"]
+    """)
+    proc = rc("up", "-d", check=False)
+    assert proc.returncode == 1
+    assert "post_start[0] hook exited with status 3: no-config" in proc.stderr
+    rc("down", "-t", "0")
+
+
+# Each replica answers with its own address on eth0.
+SERVE_OWN_ADDRESS = ("ip -4 -o addr show eth0 | grep -o 'inet [0-9.]*' | cut -d' ' -f2 "
+                     "> /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+REPLICAS = f"""
+    name: rep
+    services:
+      web:
+        rootfs: ./rootfs
+        command: ["sh", "-c", "{SERVE_OWN_ADDRESS}"]
+        deploy: {replicas: 3}
+        ports: ["18100-18102:80"]
+      client:
+        rootfs: ./rootfs
+        command: ["sleep", "300"]
+        depends_on: [web]
+"""
+
+
+def _hosts_of(rc: Richcompose, service: str) -> list[str]:
+    return rc("exec", "-T", service, "cat", "/etc/hosts").stdout.splitlines()
+
+
+def test_replicas_are_named_reachable_and_published_on_a_shared_range(rc: Richcompose) -> None:
+    rc.write(REPLICAS)
+    rc("up", "-d")
+    ps = rc("ps", "--format", "json").stdout
+    for index in (1, 2, 3):
+        assert f"rep-web-{index}" in ps
+    web_lines = [line for line in _hosts_of(rc, "client") if "web" in line.split()[1:]]
+    addresses = {line.split()[0] for line in web_lines}
+    assert len(addresses) == 3, web_lines  # the service name resolves to every replica
+    seen = set()
+    for index in (1, 2, 3):
+        for _ in range(30):
+            proc = rc("exec", "-T", "client", "wget", "-q", "-O", "-",
+                      f"http://rep-web-{index}/", check=False)
+            if proc.returncode == 0:
+                break
+            time.sleep(0.2)
+        seen.add(proc.stdout.strip())
+    assert seen == addresses  # each replica answers by its container name
+    ports = sorted(rc("port", "--index", str(i), "web", "80").stdout.strip() for i in (1, 2, 3))
+    assert ports == ["0.0.0.0:18100", "0.0.0.0:18101", "0.0.0.0:18102"]
+    rc("down", "-t", "0")
+    assert rc("ps", "-a", "-q").stdout.strip() == ""
+
+
+def test_up_scale_changes_the_replica_count(rc: Richcompose) -> None:
+    rc.write(REPLICAS)
+    rc("up", "-d", "--scale", "web=2")
+    assert "rep-web-3" not in rc("ps", "-q").stdout
+    rc("up", "-d")
+    assert "rep-web-3" in rc("ps", "-q").stdout
+    rc("down", "-t", "0")
