@@ -76,7 +76,8 @@ REPLICAS = f"""
       web:
         rootfs: ./rootfs
         command: ["sh", "-c", "{SERVE_OWN_ADDRESS}"]
-        deploy: {replicas: 3}
+        deploy:
+          replicas: 3
         ports: ["18100-18102:80"]
       client:
         rootfs: ./rootfs
