@@ -67,5 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for other in getattr(exc, "others", [])[:9]:
             console.print(styled("error:", "red", str(other)))
         return exc.exit_code
+    except OSError as exc:  # the host refused something (disk full, permissions): one line
+        if debug:
+            traceback.print_exc()
+        console.print(styled("error:", "bold red", str(exc)))
+        return 1
     except KeyboardInterrupt:
         return 130
