@@ -8,6 +8,7 @@ from typing import Any
 
 from richcompose.cli.context import CliContext
 from richcompose.cli.foreground import attach
+from richcompose.config.replicas import parse_scale, with_scale
 from richcompose.errors import UsageError
 
 
@@ -35,6 +36,8 @@ def register(sub: Any) -> None:
     up.add_argument("--exit-code-from", metavar="SERVICE",
                     help="return this service's exit code (implies --abort-on-container-exit)")
     up.add_argument("-t", "--timeout", type=float, help="seconds before SIGKILL when stopping")
+    up.add_argument("--scale", action="append", default=[], metavar="SERVICE=NUM",
+                    help="run NUM containers of SERVICE (overrides scale / deploy.replicas)")
     up.add_argument("services", nargs="*")
     up.set_defaults(handler=up_command)
 
@@ -70,6 +73,8 @@ def register(sub: Any) -> None:
 
 def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     project = ctx.load()
+    if args.scale:
+        project = with_scale(project, parse_scale(args.scale))
     engine = ctx.engine()
     engine.pull_policy = args.pull
     if args.exit_code_from and args.exit_code_from not in project.services:

@@ -181,7 +181,7 @@ class Resources(Model):
 
 
 class Deploy(Model):
-    """Of `deploy:`, richcompose honours `resources` and `replicas` up to 1; the swarm keys are
+    """Of `deploy:`, richcompose honours `resources` and `replicas`; the swarm keys are
     accepted so existing files load, and reported (see docs/reference.md)."""
 
     resources: Resources | None = None

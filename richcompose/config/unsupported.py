@@ -2,9 +2,9 @@
 
 The table below is the single source of truth; docs/reference.md shows it to users. An error
 is for a key whose absence would make the service behave differently in a way the user would
-notice too late (no image to run, a GPU that is not there, one container where three were
-asked for); a warning for keys whose purpose does not exist on a single host (swarm
-placement, Windows-only settings) or that only tune something the host decides anyway.
+notice too late (no image to run, a GPU that is not there); a warning for keys whose purpose
+does not exist on a single host (swarm placement, Windows-only settings) or that only tune
+something the host decides anyway.
 """
 
 from __future__ import annotations
@@ -56,12 +56,6 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("build", "warning", "richcompose does not build images; image: is used as it is",
          "build and push the image with your builder before `up`",
          lambda s: s.build is not None and (s.image is not None or s.rootfs is not None)),
-    Rule("scale", "error", "richcompose runs one container per service",
-         "set scale: 1, or define more services (extends: keeps them short)",
-         lambda s: (s.scale or 1) > 1),
-    Rule("deploy.replicas", "error", "richcompose runs one container per service",
-         "set replicas: 1, or define more services (extends: keeps them short)",
-         lambda s: s.deploy is not None and (s.deploy.replicas or 1) > 1),
     Rule("deploy.resources.reservations.devices", "error",
          "device reservations (GPUs) need a device plugin richcompose does not have",
          "pass the device nodes with devices: and the driver libraries with volumes:",
@@ -92,12 +86,6 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("cpu_percent", "warning", _WINDOWS, "use cpus:", _set("cpu_percent")),
     Rule("develop", "warning", "`compose watch` is not available; develop: is ignored",
          "bind-mount your sources with volumes: to see changes live", _set("develop")),
-    Rule("pre_start", "warning", "lifecycle hooks are not run",
-         "with rich: true, use initcmd: or initscript: (run on every start)", _set("pre_start")),
-    Rule("post_start", "warning", "lifecycle hooks are not run",
-         "with rich: true, use initcmd: or initscript: (run on every start)", _set("post_start")),
-    Rule("pre_stop", "warning", "lifecycle hooks are not run",
-         "with rich: true, handle the stop signal in a system service", _set("pre_stop")),
     Rule("logging", "warning", "log drivers are not used; richcompose keeps every log itself",
          "read logs with `richcompose logs`; remove logging:",
          lambda s: s.logging is not None and (s.logging.driver not in (None, "json-file", "local")

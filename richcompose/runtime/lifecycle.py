@@ -13,6 +13,7 @@ from pathlib import Path
 from richcompose.bundle.lifecycle import HookCommand
 from richcompose.bundle.security import ALL_CAPABILITIES
 from richcompose.errors import RuntimeFailure
+from richcompose.logs import read_lines
 from richcompose.runtime.oci import OCIRuntime
 
 TAIL_LINES = 10  # of a failing hook's output, in the error (compose keeps 10 lines, 2 KiB)
@@ -46,6 +47,18 @@ def run_hook(runtime: OCIRuntime, container_id: str, service: str, command: Hook
         message = f"service {service!r}: {command.label} hook exited with status {code}"
         raise RuntimeFailure(f"{message}: {detail}" if detail else message,
                              hint=f"see `richcompose logs {service}`")
+
+
+def copy_log(source: Path, target: Path) -> str:
+    """Appends the lines of one container's log to another's (a pre_start container's output
+    to its service's log); returns the end of it, stderr first, for an error message."""
+    lines = list(read_lines(source))
+    if lines:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.writelines(f"{line.time} {line.stream} F {line.text}\n" for line in lines)
+    err = "\n".join(line.text for line in lines if line.stream == "stderr").encode()
+    out = "\n".join(line.text for line in lines if line.stream == "stdout").encode()
+    return _tail(err) or _tail(out)
 
 
 def _tail(data: bytes) -> str:

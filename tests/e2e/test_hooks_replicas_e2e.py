@@ -111,6 +111,9 @@ def test_replicas_are_named_reachable_and_published_on_a_shared_range(rc: Richco
     assert seen == addresses  # each replica answers by its container name
     ports = sorted(rc("port", "--index", str(i), "web", "80").stdout.strip() for i in (1, 2, 3))
     assert ports == ["0.0.0.0:18100", "0.0.0.0:18101", "0.0.0.0:18102"]
+    own = {rc("exec", "-T", "--index", str(i), "web", "cat", "/tmp/index.html").stdout.strip()
+           for i in (1, 2, 3)}
+    assert own == addresses  # exec --index reaches each replica
     rc("down", "-t", "0")
     assert rc("ps", "-a", "-q").stdout.strip() == ""
 
