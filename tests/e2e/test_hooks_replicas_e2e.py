@@ -125,3 +125,26 @@ def test_up_scale_changes_the_replica_count(rc: Richcompose) -> None:
     rc("up", "-d")
     assert "rep-web-3" in rc("ps", "-q").stdout
     rc("down", "-t", "0")
+
+
+def test_rich_service_runs_post_start_after_its_initcmd_and_system_services(
+        rc: Richcompose) -> None:
+    rc.write("""
+        name: richhooks
+        services:
+          app:
+            rootfs: ./rootfs
+            rich: true
+            command: ["sleep", "300"]
+            stop_grace_period: 1s
+            initcmd: "echo init > /tmp/init-done"
+            system_services:
+              agent:
+                command: ["sh", "-c", "sleep 0.3; echo up > /tmp/agent-ready; exec sleep 300"]
+                ready: {file: /tmp/agent-ready}
+            post_start:
+              - command: ["sh", "-c", "cat /tmp/init-done /tmp/agent-ready > /tmp/order"]
+    """)
+    rc("up", "-d")
+    assert rc("exec", "-T", "app", "cat", "/tmp/order").stdout == "init\nup\n"
+    rc("down", "-t", "0")
