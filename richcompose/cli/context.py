@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
 
 from richcompose.config import LoadOptions, Project, load_project
-from richcompose.config.loader import load_document, normalize_project_name
-from richcompose.engine import Engine
-from richcompose.network import NetworkManager
-from richcompose.network.hook import NetworkHook
-from richcompose.state import StatePaths, state_root
+from richcompose.config.loader import load_document
+from richcompose.config.names import check_project_name
+from richcompose.image.build.builder import Builder, Output
+from richcompose.image.build.plan import BuildOptions
+from richcompose.image.registries import load_registries_conf
+from richcompose.image.store import ImageStore
+from richcompose.state import StatePaths, close_root, state_root
+
+if TYPE_CHECKING:  # the engine and networking are imported by the commands that use them
+    from richcompose.engine import Engine
+    from richcompose.network import NetworkManager
 
 
 def literal_console(*, stderr: bool = False) -> Console:
@@ -48,19 +55,58 @@ class CliContext:
     def report(self, service: str, message: str) -> None:
         self.err.print(styled(service, "bold", message) if service else message)
 
-    def engine(self) -> Engine:
-        """One engine per command, so each damaged record is reported once."""
+    def engine(self, *, build: BuildOptions | None = None,
+               build_output: Output | None = None) -> Engine:
+        """One engine per command, so each damaged record is reported once; `build` (up's
+        --build/--no-build) sets how its builder decides."""
         if self._engine is None:
+            from richcompose.engine import Engine
+            from richcompose.network.hook import NetworkHook
+
+            hooks = [NetworkHook(self.network())]
+            images = self.images()
             self._engine = Engine(self.paths, runtime=self.args.runtime, report=self.report,
-                                  hooks=[NetworkHook(self.network())])
+                                  hooks=hooks, images=images,
+                                  builder=self._builder(images, build, build_output))
+        elif build is not None or build_output is not None:
+            self._engine.builder = self._builder(self._engine.images, build, build_output)
         return self._engine
 
+    def _builder(self, images: ImageStore, options: BuildOptions | None,
+                 output: Output | None) -> Builder:
+        return Builder(images, options=options, environ=os.environ,
+                       output=output or self.build_line)
+
+    def images(self) -> ImageStore:
+        """The image store, reading registries.conf (--registries-conf, else
+        $CONTAINERS_REGISTRIES_CONF, else /etc/containers/registries.conf and its .d/) and the
+        credentials of this environment."""
+        given = getattr(self.args, "registries_conf", None) or os.environ.get(
+            "CONTAINERS_REGISTRIES_CONF")
+        registries = load_registries_conf(Path(given) if given else None)
+        self._close_root()
+        return ImageStore(self.paths.images, env=os.environ, registries=registries)
+
+    def build_line(self, service: str, line: str) -> None:
+        """Builder output when no BuildOutput was set up: plain, prefixed lines."""
+        self.err.print(styled(f"{service} |", "bold", line))
+
+    def _close_root(self) -> None:
+        closed = close_root(self.paths.root)  # before anything is written under it
+        if closed:
+            self.report("", f"warning: {closed}")
+
     def network(self) -> NetworkManager:
+        from richcompose.network import NetworkManager
+
+        self._close_root()
         return NetworkManager(self.paths.root,
                               warn=lambda message: self.report("", f"warning: {message}"))
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
         args = self.args
+        if args.project_name is not None:
+            check_project_name(args.project_name, source="-p")
         directory = Path(args.project_directory) if args.project_directory else None
         return LoadOptions(files=tuple(Path(f) for f in args.file),
                            project_name=args.project_name, project_directory=directory,
@@ -86,8 +132,9 @@ class CliContext:
         """The project's name, and the project itself unless only -p names it (then the
         engine orders its work by the stored records). Every command on a project's state
         first lets the engine repair what died meanwhile (engine `heal`); `down` need not."""
-        if self.args.project_name and not self.args.file:
-            name, project = normalize_project_name(self.args.project_name), None
+        if self.args.project_name is not None and not self.args.file:
+            # Checked, never normalised: `-p ..` once named every project in the state root.
+            name, project = check_project_name(self.args.project_name, source="-p"), None
         else:
             project = self.load()
             name = project.name

@@ -8,7 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from richcompose.config.base import KeyProblem
+from richcompose.config.build import Build
 from richcompose.config.models import Project
+from richcompose.config.names import check_section_names
 from richcompose.config.source import PathKey, SourceMap
 from richcompose.errors import ConfigError
 
@@ -18,6 +20,7 @@ def validate_project(data: Any, smap: SourceMap) -> Project:
     if not isinstance(data, dict):
         raise ConfigError("a project file must be a mapping with a services: key",
                           location=smap.locate(()), hint="start the file with 'services:'")
+    check_section_names(data, smap)
     try:
         return Project.model_validate(data).with_source(smap)
     except ValidationError as exc:
@@ -219,6 +222,21 @@ def check_references(project: Project) -> None:
                 if ref.source not in defined:
                     _undefined(project, ("services", name, kind, index), kind[:-1], ref.source,
                                list(defined), f"add {ref.source!r} under the top-level {kind}:")
+        if service.build is not None:
+            _check_build_references(project, name, service.build)
+
+
+def _check_build_references(project: Project, name: str, build: Build) -> None:
+    for index, secret in enumerate(build.secrets):
+        if secret.source not in project.secrets:
+            _undefined(project, ("services", name, "build", "secrets", index), "secret",
+                       secret.source, list(project.secrets),
+                       f"add {secret.source!r} under the top-level secrets:")
+    for key, value in build.additional_contexts.items():
+        if value.startswith("service:") and value[8:] not in project.services:
+            _undefined(project, ("services", name, "build", "additional_contexts", key),
+                       "service", value[8:], list(project.services),
+                       "name a service of this project after service:")
 
 
 def _undefined(project: Project, path: PathKey, kind: str, target: str, known: list[str],

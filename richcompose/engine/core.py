@@ -45,6 +45,8 @@ from richcompose.engine.records import ContainerRecord
 from richcompose.engine.status import StatusOps
 from richcompose.engine.waiting import Notifier
 from richcompose.errors import GraphError, RichComposeError, RuntimeFailure
+from richcompose.hostfs import safe_join
+from richcompose.image.build.builder import Builder
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
@@ -53,7 +55,7 @@ from richcompose.runtime.events import append_event
 from richcompose.runtime.lifecycle import copy_log
 from richcompose.runtime.preflight import require_cgroups
 from richcompose.runtime.supervised import Supervised
-from richcompose.state import StatePaths, project_lock, write_json
+from richcompose.state import StatePaths, close_root, project_lock, write_json
 
 Reporter = Callable[[str, str], None]  # (service, message)
 LOG_MAX_ENV = "RICHCOMPOSE_LOG_MAX_SIZE"
@@ -63,13 +65,19 @@ DEFAULT_PARALLEL = 16  # beyond this, 2 cores only queue more runc processes
 class Engine(StatusOps):
     def __init__(self, paths: StatePaths, *, runtime: str = "runc",
                  report: Reporter | None = None, dumb_init: str | None = None,
-                 hooks: Sequence[ContainerHook] = ()) -> None:
+                 hooks: Sequence[ContainerHook] = (), images: ImageStore | None = None,
+                 builder: Builder | None = None) -> None:
         self.paths = paths
         self.runtime_name = runtime
         self.report: Reporter = report or (lambda service, message: None)
+        closed = close_root(paths.root)
+        if closed:
+            self.report("", f"warning: {closed}")
         self.dumb_init = dumb_init or os.environ.get(
             "RICHCOMPOSE_DUMB_INIT", "/usr/local/libexec/richcompose/dumb-init")
-        self.images = ImageStore(paths.images)
+        self.images = images or ImageStore(paths.images)
+        # builds `build:` images before their containers are created
+        self.builder = builder or Builder(self.images)
         self.hooks = list(hooks)
         self.pull_policy: str | None = None  # `up --pull`: overrides each service's pull_policy
         self.pull_progress: Any = None  # a callback for the image store (rich bars in the CLI)
@@ -126,6 +134,8 @@ class Engine(StatusOps):
             write_json(ppaths.record, {"name": project.name, "directory": project.directory})
             if supervised.load_all(ppaths):  # a monitor killed earlier: its work resumes now
                 self._keep_monitor(project.name)
+            # as compose: every image is built before anything is created
+            self.builder.ensure(project, [i.service for i in instances])
             observed = self.observe(project.name)
             rendered = self._render_all(project, instances)
             desired = {i: Desired(i, i.container_id(project.name),
@@ -252,6 +262,8 @@ class Engine(StatusOps):
             path = path if path.is_absolute() else Path(project.directory) / path
             return self.images.resolve_rootfs(
                 path, location=project.locate(("services", name, "rootfs")))
+        if service.build is not None:
+            return self.builder.image(project, name)
         assert service.image is not None
         return self.images.resolve(service.image,
                                    pull=self.pull_policy or service.pull_policy or "missing",
@@ -276,7 +288,7 @@ class Engine(StatusOps):
             cpaths = self.paths.project(project.name).container(cid)
             planned = [hook.plan(project, name, cid, cpaths) for hook in self.hooks]
             written.append(write_bundle(rendered.bundle.with_options(spec_options(planned)),
-                                        output / cid))
+                                        safe_join(output, cid)))
         return written
 
     def run_one_off(self, project: Project, name: str, command: list[str] | None, *,
@@ -415,8 +427,9 @@ class Engine(StatusOps):
             for hook in reversed(self.hooks):
                 attempt(partial(hook.cleanup_project, project_name))
             if volumes:
-                for folder in self.paths.volumes.glob(f"{project_name}_*"):
+                for folder in self.containers.own_volumes(project_name):
                     shutil.rmtree(folder, ignore_errors=True)
+                    self.paths.volume_owner(folder).unlink(missing_ok=True)
             if not problems:
                 shutil.rmtree(ppaths.dir, ignore_errors=True)
         remove_empty_cgroups(self.paths.cgroup_parent)
