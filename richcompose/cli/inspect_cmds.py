@@ -40,6 +40,8 @@ def register(sub: Any) -> None:
     exec_.add_argument("-e", "--env", action="append", default=[])
     exec_.add_argument("-u", "--user")
     exec_.add_argument("-w", "--workdir")
+    exec_.add_argument("--index", type=int, default=1,
+                       help="which replica of the service (default 1), as in compose")
     exec_.add_argument("service")
     exec_.add_argument("cmd", nargs=argparse.REMAINDER)
     exec_.set_defaults(handler=exec_command)
@@ -117,7 +119,7 @@ def exec_command(ctx: CliContext, args: argparse.Namespace) -> int:
     if not args.cmd:
         raise UsageError("exec needs a command", hint="e.g. richcompose exec app ps")
     engine = ctx.status()
-    record = engine.container_for(ctx.project_name(), args.service)
+    record = engine.container_for(ctx.project_name(), args.service, args.index)
     env = dict(item.split("=", 1) if "=" in item else (item, os.environ.get(item, ""))
                for item in args.env)
     tty = sys.stdin.isatty() and not args.no_tty and not args.detach

@@ -9,6 +9,7 @@ from typing import Any
 from richcompose.cli import kube_cmds
 from richcompose.cli.context import CliContext
 from richcompose.cli.foreground import attach
+from richcompose.config.replicas import parse_scale, with_scale
 from richcompose.errors import UsageError
 
 
@@ -38,6 +39,8 @@ def register(sub: Any) -> None:
     up.add_argument("--exit-code-from", metavar="SERVICE",
                     help="return this service's exit code (implies --abort-on-container-exit)")
     up.add_argument("-t", "--timeout", type=float, help="seconds before SIGKILL when stopping")
+    up.add_argument("--scale", action="append", default=[], metavar="SERVICE=NUM",
+                    help="run NUM containers of SERVICE (overrides scale / deploy.replicas)")
     up.add_argument("services", nargs="*")
     up.set_defaults(handler=up_command)
 
@@ -76,6 +79,8 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     from richcompose.image.build.plan import BuildOptions
 
     project = ctx.load()
+    if args.scale:
+        project = with_scale(project, parse_scale(args.scale))
     if args.build and args.no_build:
         raise UsageError("--build and --no-build are incompatible")
     engine = ctx.engine(build=BuildOptions(force=args.build, no_build=args.no_build,

@@ -6,12 +6,15 @@ import argparse
 from typing import Any
 
 from richcompose.cli.context import CliContext
+from richcompose.engine.records import container_name
 from richcompose.errors import NetworkError
 
 
 def register(sub: Any) -> None:
     port = sub.add_parser("port", help="print the host address a container port is published on")
     port.add_argument("--protocol", choices=("tcp", "udp"), default="tcp")
+    port.add_argument("--index", type=int, default=1,
+                      help="which replica of the service (default 1), as in compose")
     port.add_argument("service")
     port.add_argument("private_port", type=int)
     port.set_defaults(handler=port_command)
@@ -20,9 +23,10 @@ def register(sub: Any) -> None:
 def port_command(ctx: CliContext, args: argparse.Namespace) -> int:
     from richcompose.network.ports import published_address
 
-    addresses = published_address(ctx.network().ports(ctx.project_name(), args.service),
-                                  args.private_port,
-                                  args.protocol)
+    project = ctx.project_name()
+    mappings = ctx.network().ports(project, args.service,
+                                   container_name(project, args.service, args.index))
+    addresses = published_address(mappings, args.private_port, args.protocol)
     if not addresses:
         raise NetworkError(
             f"service {args.service!r} does not publish port {args.private_port}/{args.protocol}",

@@ -26,6 +26,7 @@ def project_data(project: Project) -> dict[str, Any]:
                               exclude={"directory", "include"})
     for name, service in project.services.items():
         _durations(data["services"][name])
+        _as_compose_prints(data["services"][name])
         if service.depends_on:
             data["services"][name]["depends_on"] = {
                 target: dep.model_dump(mode="json") for target, dep in service.depends_on.items()}
@@ -46,6 +47,18 @@ def _escape_dollars(value: Any) -> Any:
     if isinstance(value, list):
         return [_escape_dollars(v) for v in value]
     return value
+
+
+def _as_compose_prints(service: dict[str, Any]) -> None:
+    """File modes as octal text (`"0440"`) and extra_hosts as sorted `host=ip` lines, as
+    compose-go marshals them."""
+    for key in ("secrets", "configs"):
+        for ref in service.get(key, []):
+            if isinstance(ref.get("mode"), int):
+                ref["mode"] = f"0{ref['mode']:o}"
+    if "extra_hosts" in service:
+        service["extra_hosts"] = sorted(f"{host}={ip}" for host, ips in
+                                        service["extra_hosts"].items() for ip in ips)
 
 
 def _durations(service: dict[str, Any]) -> None:

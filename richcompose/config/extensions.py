@@ -7,12 +7,30 @@ from typing import Any
 
 from richcompose.config.source import PathKey
 
+_SECTIONS = frozenset({"services", "networks", "volumes", "configs", "secrets", "models"})
+# Service keys whose mapping keys are names the user chose (a label or a network may be x-...).
+_NAMED_IN_SERVICE = frozenset({"depends_on", "networks", "environment", "labels", "annotations",
+                               "sysctls", "extra_hosts", "ulimits", "storage_opt",
+                               "system_services", "models"})
+_NAMED_LEAVES = frozenset({"labels", "driver_opts", "options", "args"})
+
+
+def _names_are_users(path: PathKey) -> bool:
+    """Whether the keys of the mapping at `path` are names (services, labels...), as
+    compose-go's userDefinedKeys: there `x-foo` is a name, not an extension."""
+    if len(path) == 1:
+        return path[0] in _SECTIONS
+    if len(path) == 3 and path[0] == "services":
+        return path[2] in _NAMED_IN_SERVICE
+    return len(path) >= 3 and path[0] in _SECTIONS and path[-1] in _NAMED_LEAVES
+
 
 def split_extensions(data: Any, path: PathKey = ()) -> dict[PathKey, dict[str, Any]]:
     """Removes every `x-*` key from `data` in place; returns them by the path of their mapping."""
     found: dict[PathKey, dict[str, Any]] = {}
     if isinstance(data, dict):
-        keys = [k for k in data if isinstance(k, str) and k.startswith("x-")]
+        keys = [] if _names_are_users(path) else [
+            k for k in data if isinstance(k, str) and k.startswith("x-")]
         if keys:
             found[path] = {k: data.pop(k) for k in keys}
         for key, value in data.items():

@@ -106,15 +106,16 @@ class Template:
 
 
 def _closing_brace(text: str, start: int) -> int:
-    """Index of the `}` that closes the `${` opened just before `start` (nesting allowed)."""
+    """Index of the `}` that closes the `${` opened just before `start`. As compose-go, every
+    `{` inside opens a pair, so a default may hold JSON: `${J:-{"a":1}}`."""
     depth, i = 1, start
     while i < len(text):
         if text.startswith("$$", i):
             i += 2
             continue
-        if text.startswith("${", i):
+        if text[i] == "{":
             depth += 1
-            i += 2
+            i += 1
             continue
         if text[i] == "}":
             depth -= 1

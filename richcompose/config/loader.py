@@ -1,12 +1,15 @@
 """Project files → validated Project. This file only sequences the stages, in compose-go's order:
 
-  per file:  parse (source.py) → interpolate → include
-  then:      merge the -f files → extends → profiles → environment (env_file) → validate
-             (models + references) → unsupported keys (warnings or an error)
+  first:     the project name (so files can use ${COMPOSE_PROJECT_NAME})
+  per document of each file: parse → interpolate → include → extends → merge over the ones
+             before (-f files and `---` documents alike)
+  then:      profiles → environment (env_file) → validate (models + references) →
+             unsupported keys (warnings or an error)
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections.abc import Mapping
@@ -16,14 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 from richcompose.config.environment import project_environment, resolve_service_environment
 from richcompose.config.extends import apply_extends
-from richcompose.config.include import apply_include
+from richcompose.config.extensions import split_extensions
+from richcompose.config.include import IncludeEntry, apply_include
 from richcompose.config.interpolate import interpolate
 from richcompose.config.merge import merge_documents, strip_tags
 from richcompose.config.names import MAX_NAME, PROJECT_HINT, project_name_problem
 from richcompose.config.parse import read_yaml_file
+from richcompose.config.paths import resolve_document_paths
 from richcompose.config.profiles import apply_profiles, enabled_profiles
+from richcompose.config.replicas import check_replicas
 from richcompose.config.source import SourceMap
-from richcompose.errors import ConfigError, ConfigWarning
+from richcompose.errors import ConfigError, ConfigWarning, Location
 
 if TYPE_CHECKING:
     from richcompose.config.models import Project
@@ -61,47 +67,92 @@ def normalize_project_name(name: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "", name.lower()).lstrip("_-")
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """One project being read (the main one or an included one): the variables its files are
+    interpolated with, the directory its relative paths start from, and the files being
+    included on the way to it (an include cycle is an error)."""
+
+    environ: Mapping[str, str]
+    directory: Path
+    seen: tuple[Path, ...] = ()
+
+
 @dataclass
 class _Run:
-    """One load: the options, the environment in force, and the warnings gathered."""
+    """One load: the options, the parsed files, and the warnings gathered."""
 
     options: LoadOptions
-    environ: Mapping[str, str]
     warnings: list[ConfigWarning] = field(default_factory=list)
+    parsed: dict[Path, list[tuple[Any, SourceMap]]] = field(default_factory=dict)
 
-    def read_file(self, path: Path, environ: Mapping[str, str] | None = None,
-                  seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], SourceMap]:
-        """parse → interpolate → include, for one file."""
-        data, smap = read_yaml_file(path)
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise ConfigError("a project file must be a mapping with a services: key",
-                              location=smap.locate(()), hint="start the file with 'services:'")
-        if self.options.interpolate:
-            data = interpolate(data, smap, self.environ if environ is None else environ,
-                               self.warnings.append)
-        apply_include(data, smap, path, self._read_included, (*seen, path.resolve()))
-        return data, smap
+    def parse(self, path: Path) -> list[tuple[Any, SourceMap]]:
+        """The documents of a file, parsed once per load (the name is read before the rest)."""
+        if path not in self.parsed:
+            self.parsed[path] = read_yaml_file(path)
+        documents = self.parsed[path]
+        # Interpolation builds new values; without it, later stages must not change the cache.
+        return documents if self.options.interpolate else copy.deepcopy(documents)
 
-    def read_files(self, files: list[Path], environ: Mapping[str, str] | None = None,
-                   seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], SourceMap]:
-        merged: Any = None
+    def documents(self, path: Path, environ: Mapping[str, str]
+                  ) -> list[tuple[dict[str, Any], SourceMap]]:
+        """parse → interpolate, for each document of one file."""
+        out = []
+        for data, smap in self.parse(path):
+            if data is None:
+                data = {}
+            if not isinstance(data, dict):
+                raise ConfigError("a project file must be a mapping with a services: key",
+                                  location=smap.locate(()), hint="start the file with 'services:'")
+            if self.options.interpolate:
+                data = interpolate(data, smap, environ, self.warnings.append)
+            out.append((data, smap))
+        return out
+
+    def read_project(self, files: list[Path], scope: _Scope) -> tuple[dict[str, Any], SourceMap]:
+        """Each document of each file in turn, as compose-go does: interpolate → include →
+        extends, then merged over the documents before it."""
+        merged: dict[str, Any] | None = None
         smap = SourceMap()
         for path in files:
-            data, positions = self.read_file(path, environ, seen)
-            if merged is None:
-                merged, smap = data, positions
-            else:
-                merged, smap = merge_documents(merged, smap, data, positions)
-        merged = strip_tags(merged or {})
-        apply_extends(merged, smap, lambda p: self.read_file(p, environ, seen), str(files[0]))
+            inner = _Scope(scope.environ, scope.directory, (*scope.seen, path.resolve()))
+
+            def included(entry: IncludeEntry, inner: _Scope = inner
+                         ) -> tuple[dict[str, Any], SourceMap]:
+                return self._read_included(entry, inner)
+
+            def base_file(other: Path) -> tuple[dict[str, Any], SourceMap]:
+                return self._read_base(other, scope)
+
+            for data, positions in self.documents(path, scope.environ):
+                apply_include(data, positions, scope.directory, inner.seen, included)
+                apply_extends(data, positions, base_file, str(path.resolve()), scope.directory)
+                if merged is None:
+                    merged, smap = data, positions
+                else:
+                    merged, smap = merge_documents(merged, smap, data, positions)
+        return strip_tags(merged or {}), smap
+
+    def _read_base(self, path: Path, scope: _Scope) -> tuple[dict[str, Any], SourceMap]:
+        """A file named by `extends: {file: ...}`: its documents merged, tags kept for the
+        extends merge; no include (as compose-go)."""
+        merged: dict[str, Any] = {}
+        smap = SourceMap()
+        for data, positions in self.documents(path, scope.environ):
+            merged, smap = (data, positions) if not merged else merge_documents(
+                merged, smap, data, positions)
         return merged, smap
 
-    def _read_included(self, files: list[Path], project_dir: Path, env_files: list[Path],
-                       seen: tuple[Path, ...]) -> tuple[dict[str, Any], SourceMap]:
-        environ = project_environment(self.options.environ, project_dir, env_files)
-        return self.read_files(files, environ, seen)
+    def _read_included(self, entry: IncludeEntry, scope: _Scope
+                       ) -> tuple[dict[str, Any], SourceMap]:
+        # The including project's variables win over the included one's env_file (compose-go).
+        environ = project_environment(scope.environ, entry.project_directory, entry.env_files)
+        inner = _Scope(environ, entry.project_directory, scope.seen)
+        data, smap = self.read_project(entry.files, inner)
+        data = resolve_document_paths(data, entry.project_directory)
+        if self.options.interpolate:
+            resolve_service_environment(data, smap, entry.project_directory, environ)
+        return data, smap
 
 
 def project_files(options: LoadOptions) -> tuple[Path, ...]:
@@ -133,16 +184,37 @@ def _prepare(options: LoadOptions) -> _Document:
         raise ConfigError(f"project directory {directory} does not exist",
                           hint="fix --project-directory")
     environ = project_environment(options.environ, directory, options.env_files)
-    run = _Run(options, environ)
-    merged, smap = run.read_files(list(files))
+    run = _Run(options)
+    # As compose-go: the name is settled first, so files can use ${COMPOSE_PROJECT_NAME}.
+    name = _project_name(options, environ, _name_in_files(run, files, environ), directory)
+    environ = {**environ, "COMPOSE_PROJECT_NAME": name}
+    merged, smap = run.read_project(list(files), _Scope(environ, directory))
+    if not merged:
+        raise ConfigError("empty compose file", location=Location(str(files[0])),
+                          hint="add a services: section")
     enabled = enabled_profiles(options.profiles, environ.get("COMPOSE_PROFILES"))
     all_profiles = apply_profiles(merged, smap, enabled)
     if options.interpolate:
         resolve_service_environment(merged, smap, directory, environ)
-    name = _project_name(options, environ, merged, directory, smap)
     merged = {"name": name, **{k: v for k, v in merged.items() if k != "name"}}
     merged["directory"] = str(directory)
     return _Document(merged, smap, run.warnings, all_profiles, environ)
+
+
+def _name_in_files(run: _Run, files: tuple[Path, ...], environ: Mapping[str, str]
+                   ) -> tuple[str, Location | None] | None:
+    """The last non-empty top-level `name:` of the files, interpolated, and where it is."""
+    found: tuple[str, Location | None] | None = None
+    for path in files:
+        for data, smap in run.parse(path):
+            if not isinstance(data, dict) or data.get("name") in (None, ""):
+                continue
+            value = data["name"]
+            if run.options.interpolate:
+                value = interpolate({"name": value}, smap, environ, lambda _: None)["name"]
+            if value not in (None, ""):
+                found = str(value), smap.locate(("name",))
+    return found
 
 
 def load_document(options: LoadOptions) -> dict[str, Any]:
@@ -165,7 +237,6 @@ def load_project(options: LoadOptions) -> Project:
     will not be done as written."""
     # Validation is where pydantic comes in: commands that only need the name (`ps`, `down`)
     # stop at project_name() and never import it.
-    from richcompose.config.extensions import split_extensions
     from richcompose.config.hostnames import check_host_values
     from richcompose.config.unsupported import check as check_unsupported
     from richcompose.config.validate import check_references, validate_project
@@ -176,6 +247,7 @@ def load_project(options: LoadOptions) -> Project:
     project.extensions.update(extensions)
     check_references(project)
     check_host_values(project)
+    check_replicas(project)
     project.warnings.extend(doc.warnings)
     project.warnings.extend(check_unsupported(project))
     project.all_profiles.extend(doc.profiles)
@@ -186,13 +258,13 @@ def load_project(options: LoadOptions) -> Project:
     return project
 
 
-def _project_name(options: LoadOptions, environ: Mapping[str, str], data: Mapping[str, Any],
-                  directory: Path, smap: SourceMap) -> str:
+def _project_name(options: LoadOptions, environ: Mapping[str, str],
+                  in_files: tuple[str, Location | None] | None, directory: Path) -> str:
     # Precedence as compose: -p > COMPOSE_PROJECT_NAME > name: > directory name. A name the
     # user wrote must already be valid; one taken from the directory is normalised.
     for given, where in ((options.project_name, None),
                          (environ.get("COMPOSE_PROJECT_NAME"), None),
-                         (data.get("name"), smap.locate(("name",)))):
+                         in_files or (None, None)):
         if given is None or given == "":
             continue
         text = str(given)

@@ -5,6 +5,7 @@ unsupported.py, so no key is ever silently dropped."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
@@ -35,6 +36,7 @@ from richcompose.config.parts import (
     LifecycleHook,
     Logging,
     PortMapping,
+    PreStartHook,
     Readiness,
     Resources,
     ResourceSpec,
@@ -53,8 +55,9 @@ from richcompose.errors import ConfigWarning, Location
 __all__ = [
     "RICH_MODES", "RICH_ONLY_KEYS", "BindOptions", "Build", "Dependency", "Deploy",
     "DeviceMapping", "EnvFile", "Extends", "FileObject", "FileRef", "Healthcheck", "Include",
-    "LifecycleHook", "Logging", "Network", "PortMapping", "Project", "Readiness", "ResourceSpec",
-    "Resources", "RichKeyWithoutRich", "RichMode", "Service", "ServiceNetwork", "ServiceVolume",
+    "LifecycleHook", "Logging", "Network", "PortMapping", "PreStartHook", "Project", "Readiness",
+    "ResourceSpec", "Resources", "RichKeyWithoutRich", "RichMode", "Service", "ServiceNetwork",
+    "ServiceVolume",
     "SystemService", "TmpfsOptions", "Ulimit", "Volume", "VolumeOptions",
 ]
 
@@ -104,6 +107,7 @@ class Service(Model):
     restart: str = "no"
     stop_signal: str | None = None
     stop_grace_period: float = 10.0
+    pre_start: list[PreStartHook] = Field(default_factory=list)
     post_start: list[LifecycleHook] = Field(default_factory=list)
     pre_stop: list[LifecycleHook] = Field(default_factory=list)
     logging: Logging | None = None
@@ -159,7 +163,7 @@ class Service(Model):
     networks: dict[str, ServiceNetwork | None] = Field(default_factory=dict)
     network_mode: str | None = None
     mac_address: str | None = None
-    extra_hosts: dict[str, str] = Field(default_factory=dict)
+    extra_hosts: dict[str, list[str]] = Field(default_factory=dict)
     dns: list[str] = Field(default_factory=list)
     dns_search: list[str] = Field(default_factory=list)
     dns_opt: list[str] = Field(default_factory=list)
@@ -242,10 +246,21 @@ class Service(Model):
         return {"context": value} if isinstance(value, str) else value
 
     @field_validator("extra_hosts", mode="before",
-                     json_schema_input_type=list[str] | dict[str, str])
+                     json_schema_input_type=list[str] | dict[str, str | list[str]])
     @classmethod
     def _extra_hosts(cls, value: Any) -> Any:
         return normalize.extra_hosts_dict(value)
+
+    @field_validator("extra_hosts")
+    @classmethod
+    def _extra_host_addresses(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        # Checked here, not when the container starts: what `config` accepts, `up` accepts.
+        for host, addresses in value.items():
+            for address in addresses:
+                if address != "host-gateway" and not _is_ip(address):
+                    raise KeyProblem(host, f"extra_hosts {host}: {address!r} is not an IP "
+                                     "address", "write HOST=IP (or HOST=host-gateway)")
+        return value
 
     @field_validator("env_file", mode="before",
                      json_schema_input_type=str | list[str | EnvFile])
@@ -273,12 +288,14 @@ class Service(Model):
         return {k: str(v) for k, v in value.items()} if isinstance(value, dict) else value
 
     @field_validator("ulimits", mode="before",
-                     json_schema_input_type=dict[str, int | Ulimit])
+                     json_schema_input_type=dict[str, int | str | Ulimit])
     @classmethod
     def _ulimits(cls, value: Any) -> Any:
+        # A single value is both limits; `"555"` (often interpolated) is a number (compose-go).
         if isinstance(value, dict):
-            return {k: ({"soft": v, "hard": v} if isinstance(v, int) else v)
-                    for k, v in value.items()}
+            singles = {k: normalize.whole_number(v) for k, v in value.items()}
+            return {k: ({"soft": v, "hard": v} if isinstance(v, int) else value[k])
+                    for k, v in singles.items()}
         return value
 
     @field_validator("mem_limit", "mem_reservation", "memswap_limit", "shm_size", mode="before",
@@ -322,6 +339,11 @@ class Service(Model):
 
     @model_validator(mode="after")
     def _what_to_run(self) -> Service:
+        if self.provider is not None:
+            raise KeyProblem("provider", "provider services are not supported: a compose "
+                             "plugin runs them, not a container",
+                             "run the provider's tool yourself, or replace the service by one "
+                             "with an image")
         if self.image is None and self.rootfs is None and self.build is None:
             raise KeyProblem(None, "nothing to run: no image:, build: or rootfs:",
                              "add image: NAME (registry, oci:DIR, docker-archive:FILE), "
@@ -344,6 +366,14 @@ class Service(Model):
         if not self.rich:
             return None
         return self.rich_mode or "dumb-init"
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 class RichKeyWithoutRich(KeyProblem):

@@ -140,29 +140,63 @@ def string_list(value: Any) -> Any:
 
 
 def labels_dict(value: Any) -> Any:
-    """`[a=b]` → {'a': 'b'}."""
+    """`[a=b]` → {'a': 'b'}; mapping values that are numbers, booleans or null become text as
+    compose-go makes them (`42` → '42', `true` → 'true', null → '')."""
     if isinstance(value, list):
         out: dict[str, str] = {}
         for item in value:
             key, _, val = str(item).partition("=")
             out[key] = val
         return out
+    if isinstance(value, dict):
+        return {k: "" if v is None else _env_scalar(v) if isinstance(v, int | float) else v
+                for k, v in value.items()}
     return value
 
 
 def extra_hosts_dict(value: Any) -> Any:
-    """`["db=10.0.0.2", "cache:10.0.0.3"]` → {'db': '10.0.0.2', 'cache': '10.0.0.3'}."""
-    if not isinstance(value, list):
+    """compose-go's HostsList: `["db=10.0.0.2", "db:10.0.0.3", "v6=[::1]"]`, `{db: 10.0.0.2}` or
+    `{db: [a, b]}` → {'db': ['10.0.0.2', '10.0.0.3'], ...}: a host named twice keeps both
+    addresses; `host=a,b` gives two; brackets around an IPv6 address are dropped."""
+    out: dict[str, list[str]] = {}
+    if isinstance(value, list):
+        for item in value:
+            host, sep, ip = str(item).partition("=")
+            if not sep:
+                host, sep, ip = str(item).partition(":")
+            if not sep:
+                raise ValueError(f"extra_hosts entry {item!r} is not HOST=IP or HOST:IP")
+            out.setdefault(host, []).extend(ip.split(","))
+    elif isinstance(value, dict):
+        for host, ips in value.items():
+            items = ips if isinstance(ips, list) else ["" if ips is None else ips]
+            out[host] = [str(ip) for ip in items]
+    else:
         return value
-    out: dict[str, str] = {}
-    for item in value:
-        host, sep, ip = str(item).partition("=")
-        if not sep:
-            host, sep, ip = str(item).partition(":")
-        if not sep:
-            raise ValueError(f"extra_hosts entry {item!r} is not HOST=IP or HOST:IP")
-        out[host] = ip.strip("[]")
+    for host, ips in out.items():
+        if not host or any(c in host for c in ":="):
+            raise ValueError(f"extra_hosts: bad host name {host!r}")
+        out[host] = [ip[1:-1] if len(ip) > 2 and ip[0] == "[" and ip[-1] == "]" else ip
+                     for ip in ips]
     return out
+
+
+def file_mode(value: Any) -> Any:
+    """compose-go's FileMode: a string is octal (`"0440"`, `"555"`); a YAML number is taken as
+    written (YAML reads `0440` as octal already)."""
+    if isinstance(value, str):
+        try:
+            return int(value, 8)
+        except ValueError:
+            raise ValueError(f"file mode {value!r} is not an octal number") from None
+    return value
+
+
+def whole_number(value: Any) -> Any:
+    """`"555"` where a number is expected (often from interpolation), as compose-go casts it."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return value
 
 
 def env_file_list(value: Any) -> Any:

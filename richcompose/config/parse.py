@@ -5,7 +5,8 @@ Built straight from libyaml's event stream (through PyYAML's C parser): no node 
 costs several times the parse itself on a big file. Scalars are resolved with the YAML 1.2 core
 schema, as compose-go reads them: `no`, `on` and `22:22` stay strings; a leading-zero number is
 octal as in Go's YAML (`mode: 0440`). Anchors, aliases and merge keys (`<<`) work; every alias
-gets its own copy, so later stages may change one use without touching the others.
+gets its own copy, so later stages may change one use without touching the others. A file
+may hold several `---` documents; keys must be strings, as compose-go requires.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ class _Builder:
             if isinstance(event, ScalarEvent) and event.value == "<<" and event.implicit[0]:
                 merged.extend(self._merge_sources(next(self.events), path))
                 continue
-            key = self.key(event)
+            key = self.key(event, path)
             if key in written:
                 raise ConfigError(f"duplicate key {key!r} (first defined on line {written[key]})",
                                   location=self.location(event), hint="remove one of the two")
@@ -206,7 +207,7 @@ class _Builder:
                                   location=self.location(event), hint="anchor a mapping (&name)")
         return sources
 
-    def key(self, event: Event) -> str:
+    def key(self, event: Event, path: PathKey) -> str:
         if isinstance(event, AliasEvent) and event.anchor in self.anchors:
             value = self.anchors[event.anchor][0]
         elif isinstance(event, ScalarEvent):
@@ -214,12 +215,15 @@ class _Builder:
         else:
             raise ConfigError("a mapping key must be a plain value, not a list or mapping",
                               location=self.location(event), hint="quote the key")
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, dict | list | Tagged):
-            raise ConfigError("a mapping key must be a plain value", location=self.location(event),
-                              hint="quote the key")
-        return "" if value is None else str(value)
+        if not isinstance(value, str):
+            # As compose-go: `123:`, `true:` or `~:` is not a name, whatever the key is for.
+            shown = "null" if value is None else str(value).lower() if isinstance(
+                value, bool) else str(value) if not isinstance(value, dict | list | Tagged) \
+                else type(value).__name__
+            where = f"in {_dotted(path)}" if path else "at top level"
+            raise ConfigError(f"non-string key {where}: {shown}", location=self.location(event),
+                              hint=f"quote it: '{shown}':")
+        return value
 
     def scalar(self, event: ScalarEvent) -> Any:
         text, tag = event.value, event.tag
@@ -240,32 +244,36 @@ class _Builder:
                               location=self.location(event)) from None
 
 
-def _document(builder: _Builder) -> Any:
-    """The one document of the stream (None when there is none)."""
-    value: Any = None
-    documents = 0
+def _dotted(path: PathKey) -> str:
+    """`services.web.ports[0]`, as compose names a place in the file."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _documents(file: str, text: str) -> Iterator[tuple[Any, SourceMap]]:
+    """Each document of the stream with its own positions; an empty one is skipped."""
+    builder = _Builder(file, yaml.parse(text, Loader=_Loader))
     for event in builder.events:
         if isinstance(event, DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise ConfigError("a project file holds one YAML document, this is a second one",
-                                  location=builder.location(event),
-                                  hint="remove the --- line, or split the file and pass -f twice")
             first = next(builder.events)
             if isinstance(first, DocumentEndEvent):
-                continue  # an empty document
+                continue
             builder.record(False, (), builder.pos(first))
             value = builder.value(first, ())
+            builder.smap.values[()] = (file, 1, 1)
+            yield value, builder.smap
+            builder.smap, builder.anchors = SourceMap(), {}  # anchors are per document
         elif isinstance(event, StreamEndEvent):
             break
-    return value
 
 
-def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
-    """Parses one YAML document; returns plain data and where each part was written."""
-    builder = _Builder(file, yaml.parse(text, Loader=_Loader))
+def parse_documents(text: str, file: str) -> list[tuple[Any, SourceMap]]:
+    """Parses every YAML document of `text` (compose reads `---`-separated documents of one
+    file as if they were files given in order); returns their data and positions."""
     try:
-        value = _document(builder)
+        return list(_documents(file, text))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
@@ -276,12 +284,25 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         raise ConfigError(f"invalid YAML: {exc}", location=Location(file)) from None
     except RecursionError:
         raise ConfigError("YAML nested too deeply", location=Location(file)) from None
-    builder.smap.values[()] = (file, 1, 1)
-    return value, builder.smap
 
 
-def read_yaml_file(path: Path, *, location: Location | None = None) -> tuple[Any, SourceMap]:
-    """A project file parsed; `location` is where it was named (an `include:` entry)."""
+def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
+    """Parses a stream of at most one document (None when it has none)."""
+    documents = parse_documents(text, file)
+    if len(documents) > 1:
+        raise ConfigError("expected one YAML document, found several",
+                          location=Location(file), hint="remove the --- lines")
+    if not documents:
+        smap = SourceMap()
+        smap.values[()] = (file, 1, 1)
+        return None, smap
+    return documents[0]
+
+
+def read_yaml_file(path: Path, *, location: Location | None = None
+                   ) -> list[tuple[Any, SourceMap]]:
+    """The documents of one project file (see parse_documents); `location` is where it was
+    named (an `include:` entry)."""
     text = read_text(path, what="project file", location=location,
                      missing_hint="check the -f path or run from the project directory")
-    return parse_yaml(text, str(path))
+    return parse_documents(text, str(path))

@@ -3,6 +3,7 @@ deploy, networks, files, and the rich container's inner system services."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -11,6 +12,7 @@ from richcompose.config import normalize
 from richcompose.config.base import (
     CommandInput,
     DurationInput,
+    KeyProblem,
     MappingInput,
     Model,
     NumberInput,
@@ -56,6 +58,9 @@ class Healthcheck(Model):
 
 
 class PortMapping(Model):
+    """One published (or exposed) container port; short syntax is split into these, one per
+    container port. Checked here so the network stage never refuses what `config` accepted."""
+
     target: int = Field(ge=1, le=65535)
     published: str | None = None
     host_ip: str | None = None
@@ -69,6 +74,40 @@ class PortMapping(Model):
     @classmethod
     def _published(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _publishable(self) -> PortMapping:
+        _ = self.published_range  # raises KeyProblem for a bad range
+        if self.host_ip:
+            try:
+                address = ipaddress.ip_address(self.host_ip)
+            except ValueError:
+                raise KeyProblem("host_ip", f"host_ip {self.host_ip!r} is not an IP address",
+                                 "write an IPv4 address such as 127.0.0.1") from None
+            if address.version != 4:
+                raise KeyProblem("host_ip", f"port {self.target}: IPv6 host_ip "
+                                 f"{self.host_ip} is not supported: project networks are IPv4",
+                                 "publish on an IPv4 address (127.0.0.1, 0.0.0.0)")
+        if self.protocol == "sctp":
+            raise KeyProblem("protocol", f"port {self.target}/sctp is not supported: ports "
+                             "are published for tcp and udp", "use tcp or udp")
+        return self
+
+    @property
+    def published_range(self) -> tuple[int, int] | None:
+        """The host port(s): None for "any free port", else (first, last)."""
+        if not self.published:
+            return None
+        low, _, high = self.published.partition("-")
+        try:
+            first, last = int(low), int(high or low)
+        except ValueError:
+            raise KeyProblem("published", f"published port {self.published!r} is not a port "
+                             "or range", "write 8080 or 8000-8010") from None
+        if not 0 < first <= last <= 65535:
+            raise KeyProblem("published", f"published port {self.published!r} is out of "
+                             "range 1-65535", "write 8080 or 8000-8010")
+        return first, last
 
 
 class BindOptions(Model):
@@ -110,6 +149,11 @@ class Ulimit(Model):
     soft: int
     hard: int
 
+    @field_validator("soft", "hard", mode="before", json_schema_input_type=int | str)
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        return normalize.whole_number(value)
+
 
 class ResourceSpec(Model):
     cpus: float | None = None
@@ -137,7 +181,7 @@ class Resources(Model):
 
 
 class Deploy(Model):
-    """Of `deploy:`, richcompose honours `resources` and `replicas` up to 1; the swarm keys are
+    """Of `deploy:`, richcompose honours `resources` and `replicas`; the swarm keys are
     accepted so existing files load, and reported (see docs/reference.md)."""
 
     resources: Resources | None = None
@@ -228,6 +272,16 @@ class ServiceNetwork(Model):
     priority: int = 0
     gw_priority: int = 0
 
+    @field_validator("ipv4_address")
+    @classmethod
+    def _ipv4(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.IPv4Address(value)
+            except ValueError:
+                raise ValueError(f"ipv4_address {value!r} is not an IPv4 address") from None
+        return value
+
 
 class EnvFile(Model):
     path: str
@@ -243,6 +297,11 @@ class FileRef(Model):
     uid: str | None = None
     gid: str | None = None
     mode: int | None = None
+
+    @field_validator("mode", mode="before", json_schema_input_type=int | str | None)
+    @classmethod
+    def _mode(cls, value: Any) -> Any:
+        return normalize.file_mode(value)
 
 
 class DeviceMapping(Model):
@@ -262,6 +321,9 @@ class Extends(Model):
 
 
 class LifecycleHook(Model):
+    """`post_start` / `pre_stop`: a command run inside the service's container (compose's
+    ServiceHook)."""
+
     command: list[str]
     user: str | None = None
     privileged: bool = False
@@ -277,3 +339,20 @@ class LifecycleHook(Model):
     @classmethod
     def _env(cls, value: Any) -> Any:
         return normalize.environment_dict(value)
+
+
+class PreStartHook(LifecycleHook):
+    """`pre_start`: as docker compose runs it, a one-off container of the service's image (or
+    `image`), with its volumes and networks, run to completion before the service starts."""
+
+    command: list[str] | None = None  # type: ignore[assignment]
+    image: str | None = None
+    per_replica: bool = False
+
+    @model_validator(mode="after")
+    def _once_per_service(self) -> PreStartHook:
+        if self.per_replica:
+            raise KeyProblem("per_replica", "per_replica is not supported (as in docker "
+                             "compose): a pre_start hook runs once for the service",
+                             "remove per_replica or set it to false")
+        return self

@@ -37,6 +37,8 @@ class SourceMap:
                 return Location(*table[probe])
             if probe in self.keys:
                 return Location(*self.keys[probe])
+            if isinstance(probe[-1], int) and probe in self.values:
+                return Location(*self.values[probe])  # a list item has no key of its own
             probe = probe[:-1]
         root = self.values.get(())
         return Location(*root) if root else None

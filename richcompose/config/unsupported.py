@@ -2,9 +2,9 @@
 
 The table below is the single source of truth; docs/reference.md shows it to users. An error
 is for a key whose absence would make the service behave differently in a way the user would
-notice too late (no image to run, a GPU that is not there, one container where three were
-asked for); a warning for keys whose purpose does not exist on a single host (swarm
-placement, Windows-only settings) or that only tune something the host decides anyway.
+notice too late (no image to run, a GPU that is not there); a warning for keys whose purpose
+does not exist on a single host (swarm placement, Windows-only settings) or that only tune
+something the host decides anyway.
 """
 
 from __future__ import annotations
@@ -72,12 +72,6 @@ _WINDOWS = "a Windows-containers setting; it has no meaning for Linux containers
 SERVICE_RULES: tuple[Rule, ...] = (
     *(Rule(f"build.{key}", "warning", reason, instead, _build_set(key)) for key, reason, instead
       in _BUILD_WARNINGS),
-    Rule("scale", "error", "richcompose runs one container per service",
-         "set scale: 1, or define more services (extends: keeps them short)",
-         lambda s: (s.scale or 1) > 1),
-    Rule("deploy.replicas", "error", "richcompose runs one container per service",
-         "set replicas: 1, or define more services (extends: keeps them short)",
-         lambda s: s.deploy is not None and (s.deploy.replicas or 1) > 1),
     Rule("deploy.resources.reservations.devices", "error",
          "device reservations (GPUs) need a device plugin richcompose does not have",
          "pass the device nodes with devices: and the driver libraries with volumes:",
@@ -85,9 +79,6 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("gpus", "error", "GPUs are reserved by a device plugin richcompose does not have",
          "pass the device nodes with devices: and the driver libraries with volumes:",
          lambda s: s.gpus is not None),
-    Rule("provider", "error", "provider services are run by a compose plugin, not a container",
-         "run the provider's tool yourself, or replace it with a service that has an image",
-         lambda s: s.provider is not None),
     Rule("use_api_socket", "error", "there is no Docker API socket to give the container",
          "bind-mount your engine's socket with volumes: if you have one", _set("use_api_socket")),
     Rule("external_links", "error", "containers outside the project cannot be linked",
@@ -111,10 +102,6 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("cpu_percent", "warning", _WINDOWS, "use cpus:", _set("cpu_percent")),
     Rule("develop", "warning", "`compose watch` is not available; develop: is ignored",
          "bind-mount your sources with volumes: to see changes live", _set("develop")),
-    Rule("post_start", "warning", "lifecycle hooks are not run",
-         "with rich: true, use initcmd: or initscript: (run on every start)", _set("post_start")),
-    Rule("pre_stop", "warning", "lifecycle hooks are not run",
-         "with rich: true, handle the stop signal in a system service", _set("pre_stop")),
     Rule("logging", "warning", "log drivers are not used; richcompose keeps every log itself",
          "read logs with `richcompose logs`; remove logging:",
          lambda s: s.logging is not None and (s.logging.driver not in (None, "json-file", "local")

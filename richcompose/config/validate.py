@@ -61,6 +61,14 @@ def _one_per_place(errors: list[Any], data: Any) -> list[dict[str, Any]]:
     grouped: dict[PathKey, list[dict[str, Any]]] = {}
     for err in errors:
         grouped.setdefault(_data_path(err["loc"], data), []).append(err)
+    # A union member that does not fit at all ("expected text, found dict") says nothing when
+    # the member that fits the shape has a problem deeper down: report that one.
+    for path in [p for p in grouped if any(q[:len(p)] == p and len(q) > len(p) for q in grouped)]:
+        kept = [e for e in grouped[path] if e["type"] not in _TYPE_KINDS]
+        if kept:
+            grouped[path] = kept
+        else:
+            del grouped[path]
     out = []
     for path, group in grouped.items():
         first = {**group[0], "loc": path}

@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from richcompose.bundle.filerefs import file_ref_mounts
+from richcompose.bundle.lifecycle import HookCommand, read_hook_commands, write_hook_commands
 from richcompose.bundle.render import Bundle, write_bundle
 from richcompose.config.models import Project
 from richcompose.engine.filerefs import write_file_refs
@@ -29,6 +30,7 @@ from richcompose.runtime import launch as launching
 from richcompose.runtime import supervised
 from richcompose.runtime.events import append_event
 from richcompose.runtime.launch import discard, is_process
+from richcompose.runtime.lifecycle import run_hooks
 from richcompose.runtime.mounts import mount_overlay, unmount
 from richcompose.runtime.oci import OCIRuntime
 from richcompose.runtime.supervised import Supervised
@@ -50,6 +52,7 @@ class Rendered:
     bundle: Bundle
     record: ContainerRecord
     supervision: Supervised
+    lifecycle: tuple[HookCommand, ...] = ()  # post_start and pre_stop, run by exec
 
     @property
     def container_id(self) -> str:
@@ -87,6 +90,7 @@ class Containers:
         self._prepare_volumes(bundle, record.project)
         mount_overlay(rendered.image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
         write_bundle(bundle, cpaths.bundle)
+        write_hook_commands(cpaths.dir, rendered.lifecycle)
         write_json(cpaths.supervision, rendered.supervision.to_json())
         supervised.health_path(ppaths, cid).unlink(missing_ok=True)
         append_event(ppaths.events, "create", record.service, cid)
@@ -131,6 +135,19 @@ class Containers:
             supervised.save(ppaths, entry)
             self.keep_monitor(record.project)
         self.report(record.service, f"started {record.id}")
+        self.run_lifecycle(record, "post_start")
+
+    def run_lifecycle(self, record: ContainerRecord, kind: str) -> None:
+        """post_start after a start (after a rich container's initscript and system
+        services: the start waited for them), pre_stop before a stop, as compose runs them;
+        a failure raises (compose: a failing post_start fails `up`, a failing pre_stop
+        aborts the stop)."""
+        cpaths = self.paths.project(record.project).container(record.id)
+        commands = read_hook_commands(cpaths.dir, "post_start" if kind == "post_start"
+                                      else "pre_stop")
+        if commands:
+            run_hooks(self.runtime(record.runtime), record.id, record.service, commands,
+                      cpaths.log)
 
     def supervision_of(self, record: ContainerRecord) -> Supervised:
         """What the container was created with; a user's start resets the restart count."""
@@ -200,6 +217,8 @@ class Containers:
         if status == "paused":
             runtime.resume(record.id)
         grace = record.stop_grace_period if timeout is None else timeout
+        if state.status in ("running", "paused"):
+            self.run_lifecycle(record, "pre_stop")
         self.report(record.service, f"stopping {record.id}")
         if status == "created" or grace <= 0:  # never started, or -t 0: no graceful part
             grace = 0

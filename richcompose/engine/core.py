@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,10 @@ from typing import Any
 import networkx as nx
 
 from richcompose import graph as graphs
+from richcompose.bundle.lifecycle import HookCommand, hook_commands, pre_start_service
 from richcompose.bundle.render import Bundle, RenderContext, render_bundle, write_bundle
-from richcompose.config.models import Project, Service
+from richcompose.config.models import PreStartHook, Project, Service
+from richcompose.config.replicas import replica_count
 from richcompose.config.units import parse_bytes
 from richcompose.engine.containers import Containers, Rendered, remove_empty_cgroups
 from richcompose.engine.execute import Executor
@@ -49,6 +52,7 @@ from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
 from richcompose.runtime import supervised
 from richcompose.runtime.events import append_event
+from richcompose.runtime.lifecycle import copy_log
 from richcompose.runtime.preflight import require_cgroups
 from richcompose.runtime.supervised import Supervised
 from richcompose.state import StatePaths, close_root, project_lock, write_json
@@ -92,9 +96,15 @@ class Engine(StatusOps):
                        self.runtime)
 
     def _executor(self, project_name: str, notifier: Notifier,
-                  parallel: int | None = None) -> Executor:
+                  parallel: int | None = None, project: Project | None = None) -> Executor:
+        pre_start = None
+        if project is not None:
+            def pre_start(service: str, log: Path, chosen: Project = project) -> None:
+                self._pre_start(chosen, service, log)
         return Executor(self.containers, project_name, notifier, parallel,
-                        create_ahead=self.create_ahead)
+                        create_ahead=self.create_ahead, pre_start=pre_start,
+                        has_pre_start={n for n, s in project.services.items() if s.pre_start}
+                        if project is not None else set())
 
     def _dependencies(self, project: Project | None, observed: Observation) -> Dependencies:
         """The project file's graph when there is one; the records for what it lacks."""
@@ -120,7 +130,8 @@ class Engine(StatusOps):
         options = UpOptions(tuple(services), no_deps=no_deps, force_recreate=force_recreate,
                             no_recreate=no_recreate, remove_orphans=remove_orphans)
         chosen = selection(graph, options)
-        instances = [Instance(name) for name in graphs.start_order(graph) if name in chosen]
+        instances = [Instance(name, index) for name in graphs.start_order(graph) if name in chosen
+                     for index in range(1, replica_count(project.services[name]) + 1)]
         ppaths = self.paths.project(project.name)
         with project_lock(ppaths, on_wait=lambda: self.report(
                 "", f"waiting for another richcompose to finish with project {project.name!r}")):
@@ -138,7 +149,7 @@ class Engine(StatusOps):
             plan = plan_up(graph, desired, observed.containers, options)
             parallel = parallel or min(DEFAULT_PARALLEL, len(plan.steps) or 1)
             with Notifier([ppaths.exits, ppaths.health]) as notifier:
-                self._executor(project.name, notifier, parallel).up(
+                self._executor(project.name, notifier, parallel, project).up(
                     plan, {d.container_id: r for d, r in zip(desired.values(), rendered,
                                                              strict=True)},
                     observed, self._probes(project.name), timeout)
@@ -224,9 +235,13 @@ class Engine(StatusOps):
                            restart="no" if one_off else service.restart,
                            health=None if one_off else _health_spec(service, image),
                            log_size_max=_log_size_max(service))
-        bundle = render_bundle(self._context(project, name, cid, image))
+        context = self._context(project, name, cid, image)
+        bundle = render_bundle(context)
         for warning in bundle.warnings:
             self.report(name, f"warning: {warning}")
+        where = project.locate(("services", name))
+        lifecycle = tuple(command for kind in ("post_start", "pre_stop") for command in
+                          hook_commands(service, kind, image.layers, context.host_env, where))
         record = ContainerRecord(id=cid, project=project.name, service=name,
                                  stop_signal=bundle.stop_signal,
                                  stop_grace_period=service.stop_grace_period,
@@ -234,9 +249,10 @@ class Engine(StatusOps):
                                  depends_on=sorted(service.depends_on), restart=service.restart,
                                  restarts_with=sorted(d for d, dep in service.depends_on.items()
                                                       if dep.restart),
-                                 one_off=one_off, config_hash=_config_hash(bundle, image, entry),
+                                 one_off=one_off,
+                                 config_hash=_config_hash(bundle, image, entry, lifecycle),
                                  index=instance.index)
-        return Rendered(project, instance, image, bundle, record, entry)
+        return Rendered(project, instance, image, bundle, record, entry, lifecycle)
 
     def _context(self, project: Project, name: str, cid: str,
                  image: ResolvedImage) -> RenderContext:
@@ -314,6 +330,31 @@ class Engine(StatusOps):
             pid = self.containers.create(rendered)
             self.containers.start(rendered.record, rendered.supervision, pid)
             return rendered.record
+
+    def _pre_start(self, project: Project, name: str, log: Path) -> None:
+        """docker compose's runPreStart: each hook in order, as a one-off container of the
+        service (bundle/lifecycle.py says which), run to completion; its output goes to
+        `log` (the service's first container), a non-zero exit fails the service's start."""
+        ppaths = self.paths.project(project.name)
+        for index, hook in enumerate(project.services[name].pre_start):
+            cid = f"{project.name}-{name}-pre_start-{os.urandom(3).hex()}"
+            def override(service: Service, hook: PreStartHook = hook) -> Service:
+                return pre_start_service(service, hook)
+
+            rendered = self._rendered(project, Instance(name), container_id=cid,
+                                      override=override, one_off=True)
+            self.report(name, f"running pre_start[{index}] in {cid}")
+            try:
+                pid = self.containers.create(rendered)
+                self.containers.start(rendered.record, rendered.supervision, pid)
+                code = self.wait(project.name, cid)
+                tail = copy_log(ppaths.container(cid).log, log)
+            finally:
+                self.containers.remove(ppaths, cid, rendered.record.runtime, name)
+            if code != 0:
+                raise RuntimeFailure(f"service {name!r}: pre_start[{index}] exited with code "
+                                     f"{code}" + (f": {tail}" if tail else ""),
+                                     hint=f"see `richcompose logs {name}`")
 
     def remove_one_off(self, project_name: str, record: ContainerRecord) -> None:
         ppaths = self.paths.project(project_name)
@@ -427,13 +468,15 @@ class Engine(StatusOps):
                          "unpause" if resume else "pause", record.service, record.id)
 
 
-def _config_hash(bundle: Bundle, image: ResolvedImage, entry: Supervised) -> str:
+def _config_hash(bundle: Bundle, image: ResolvedImage, entry: Supervised,
+                 lifecycle: tuple[HookCommand, ...] = ()) -> str:
     """What decides a container: its spec (before the setup hooks, which may make things),
-    image and supervision settings."""
+    image, supervision settings and lifecycle hooks."""
     text = json.dumps([bundle.spec, bundle.files, bundle.stop_signal, image.reference,
                        image.digest, entry.restart,
                        entry.health.to_json() if entry.health else None,
-                       entry.log_size_max], sort_keys=True, default=str)
+                       entry.log_size_max, [asdict(c) for c in lifecycle]],
+                      sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -5,8 +5,10 @@ containers are created before their dependency gates open and only *started* in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from richcompose.engine.containers import Containers, Rendered
 from richcompose.engine.gates import Gates, Probes
@@ -18,6 +20,8 @@ from richcompose.engine.waiting import Notifier
 from richcompose.errors import RichComposeError
 from richcompose.state import ProjectPaths
 
+_STARTS = (Action.CREATE, Action.RECREATE, Action.START, Action.RELAUNCH)
+
 
 @dataclass
 class Executor:
@@ -26,6 +30,9 @@ class Executor:
     notifier: Notifier
     parallel: int | None = None  # None: no limit
     create_ahead: bool = False
+    # Runs a service's pre_start hooks (their output into the given log), see _pre_start_once.
+    pre_start: Callable[[str, Path], None] | None = None
+    has_pre_start: set[str] = field(default_factory=set)
 
     @property
     def ppaths(self) -> ProjectPaths:
@@ -49,6 +56,7 @@ class Executor:
                 self.containers.report("", f"removed orphan container {step.container_id}")
         steps = {s.container_id: s for s in plan.steps}
         pids: dict[str, int] = {}
+        pre_start = self._pre_start_once(plan)
 
         def make(cid: str) -> None:
             step, want = steps[cid], rendered.get(cid)
@@ -65,6 +73,7 @@ class Executor:
             step = steps[cid]
             if not self.create_ahead:
                 make(cid)
+            pre_start(step)
             if cid in pids:
                 want = rendered[cid]
                 assert isinstance(want, Rendered)
@@ -93,6 +102,27 @@ class Executor:
                 assert isinstance(want, Rendered)
                 self.containers.remove(self.ppaths, cid, want.record.runtime,
                                        record.instance.service)
+
+    def _pre_start_once(self, plan: Plan) -> Callable[[Step], None]:
+        """As docker compose: a service's pre_start hooks run once, before the first of its
+        containers starts, and only when none of them is already running (a scale-up or an
+        unchanged service does not run them again); its other replicas wait for them."""
+        wanted = {s.instance.service for s in plan.steps if s.instance.service
+                  in self.has_pre_start and s.action in _STARTS}
+        wanted -= {s.instance.service for s in plan.steps if s.action is Action.KEEP}
+        locks = {service: threading.Lock() for service in wanted}
+        done: set[str] = set()
+
+        def run(step: Step) -> None:
+            service = step.instance.service
+            if service not in locks or step.action not in _STARTS or self.pre_start is None:
+                return
+            with locks[service]:
+                if service not in done:
+                    self.pre_start(service, self.ppaths.container(step.container_id).log)
+                    done.add(service)
+
+        return run
 
     def _create(self, step: Step, want: Rendered, observed: Observation,
                 timeout: float | None) -> int:

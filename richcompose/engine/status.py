@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -165,14 +166,20 @@ class StatusOps:
             time.sleep(poll)
 
     def log_files(self, project_name: str, services: Iterable[str] = ()) -> dict[str, Path]:
+        """Log file per prefix: the service's name, or `web-2` for replicas (as compose
+        prefixes each replica's lines)."""
         wanted = set(services)
         ppaths = self.paths.project(project_name)
-        return {r.service: ppaths.container(r.id).log for r in self.records(project_name)
-                if (not wanted or r.service in wanted) and not r.one_off}
+        chosen = [r for r in self.records(project_name)
+                  if (not wanted or r.service in wanted) and not r.one_off]
+        count = Counter(r.service for r in chosen)
+        return {r.service if count[r.service] == 1 else f"{r.service}-{r.index}":
+                ppaths.container(r.id).log for r in sorted(chosen, key=lambda r: r.index)}
 
-    def container_for(self, project_name: str, service: str) -> ContainerRecord:
+    def container_for(self, project_name: str, service: str, index: int = 1) -> ContainerRecord:
+        """The service's container with replica number `index` (compose's --index)."""
         for record in self.records(project_name):
-            if record.service == service and not record.one_off:
+            if record.service == service and not record.one_off and record.index == index:
                 return record
         raise RuntimeFailure(f"service {service!r} has no container in project {project_name!r}",
                              hint="start it with `richcompose up`")

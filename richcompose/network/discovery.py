@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.network.hosts import (
-    parse_extra_hosts,
+    extra_host_entries,
     render_hosts,
     render_resolv_conf,
     write_in_place,
@@ -85,8 +85,8 @@ def refresh_hosts(records: dict[str, Any], hosts_dir: Path, networks: Iterable[s
         first = members[0]
         text = render_hosts(None, group_entries(records, {e["cni"] for e in
                                                           first["networks"].values()}),
-                            parse_extra_hosts(first["extra_hosts"],
-                                              first.get("host_gateway", "")))
+                            extra_host_entries(first["extra_hosts"],
+                                               first.get("host_gateway", "")))
         write_in_place(hosts_dir / key, text)
         for member in members:
             if not member.get("hosts_linked", False):

@@ -22,37 +22,24 @@ LOCALHOST_LINES = (
 HOST_GATEWAY = "host-gateway"
 
 
-def parse_extra_hosts(
-    extra: Iterable[str] | Mapping[str, str], host_gateway: str = ""
+def extra_host_entries(
+    extra: Mapping[str, Sequence[str] | str], host_gateway: str = ""
 ) -> list[HostEntry]:
-    """compose's `extra_hosts`: a list of `name:ip` / `name=ip`, or a mapping name → ip.
+    """compose's `extra_hosts` as validated by config (host → addresses; a host may have
+    several, each gets its line as docker writes them).
 
     docker's special address `host-gateway` is the host as the container reaches it: the
     gateway of its first network (`host_gateway`).
     """
-    pairs: list[tuple[str, str]]
-    if isinstance(extra, Mapping):
-        pairs = [(str(k), str(v)) for k, v in extra.items()]
-    else:
-        pairs = []
-        for item in extra:
-            sep = "=" if "=" in item else ":"
-            name, _, address = item.partition(sep)
-            pairs.append((name, address))
     entries = []
-    for name, address in pairs:
-        address = address.strip("[]")
-        if address == HOST_GATEWAY:
-            if not host_gateway:
-                raise NetworkError(f"extra_hosts entry {name}:{HOST_GATEWAY}: the container "
-                                   "has no network gateway", hint="use an IP address")
-            address = host_gateway
-        try:
-            ipaddress.ip_address(address)
-        except ValueError:
-            raise NetworkError(f"extra_hosts entry {name}:{address}: not an IP address",
-                               hint="write it as NAME:IP") from None
-        entries.append(HostEntry(address, (name,)))
+    for name, addresses in extra.items():
+        for address in [addresses] if isinstance(addresses, str) else addresses:
+            if address == HOST_GATEWAY:
+                if not host_gateway:
+                    raise NetworkError(f"extra_hosts entry {name}={HOST_GATEWAY}: the container "
+                                       "has no network gateway", hint="use an IP address")
+                address = host_gateway
+            entries.append(HostEntry(address, (name,)))
     return entries
 
 
@@ -61,18 +48,28 @@ def render_hosts(
 ) -> str:
     """The hosts file: localhost, `extra_hosts`, the container itself, then its neighbours.
 
-    Names already claimed by an earlier line are dropped from later ones, so the first match
-    (what the resolver returns) is the container's own address and then the user's overrides.
+    Every `extra_hosts` address gets its line (a host may have several, as docker writes
+    them). After those, names already claimed by an earlier line are dropped from later ones,
+    so the first match is the user's override, then the container's own address. A name
+    several peers share (a service with replicas) keeps every peer's address, in order.
     """
     lines = list(LOCALHOST_LINES)
-    seen: set[str] = {"localhost"}
     for entry in [*extra, *([own] if own else []), *peers]:
         _one_word("hosts address", entry.address)
         for name in entry.names:
             _one_word("host name", name)
-        names = [n for n in dict.fromkeys(entry.names) if n and n not in seen]
+    lines += [f"{entry.address}\t{' '.join(entry.names)}" for entry in extra]
+    claimed: set[str] = {"localhost"} | {n for entry in extra for n in entry.names}
+    own_names: set[str] = set()
+    if own:
+        names = [n for n in dict.fromkeys(own.names) if n and n not in claimed]
         if names:
-            seen.update(names)
+            own_names = set(names)
+            lines.append(f"{own.address}\t{' '.join(names)}")
+    claimed |= own_names
+    for entry in peers:
+        names = [n for n in dict.fromkeys(entry.names) if n and n not in claimed]
+        if names:
             lines.append(f"{entry.address}\t{' '.join(names)}")
     return "\n".join(lines) + "\n"
 

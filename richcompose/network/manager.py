@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,9 @@ from richcompose.hostfs import safe_join
 from richcompose.network import conflist, iptables, netns, ports, subnets
 from richcompose.network.cni import CniCall, CniRunner
 from richcompose.network.discovery import link_hosts, refresh_hosts, write_own_files
-from richcompose.network.hosts import parse_extra_hosts
+from richcompose.network.hosts import extra_host_entries
 from richcompose.network.networks import destroy_network, find_system_network, make_network
+from richcompose.network.ports import PortSpec
 from richcompose.network.store import NetworkStore
 from richcompose.network.types import (
     Attachment,
@@ -31,8 +32,6 @@ from richcompose.network.types import (
     NetworkSpec,
     PortMapping,
 )
-
-PortEntry = str | int | Mapping[str, Any]
 
 
 class NetworkManager:
@@ -124,11 +123,11 @@ class NetworkManager:
         service: str,
         netns_path: Path,
         networks: Mapping[str, Endpoint],
-        published: Sequence[PortEntry] = (),
+        published: Sequence[PortSpec] = (),
         *,
         container_name: str = "",
         hostname: str = "",
-        extra_hosts: Iterable[str] | Mapping[str, str] = (),
+        extra_hosts: Mapping[str, Sequence[str]] | None = None,
         files_dir: Path | None = None,
         dns: DnsConfig | None = None,
     ) -> Attachment:
@@ -145,12 +144,11 @@ class NetworkManager:
         with self.store.records() as rec:
             mappings = self._choose_ports(rec, service, published)
             gateway = self._gateway(rec, project, networks)
-            parse_extra_hosts(extra_hosts, gateway)  # a bad entry fails before anything is made
+            extra_host_entries(extra_hosts or {}, gateway)  # host-gateway needs a gateway
             record: dict[str, Any] = {
                 "project": project, "service": service, "netns": str(netns_path),
                 "container_name": container_name or service, "hostname": hostname or service,
-                "extra_hosts": extra_hosts if isinstance(extra_hosts, Mapping)
-                else list(extra_hosts),
+                "extra_hosts": {host: list(ips) for host, ips in (extra_hosts or {}).items()},
                 "files": str(files), "networks": {}, "ports": [],
                 "dns": dataclasses.asdict(dns or DnsConfig()), "host_gateway": gateway,
             }
@@ -275,11 +273,14 @@ class NetworkManager:
 
     # -- queries ----------------------------------------------------------------------------
 
-    def ports(self, project: str, service: str) -> list[PortMapping]:
-        """Published ports of a service's running containers (for `richcompose port`)."""
+    def ports(self, project: str, service: str, container_id: str | None = None
+              ) -> list[PortMapping]:
+        """Published ports of a service's attached containers, or of one of them (a replica),
+        for `richcompose port`."""
         with self.store.records() as rec:
-            return [PortMapping(**p) for c in rec["containers"].values()
-                    if c["project"] == project and c["service"] == service for p in c["ports"]]
+            return [PortMapping(**p) for cid, c in rec["containers"].items()
+                    if c["project"] == project and c["service"] == service
+                    and container_id in (None, cid) for p in c["ports"]]
 
     def projects(self) -> list[str]:
         """Every project with something recorded (networks, containers or namespaces)."""
@@ -312,12 +313,12 @@ class NetworkManager:
     # -- helpers ----------------------------------------------------------------------------
 
     def _choose_ports(
-        self, rec: dict[str, Any], service: str, published: Sequence[PortEntry]
+        self, rec: dict[str, Any], service: str, published: Sequence[PortSpec]
     ) -> list[PortMapping]:
         taken = [PortMapping(**p) for c in rec["containers"].values() for p in c["ports"]]
         taken_keys = {(m.host_port, m.protocol) for m in taken}
         mappings = ports.resolve(
-            ports.parse_ports(published),
+            published,
             lambda p, proto, ip: (p, proto) not in taken_keys and ports.port_is_free(p, proto, ip),
         )
         ports.ensure_free(service, mappings, taken)

@@ -1,13 +1,12 @@
-"""Published ports: compose's short and long forms → portmap entries, and a free-port check."""
+"""Published ports: port specs (from the validated config, see network/compose.py) → portmap
+entries with host ports chosen, and a free-port check."""
 
 from __future__ import annotations
 
 import errno
-import ipaddress
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from richcompose.errors import NetworkError
 from richcompose.network.types import PortMapping, Protocol
@@ -27,69 +26,6 @@ class PortSpec:
     host: tuple[int, int] | None = None
     protocol: Protocol = "tcp"
     host_ip: str = ""
-
-
-def parse_ports(entries: Iterable[str | int | Mapping[str, Any]]) -> list[PortSpec]:
-    """Parse every entry of a service's `ports:` list (short strings, ints or long mappings)."""
-    return [parse_port(entry) for entry in entries]
-
-
-def parse_port(entry: str | int | Mapping[str, Any]) -> PortSpec:
-    if isinstance(entry, Mapping):
-        return _parse_long(entry)
-    return _parse_short(str(entry))
-
-
-def _parse_short(text: str) -> PortSpec:
-    spec, _, proto = text.strip().partition("/")
-    parts = spec.rsplit(":", 2)
-    host_ip = parts[0] if len(parts) == 3 else ""
-    host = parts[-2] if len(parts) >= 2 else ""
-    return _build(text, parts[-1], host, proto or "tcp", host_ip)
-
-
-def _parse_long(entry: Mapping[str, Any]) -> PortSpec:
-    if "target" not in entry:
-        raise NetworkError(f"port {dict(entry)} has no target", hint="add `target: PORT`")
-    published = entry.get("published")
-    return _build(
-        str(dict(entry)), str(entry["target"]), "" if published is None else str(published),
-        str(entry.get("protocol") or "tcp"), str(entry.get("host_ip") or ""),
-    )
-
-
-def _build(text: str, container: str, host: str, proto: str, host_ip: str) -> PortSpec:
-    if proto not in PROTOCOLS:
-        raise NetworkError(f"port {text!r}: protocol {proto!r} is not supported",
-                           hint="use tcp or udp")
-    host_ip = host_ip.strip("[]")
-    if host_ip:
-        try:
-            address = ipaddress.ip_address(host_ip)
-        except ValueError:
-            raise NetworkError(f"port {text!r}: {host_ip!r} is not an IP address") from None
-        if address.version != 4:
-            raise NetworkError(f"port {text!r}: IPv6 host_ip is not supported",
-                               hint="project networks are IPv4")
-    container_range = _range(text, container)
-    host_range = _range(text, host) if host else None
-    if host_range is not None:
-        host_len = host_range[1] - host_range[0]
-        cont_len = container_range[1] - container_range[0]
-        if cont_len and host_len != cont_len:
-            raise NetworkError(f"port {text!r}: host and container ranges differ in length")
-    return PortSpec(container_range, host_range, proto, host_ip)
-
-
-def _range(text: str, value: str) -> tuple[int, int]:
-    low, _, high = value.partition("-")
-    try:
-        first, last = int(low), int(high or low)
-    except ValueError:
-        raise NetworkError(f"port {text!r}: {value!r} is not a port or range") from None
-    if not (0 < first <= last <= 65535):
-        raise NetworkError(f"port {text!r}: {value!r} is out of range 1-65535")
-    return first, last
 
 
 def resolve(

@@ -11,7 +11,7 @@ from typing import Any
 
 from richcompose.config.models import Project, Service
 from richcompose.errors import NetworkError
-from richcompose.network.compose import network_specs, service_endpoints
+from richcompose.network.compose import network_specs, port_specs, service_endpoints
 from richcompose.network.manager import NetworkManager
 from richcompose.network.mode import parse_network_mode
 from richcompose.network.oci import file_mounts
@@ -55,8 +55,8 @@ def connect(
                                    "network namespace richcompose knows",
                                    hint="the target must be a running richcompose container")
             return ContainerNetwork(str(joined.netns_path), False, _mounts(joined))
-        specs = network_specs(_dump(project.networks))
-        endpoints = service_endpoints(_dump(service.networks)) if mode.attaches else {}
+        specs = network_specs(project.networks)
+        endpoints = service_endpoints(service.networks) if mode.attaches else {}
         for name in endpoints:
             if name not in specs:
                 raise NetworkError(f"service {service_name!r} uses undefined network {name!r}",
@@ -65,7 +65,7 @@ def connect(
         path = manager.create_netns(project.name, container_id)
         attachment = manager.attach(
             project.name, container_id, service_name, path, endpoints,
-            [p.model_dump() for p in service.ports] if mode.attaches else [],
+            port_specs(service.ports) if mode.attaches else [],
             container_name=service.container_name or container_id,
             hostname=service.hostname or service_name,
             extra_hosts=service.extra_hosts, files_dir=files_dir,
@@ -96,12 +96,3 @@ def planned(
 
 def _mounts(files: Attachment) -> tuple[dict[str, Any], ...]:
     return tuple(file_mounts(files))
-
-
-def _dump(value: Any) -> Any:
-    """pydantic models (possibly nested in dicts) → plain mappings for network.compose."""
-    if isinstance(value, dict):
-        return {k: _dump(v) for k, v in value.items()}
-    if hasattr(value, "model_dump"):
-        return value.model_dump()
-    return value

@@ -104,9 +104,12 @@ class OCIRuntime:
 
     def exec_argv(self, container_id: str, args: Sequence[str], *, env: Mapping[str, str] = {},
                   user: str | None = None, cwd: str | None = None, tty: bool = False,
-                  detach: bool = False) -> builtins.list[str]:
-        """The argv that runs `args` in the container; the caller owns its stdio."""
+                  detach: bool = False, caps: Sequence[str] = ()) -> builtins.list[str]:
+        """The argv that runs `args` in the container; the caller owns its stdio. `caps` are
+        added to the process's capabilities (a privileged exec passes all of them)."""
         argv = self._argv("exec")
+        for cap in caps:
+            argv += ["--cap", cap]
         if tty:
             argv.append("--tty")
         if detach:

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from richcompose.config.parse import parse_yaml
+from richcompose.config.parse import parse_documents
 from richcompose.config.schema import render
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,8 +44,9 @@ def test_committed_schema_is_up_to_date() -> None:
 @pytest.mark.parametrize("path", _loadable_files(), ids=lambda p: str(p.relative_to(GOLDEN)))
 def test_schema_accepts_files_the_loader_accepts(path: Path,
                                                  validator: jsonschema.Draft202012Validator) -> None:
-    data, _ = parse_yaml(path.read_text(), str(path))
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
+    errors = [f"{list(e.absolute_path)}: {e.message}"
+              for data, _ in parse_documents(path.read_text(), str(path))
+              for e in validator.iter_errors(data)]
     assert errors == []
 
 

@@ -173,8 +173,13 @@ def test_unknown_service_in_select_lists_the_known_ones(tmp_path: Path) -> None:
         select(graph, ["b"])
 
 
-def test_empty_file_is_a_project_without_services(tmp_path: Path) -> None:
-    assert project(tmp_path, "").services == {}
+def test_empty_file_is_an_error_as_in_compose(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="empty compose file"):
+        project(tmp_path, "")
+
+
+def test_file_with_only_a_services_key_is_a_project_without_services(tmp_path: Path) -> None:
+    assert project(tmp_path, "services: {}\n").services == {}
 
 
 def test_example_hello_loads_without_warnings() -> None:

@@ -12,8 +12,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from richcompose.config.models import Service
 from richcompose.network import Attachment
+from richcompose.network.compose import port_specs
 from richcompose.network.oci import with_network
+from richcompose.network.ports import PortSpec
 
 
 class Runc:
@@ -83,3 +86,8 @@ class Runc:
         proc = subprocess.run(["runc", "--root", str(self.root), "list", "-q"],
                               capture_output=True, text=True, check=False)
         return proc.stdout.split()
+
+
+def ports(*entries: str) -> list[PortSpec]:
+    """`ports:` entries as the network stage gets them: validated by config, then converted."""
+    return port_specs(Service(rootfs="./r", ports=list(entries)).ports)

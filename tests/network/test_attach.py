@@ -12,6 +12,7 @@ import pytest
 
 from richcompose.errors import NetworkError
 from richcompose.network import Endpoint, NetworkManager, NetworkSpec
+from tests.network.containers import ports
 from tests.network.sandbox import Sandbox, named_netns
 
 pytestmark = pytest.mark.network
@@ -158,17 +159,17 @@ def test_external_network_from_the_system_cni_directory(sandbox: Sandbox, tmp_pa
 def test_port_in_use_fails_before_anything_is_attached(manager: NetworkManager,
                                                        sandbox: Sandbox) -> None:
     manager.ensure_network("shop", "default")
-    start(manager, "shop", "c1" * 8, "web", published=["18080:80"])
+    start(manager, "shop", "c1" * 8, "web", published=ports("18080:80"))
     path = manager.create_netns("shop", "c2" * 8)
     with pytest.raises(NetworkError, match="service 'web2': host port 18080/tcp"):
-        manager.attach("shop", "c2" * 8, "web2", path, DEFAULT, ["18080:80"])
+        manager.attach("shop", "c2" * 8, "web2", path, DEFAULT, ports("18080:80"))
     # Only the first container's veth exists: the second was refused before any CNI ADD.
     assert len([link for link in sandbox.links() if link.startswith("veth")]) == 1
 
 
 def test_port_verb_data_lists_published_mappings(manager: NetworkManager) -> None:
     manager.ensure_network("shop", "default")
-    start(manager, "shop", "c1" * 8, "web", published=["18080:80", "127.0.0.1:15353:53/udp"])
+    start(manager, "shop", "c1" * 8, "web", published=ports("18080:80", "127.0.0.1:15353:53/udp"))
     assert [str(m) for m in manager.ports("shop", "web")] == [
         "0.0.0.0:18080->80/tcp", "127.0.0.1:15353->53/udp"]
 
@@ -188,7 +189,7 @@ def test_plugin_error_is_a_network_error_with_the_plugins_message(
     broken.ensure_network("shop", "default")
     path = broken.create_netns("shop", "c1" * 8)
     with pytest.raises(NetworkError, match="CNI portmap ADD .* no iptables today"):
-        broken.attach("shop", "c1" * 8, "web", path, DEFAULT, ["18080:80"])
+        broken.attach("shop", "c1" * 8, "web", path, DEFAULT, ports("18080:80"))
     # The failed attach undid itself: no veth, no lease; only netns and bridge remain.
     assert not any(link.startswith("veth") for link in sandbox.links())
     assert not list((tmp_path / "state2" / "network" / "ipam").rglob("1*"))
@@ -203,7 +204,7 @@ def test_cleanup_removes_veths_bridge_rules_leases_and_namespaces(
     before = named_netns()
     manager.ensure_network("shop", "default")
     start(manager, "shop", "c1" * 8, "db")
-    start(manager, "shop", "c2" * 8, "web", published=["18080:80"])
+    start(manager, "shop", "c2" * 8, "web", published=ports("18080:80"))
     assert sandbox.iptables_rules()
     manager.cleanup_project("shop")
     assert [link for link in sandbox.links() if link != "lo"] == []
@@ -216,7 +217,7 @@ def test_cleanup_after_a_crash_uses_only_what_is_on_disk(sandbox: Sandbox,
                                                          tmp_path: Path) -> None:
     first = NetworkManager(tmp_path / "state")
     first.ensure_network("shop", "default")
-    start(first, "shop", "c1" * 8, "web", published=["18080:80"])
+    start(first, "shop", "c1" * 8, "web", published=ports("18080:80"))
     # A new process (fresh manager) after the first one died: only the state root remains.
     NetworkManager(tmp_path / "state").cleanup_project("shop")
     assert [link for link in sandbox.links() if link != "lo"] == []
@@ -246,10 +247,12 @@ def test_down_after_a_process_killed_mid_attach_removes_everything(
     script = (
         "from pathlib import Path\n"
         "from richcompose.network import NetworkManager, Endpoint\n"
+        "from richcompose.network.ports import PortSpec\n"
         f"m = NetworkManager(Path({str(tmp_path / 'state')!r}), cni_path=Path({str(plugins)!r}))\n"
         "m.ensure_network('shop', 'default')\n"
         "p = m.create_netns('shop', 'c1' * 8)\n"
-        "m.attach('shop', 'c1' * 8, 'web', p, {'default': Endpoint()}, ['18080:80'])\n"
+        "m.attach('shop', 'c1' * 8, 'web', p, {'default': Endpoint()},\n"
+        "         [PortSpec((80, 80), (18080, 18080))])\n"
     )
     crashed = subprocess.run(["python3", "-c", script], cwd=Path(__file__).parents[2],
                              capture_output=True, check=False)
@@ -265,7 +268,7 @@ def test_down_after_a_process_killed_mid_attach_removes_everything(
 
 def test_check_passes_on_a_healthy_attachment(manager: NetworkManager) -> None:
     manager.ensure_network("shop", "default")
-    start(manager, "shop", "c1" * 8, "web", published=["18080:80"])
+    start(manager, "shop", "c1" * 8, "web", published=ports("18080:80"))
     manager.check("c1" * 8)
 
 
@@ -280,7 +283,7 @@ def test_check_reports_an_interface_removed_behind_our_back(manager: NetworkMana
 def test_bridges_and_rules_exist_only_inside_the_test_sandbox(manager: NetworkManager,
                                                               sandbox: Sandbox) -> None:
     manager.ensure_network("shop", "default")
-    start(manager, "shop", "c1" * 8, "web", published=["18080:80"])
+    start(manager, "shop", "c1" * 8, "web", published=ports("18080:80"))
     assert any(link.startswith("rcbr") for link in sandbox.links())
     assert "rcbr" not in sandbox.on_host("ip", "-o", "link")
     assert "CNI-" not in sandbox.on_host("iptables-save")
@@ -306,7 +309,7 @@ def test_published_udp_port_becomes_a_udp_dnat_rule(manager: NetworkManager,
                                                       sandbox: Sandbox) -> None:
     # busybox has no UDP server to test with traffic; the rule portmap writes is the proof.
     manager.ensure_network("shop", "default")
-    att = start(manager, "shop", "c1" * 8, "dns", published=["127.0.0.1:15353:53/udp"])
+    att = start(manager, "shop", "c1" * 8, "dns", published=ports("127.0.0.1:15353:53/udp"))
     target = f"--to-destination {att.addresses['default']}:53"
     assert any("-p udp" in r and "--dport 15353" in r and target in r
                for r in sandbox.iptables_rules())
@@ -327,19 +330,18 @@ def test_extra_hosts_and_host_gateway_reach_the_hosts_file(manager: NetworkManag
     manager.ensure_network("shop", "default")
     gateway = str(ipaddress.ip_network(manager.subnet("shop", "default")).network_address + 1)
     att = start(manager, "shop", "c1" * 8, "web",
-                extra_hosts={"host.docker.internal": "host-gateway", "legacy": "192.0.2.7"})
+                extra_hosts={"host.docker.internal": ["host-gateway"], "legacy": ["192.0.2.7"]})
     assert att.hosts_file is not None
     hosts = att.hosts_file.read_text().splitlines()
     assert f"{gateway}\thost.docker.internal" in hosts
     assert "192.0.2.7\tlegacy" in hosts
 
 
-def test_bad_extra_hosts_entry_fails_before_any_cni_call(manager: NetworkManager,
-                                                         sandbox: Sandbox) -> None:
-    manager.ensure_network("shop", "default")
+def test_host_gateway_without_a_network_fails_before_any_cni_call(manager: NetworkManager,
+                                                                  sandbox: Sandbox) -> None:
     path = manager.create_netns("shop", "c1" * 8)
-    with pytest.raises(NetworkError, match="not an IP address"):
-        manager.attach("shop", "c1" * 8, "web", path, DEFAULT, extra_hosts={"x": "nowhere"})
+    with pytest.raises(NetworkError, match="no network gateway"):
+        manager.attach("shop", "c1" * 8, "web", path, {}, extra_hosts={"x": ["host-gateway"]})
     assert not any(link.startswith("veth") for link in sandbox.links())
 
 

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from richcompose.network import Attachment, Endpoint, NetworkManager
-from tests.network.containers import Runc
+from richcompose.network.ports import PortSpec
+from tests.network.containers import Runc, ports
 from tests.network.sandbox import Sandbox
 
 pytestmark = [pytest.mark.network, pytest.mark.runc]
@@ -17,7 +18,7 @@ HTTPD = "echo {body} > /tmp/index.html && exec httpd -f -p 80 -h /tmp"
 
 
 def serve(manager: NetworkManager, runc: Runc, project: str, service: str, cid: str,
-          body: str, published: list[str] | None = None) -> Attachment:
+          body: str, published: list[PortSpec] | None = None) -> Attachment:
     """A container whose httpd answers `body` on port 80."""
     att = manager.attach(project, cid, service, manager.create_netns(project, cid),
                          {"default": Endpoint(aliases=(f"{service}-alias",))}, published or [],
@@ -75,7 +76,7 @@ def test_raw_tcp_with_nc_reaches_a_service_by_name(manager: NetworkManager, runc
 
 def test_published_port_answers_on_host_loopback(manager: NetworkManager, runc: Runc) -> None:
     manager.ensure_network("shop", "default")
-    serve(manager, runc, "shop", "web", "we" * 8, "published", published=["18080:80"])
+    serve(manager, runc, "shop", "web", "we" * 8, "published", published=ports("18080:80"))
     assert curl("http://127.0.0.1:18080/").strip() == "published"
 
 
@@ -98,8 +99,8 @@ def test_running_container_sees_a_new_neighbour(manager: NetworkManager, runc: R
 def test_two_projects_side_by_side_do_not_collide(manager: NetworkManager, runc: Runc) -> None:
     for project in ("shop", "blog"):
         manager.ensure_network(project, "default")
-    serve(manager, runc, "shop", "db", "sd" * 8, "shop-db", published=["18081:80"])
-    serve(manager, runc, "blog", "db", "bd" * 8, "blog-db", published=["18082:80"])
+    serve(manager, runc, "shop", "db", "sd" * 8, "shop-db", published=ports("18081:80"))
+    serve(manager, runc, "blog", "db", "bd" * 8, "blog-db", published=ports("18082:80"))
     assert fetch(manager, runc, "shop", "sc" * 8, "http://db/").strip() == "shop-db"
     assert fetch(manager, runc, "blog", "bc" * 8, "http://db/").strip() == "blog-db"
     assert curl("http://127.0.0.1:18081/").strip() == "shop-db"
@@ -109,7 +110,7 @@ def test_two_projects_side_by_side_do_not_collide(manager: NetworkManager, runc:
 def test_after_down_nothing_network_related_is_left(manager: NetworkManager, runc: Runc,
                                                     sandbox: Sandbox) -> None:
     manager.ensure_network("shop", "default")
-    serve(manager, runc, "shop", "web", "we" * 8, "x", published=["18080:80"])
+    serve(manager, runc, "shop", "web", "we" * 8, "x", published=ports("18080:80"))
     runc.remove("we" * 8)
     manager.cleanup_project("shop")
     assert [link for link in sandbox.links() if link != "lo"] == []
@@ -120,7 +121,7 @@ def test_after_down_nothing_network_related_is_left(manager: NetworkManager, run
 def test_published_port_answers_other_containers_via_the_gateway(manager: NetworkManager,
                                                                  runc: Runc) -> None:
     manager.ensure_network("shop", "default")
-    serve(manager, runc, "shop", "web", "we" * 8, "via-gateway", published=["18080:80"])
+    serve(manager, runc, "shop", "web", "we" * 8, "via-gateway", published=ports("18080:80"))
     gateway = manager.subnet("shop", "default").rsplit(".", 1)[0] + ".1"
     assert fetch(manager, runc, "shop", "cl" * 8, f"http://{gateway}:18080/").strip() \
         == "via-gateway"

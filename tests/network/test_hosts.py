@@ -8,7 +8,7 @@ import pytest
 
 from richcompose.errors import NetworkError
 from richcompose.network.hosts import (
-    parse_extra_hosts,
+    extra_host_entries,
     render_hosts,
     render_resolv_conf,
     write_in_place,
@@ -39,7 +39,7 @@ def test_extra_hosts_come_before_service_names() -> None:
     assert "10.89.0.2\tdatabase shop-db-1" in lines
 
 
-def test_a_name_is_listed_once() -> None:
+def test_the_containers_own_names_are_not_given_to_a_peer() -> None:
     text = render_hosts(ME, [HostEntry("10.89.0.4", ("app", "worker"))])
     assert "10.89.0.4\tworker" in text.splitlines()
 
@@ -48,18 +48,17 @@ def test_container_without_address_still_gets_localhost() -> None:
     assert render_hosts(None, []).startswith("127.0.0.1\tlocalhost\n")
 
 
-@pytest.mark.parametrize("extra", [["gw:192.0.2.1"], ["gw=192.0.2.1"], {"gw": "192.0.2.1"}])
-def test_extra_hosts_accepts_list_and_mapping_forms(extra: list[str] | dict[str, str]) -> None:
-    assert parse_extra_hosts(extra) == [HostEntry("192.0.2.1", ("gw",))]
+def test_extra_hosts_host_with_two_addresses_gets_two_lines() -> None:
+    entries = extra_host_entries({"zulu": ["127.0.0.2", "ff02::1"]})
+    lines = render_hosts(ME, [], entries).splitlines()
+    assert "127.0.0.2\tzulu" in lines and "ff02::1\tzulu" in lines
 
 
-def test_extra_hosts_accepts_ipv6() -> None:
-    assert parse_extra_hosts(["v6:::1"]) == [HostEntry("::1", ("v6",))]
-
-
-def test_extra_hosts_rejects_a_name_instead_of_an_address() -> None:
-    with pytest.raises(NetworkError, match="not an IP address"):
-        parse_extra_hosts(["gw:gateway.example"])
+def test_peers_sharing_a_service_name_all_keep_it() -> None:
+    replicas = [HostEntry("10.89.0.5", ("web", "shop-web-1")),
+                HostEntry("10.89.0.6", ("web", "shop-web-2"))]
+    lines = render_hosts(ME, replicas).splitlines()
+    assert "10.89.0.5\tweb shop-web-1" in lines and "10.89.0.6\tweb shop-web-2" in lines
 
 
 def test_resolv_conf_drops_loopback_nameservers() -> None:
@@ -108,10 +107,10 @@ def test_service_dns_search_and_options_replace_the_hosts() -> None:
 
 
 def test_host_gateway_is_the_containers_gateway() -> None:
-    assert parse_extra_hosts({"host.docker.internal": "host-gateway"}, "10.89.0.1") == [
+    assert extra_host_entries({"host.docker.internal": ["host-gateway"]}, "10.89.0.1") == [
         HostEntry("10.89.0.1", ("host.docker.internal",))]
 
 
 def test_host_gateway_without_a_network_is_an_error() -> None:
     with pytest.raises(NetworkError, match="no network gateway"):
-        parse_extra_hosts({"h": "host-gateway"})
+        extra_host_entries({"h": ["host-gateway"]})

@@ -8,70 +8,26 @@ import pytest
 
 from richcompose.errors import NetworkError
 from richcompose.network.ports import (
-    PortSpec,
     ensure_free,
-    parse_port,
     published_address,
     resolve,
 )
 from richcompose.network.types import PortMapping
-
-
-@pytest.mark.parametrize(
-    ("entry", "spec"),
-    [
-        ("80", PortSpec((80, 80))),
-        (80, PortSpec((80, 80))),
-        ("8080:80", PortSpec((80, 80), (8080, 8080))),
-        ("127.0.0.1:8080:80", PortSpec((80, 80), (8080, 8080), host_ip="127.0.0.1")),
-        ("127.0.0.1::80", PortSpec((80, 80), None, host_ip="127.0.0.1")),
-        ("53:53/udp", PortSpec((53, 53), (53, 53), "udp")),
-        ("9090-9091:8080-8081", PortSpec((8080, 8081), (9090, 9091))),
-        ("3000-3005", PortSpec((3000, 3005))),
-        ("8000-8010:80", PortSpec((80, 80), (8000, 8010))),
-        ({"target": 80, "published": "8080", "host_ip": "127.0.0.1", "protocol": "udp"},
-         PortSpec((80, 80), (8080, 8080), "udp", "127.0.0.1")),
-        ({"target": 80, "published": 8080}, PortSpec((80, 80), (8080, 8080))),
-        ({"target": 80}, PortSpec((80, 80))),
-        ({"target": 80, "published": None, "host_ip": None, "protocol": "tcp", "mode": "ingress",
-          "name": None, "app_protocol": None}, PortSpec((80, 80))),
-        ({"target": 80, "published": "8000-8010", "mode": "host"},
-         PortSpec((80, 80), (8000, 8010))),
-    ],
-)
-def test_port_forms_parse(entry: str | int | dict[str, object], spec: PortSpec) -> None:
-    assert parse_port(entry) == spec
-
-
-@pytest.mark.parametrize(
-    ("entry", "message"),
-    [
-        ("80/sctp", "protocol 'sctp'"),
-        ("abc", "not a port"),
-        ("70000", "out of range"),
-        ("8080-8082:80-81", "differ in length"),
-        ("[::1]:8080:80", "IPv6"),
-        ("300.1.1.1:8080:80", "not an IP"),
-        ({"published": 80}, "no target"),
-    ],
-)
-def test_bad_port_entries_are_rejected(entry: str | dict[str, object], message: str) -> None:
-    with pytest.raises(NetworkError, match=message):
-        parse_port(entry)
+from tests.network.containers import ports
 
 
 def test_ranges_map_one_to_one() -> None:
-    mappings = resolve([parse_port("9090-9091:8080-8081")], lambda *_: True)
+    mappings = resolve(ports("9090-9091:8080-8081"), lambda *_: True)
     assert mappings == [PortMapping(8080, 9090), PortMapping(8081, 9091)]
 
 
 def test_host_range_for_one_container_port_takes_the_first_free() -> None:
-    mappings = resolve([parse_port("8000-8010:80")], lambda port, *_: port > 8001)
+    mappings = resolve(ports("8000-8010:80"), lambda port, *_: port > 8001)
     assert mappings == [PortMapping(80, 8002)]
 
 
 def test_port_without_host_side_gets_an_ephemeral_host_port() -> None:
-    (mapping,) = resolve([parse_port("80")], lambda *_: True)
+    (mapping,) = resolve(ports("80"), lambda *_: True)
     assert mapping.container_port == 80
     assert mapping.host_port >= 1024
 
