@@ -9,7 +9,6 @@ from typing import Any
 from richcompose.cli import kube_cmds
 from richcompose.cli.context import CliContext
 from richcompose.cli.foreground import attach
-from richcompose.config.replicas import parse_scale, with_scale
 from richcompose.errors import UsageError
 
 
@@ -80,6 +79,8 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
     project = ctx.load()
     if args.scale:
+        from richcompose.config.replicas import parse_scale, with_scale
+
         project = with_scale(project, parse_scale(args.scale))
     if args.build and args.no_build:
         raise UsageError("--build and --no-build are incompatible")

@@ -27,7 +27,6 @@ from richcompose.config.names import MAX_NAME, PROJECT_HINT, project_name_proble
 from richcompose.config.parse import read_yaml_file
 from richcompose.config.paths import resolve_document_paths
 from richcompose.config.profiles import apply_profiles, enabled_profiles
-from richcompose.config.replicas import check_replicas
 from richcompose.config.source import SourceMap
 from richcompose.errors import ConfigError, ConfigWarning, Location
 
@@ -238,6 +237,7 @@ def load_project(options: LoadOptions) -> Project:
     # Validation is where pydantic comes in: commands that only need the name (`ps`, `down`)
     # stop at project_name() and never import it.
     from richcompose.config.hostnames import check_host_values
+    from richcompose.config.replicas import check_replicas
     from richcompose.config.unsupported import check as check_unsupported
     from richcompose.config.validate import check_references, validate_project
 

@@ -217,7 +217,7 @@ class Containers:
         if status == "paused":
             runtime.resume(record.id)
         grace = record.stop_grace_period if timeout is None else timeout
-        if state.status in ("running", "paused"):
+        if status in ("running", "paused"):
             self.run_lifecycle(record, "pre_stop")
         self.report(record.service, f"stopping {record.id}")
         if status == "created" or grace <= 0:  # never started, or -t 0: no graceful part

@@ -9,9 +9,10 @@ from typing import Any
 from richcompose.network.discovery import link_hosts, refresh_hosts
 
 
-def record(tmp_path: Path, service: str, ip: str, extra: list[str] | None = None) -> dict[str, Any]:
+def record(tmp_path: Path, service: str, ip: str,
+           extra: dict[str, list[str]] | None = None) -> dict[str, Any]:
     return {"project": "shop", "service": service, "container_name": f"shop-{service}-1",
-            "hostname": service, "extra_hosts": extra or [], "host_gateway": "10.89.0.1",
+            "hostname": service, "extra_hosts": extra or {}, "host_gateway": "10.89.0.1",
             "files": str(tmp_path / service), "ports": [],
             "networks": {"default": {"cni": "rc-shop-default", "ifname": "eth0", "ip": ip,
                                      "aliases": []}}}
@@ -37,7 +38,7 @@ def test_containers_on_one_network_share_one_hosts_file(tmp_path: Path) -> None:
 
 
 def test_own_extra_hosts_make_a_group_of_their_own(tmp_path: Path) -> None:
-    records = {"containers": {"a": record(tmp_path, "a", "10.89.0.2", ["legacy:192.0.2.7"]),
+    records = {"containers": {"a": record(tmp_path, "a", "10.89.0.2", {"legacy": ["192.0.2.7"]}),
                               "b": record(tmp_path, "b", "10.89.0.3")}}
     attach_all(tmp_path, records)
     assert "192.0.2.7\tlegacy" in (tmp_path / "a" / "hosts").read_text()
