@@ -13,9 +13,11 @@ import traceback
 from collections.abc import Sequence
 
 from richcompose.cli import (
+    build_cmds,
     config_cmds,
     image_cmds,
     inspect_cmds,
+    kube_cmds,
     lifecycle_cmds,
     network_cmds,
     project_cmds,
@@ -25,7 +27,7 @@ from richcompose.cli.context import CliContext, stderr_console
 from richcompose.errors import RichComposeError, UsageError
 
 COMMAND_GROUPS = (project_cmds, config_cmds, lifecycle_cmds, run_cmds, inspect_cmds, network_cmds,
-                  image_cmds)
+                  image_cmds, build_cmds, kube_cmds)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="state root (default $RICHCOMPOSE_ROOT or /var/lib/richcompose)")
     parser.add_argument("--runtime", default=os.environ.get("RICHCOMPOSE_RUNTIME", "runc"),
                         help="OCI runtime binary: runc (default) or crun")
+    parser.add_argument("--registries-conf", metavar="FILE",
+                        help="registries.conf to use (default $CONTAINERS_REGISTRIES_CONF, else "
+                             "/etc/containers/registries.conf and registries.conf.d/)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for group in COMMAND_GROUPS:

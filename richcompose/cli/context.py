@@ -6,6 +6,7 @@ libraries it uses (`--help` and `ps` never import pydantic, networkx, jinja2 or 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from richcompose.config import LoadOptions, Project
     from richcompose.engine import Engine
     from richcompose.engine.status import StatusOps
+    from richcompose.image.build.builder import Builder, Output
+    from richcompose.image.build.plan import BuildOptions
+    from richcompose.image.store import ImageStore
     from richcompose.network import NetworkManager
 
 
@@ -54,17 +58,58 @@ class CliContext:
         return Console(highlight=False, soft_wrap=True)
 
     def report(self, service: str, message: str) -> None:
-        self.err.print(f"[bold]{service}[/] {message}" if service else message)
+        self.err.print(f"[bold]{service}[/] {message}" if service else message, soft_wrap=True)
 
-    def engine(self) -> Engine:
-        """One engine per command, so each damaged record is reported once."""
+    def engine(self, *, build: BuildOptions | None = None,
+               build_output: Output | None = None) -> Engine:
+        """One engine per command, so each damaged record is reported once; `build` (up's
+        --build/--no-build) sets how its builder decides."""
         if self._engine is None:
             from richcompose.engine import Engine
             from richcompose.network.hook import NetworkHook
 
+            hooks = [NetworkHook(self.network())]
+            images = self.images()
             self._engine = Engine(self.paths, runtime=self.args.runtime, report=self.report,
-                                  hooks=[NetworkHook(self.network())])
+                                  hooks=hooks, images=images,
+                                  builder=self._builder(images, build, build_output))
+        elif build is not None or build_output is not None:
+            self._engine.builder = self._builder(self._engine.images, build, build_output)
         return self._engine
+
+    def _builder(self, images: ImageStore, options: BuildOptions | None,
+                 output: Output | None) -> Builder:
+        from richcompose.image.build.builder import Builder
+
+        return Builder(images, options=options, environ=os.environ,
+                       output=output or self.build_line)
+
+    def images(self) -> ImageStore:
+        """The image store, reading registries.conf (--registries-conf, else
+        $CONTAINERS_REGISTRIES_CONF, else /etc/containers/registries.conf and its .d/) and the
+        credentials of this environment."""
+        from richcompose.image.registries import load_registries_conf
+        from richcompose.image.store import ImageStore
+
+        given = getattr(self.args, "registries_conf", None) or os.environ.get(
+            "CONTAINERS_REGISTRIES_CONF")
+        registries = load_registries_conf(Path(given) if given else None)
+        self._close_root()
+        return ImageStore(self.paths.images, env=os.environ, registries=registries)
+
+    def build_line(self, service: str, line: str) -> None:
+        """Builder output when no BuildOutput was set up: plain, prefixed lines."""
+        from rich.markup import escape
+
+        self.err.print(f"[bold]{escape(service)} |[/] ", end="")
+        self.err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def _close_root(self) -> None:
+        from richcompose.state import close_root
+
+        closed = close_root(self.paths.root)  # before anything is written under it
+        if closed:
+            self.report("", f"warning: {closed}")
 
     def status(self) -> StatusOps:
         """The read-only views (`ps`, `logs`, `inspect`, `ls`, `heal`): the engine's status
@@ -82,11 +127,8 @@ class CliContext:
 
     def network(self) -> NetworkManager:
         from richcompose.network import NetworkManager
-        from richcompose.state import close_root
 
-        closed = close_root(self.paths.root)  # before anything is written under it
-        if closed:
-            self.report("", f"warning: {closed}")
+        self._close_root()
         return NetworkManager(self.paths.root,
                               warn=lambda message: self.report("", f"warning: {message}"))
 

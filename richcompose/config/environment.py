@@ -52,6 +52,15 @@ def resolve_service_environment(data: dict[str, Any], smap: SourceMap, project_d
                 continue  # validation reports the bad entry with its position
             service["environment"] = {
                 k: (environ.get(k) if v is None else v) for k, v in resolved.items()}
+        build = service.get("build")
+        if isinstance(build, dict) and isinstance(build.get("args"), list | dict):
+            try:
+                args = normalize.environment_dict(build["args"])
+            except ValueError:
+                continue
+            # compose: a bare build arg takes the project's value, or stays unset (dropped)
+            service["build"] = {**build, "args": {
+                k: (environ.get(k) if v is None else v) for k, v in args.items()}}
 
 
 def _overlay(base: dict[str, str], written: Any, *, labels: bool = False) -> Any:

@@ -22,9 +22,9 @@ from richcompose.config.base import (
     duration,
     number,
 )
+from richcompose.config.build import Build
 from richcompose.config.parts import (
     BindOptions,
-    Build,
     Dependency,
     Deploy,
     DeviceMapping,
@@ -70,7 +70,7 @@ class Service(Model):
     rootfs: str | None = Field(None, description=(
         "A root filesystem directory or tarball to run instead of an image (the VM-migration "
         "path); relative to the project directory."))
-    build: Build | str | None = None
+    build: Build | None = None
     command: list[str] | None = None
     entrypoint: list[str] | None = None
     environment: dict[str, str | None] = Field(default_factory=dict)
@@ -236,6 +236,11 @@ class Service(Model):
     def _networks(cls, value: Any) -> Any:
         return normalize.network_dict(value)
 
+    @field_validator("build", mode="before", json_schema_input_type=Build | str | None)
+    @classmethod
+    def _build(cls, value: Any) -> Any:
+        return {"context": value} if isinstance(value, str) else value
+
     @field_validator("extra_hosts", mode="before",
                      json_schema_input_type=list[str] | dict[str, str])
     @classmethod
@@ -317,14 +322,12 @@ class Service(Model):
 
     @model_validator(mode="after")
     def _what_to_run(self) -> Service:
-        if self.image is None and self.rootfs is None:
-            if self.build is not None:
-                raise KeyProblem("build", "build is not supported: richcompose does not build "
-                                 "images", "build the image with your builder (docker build, "
-                                 "buildah, kaniko) and point image: at it")
-            raise KeyProblem(None, "nothing to run: no image: or rootfs:",
-                             "add image: NAME (registry, oci:DIR, docker-archive:FILE) or "
-                             "rootfs: DIR")
+        if self.image is None and self.rootfs is None and self.build is None:
+            raise KeyProblem(None, "nothing to run: no image:, build: or rootfs:",
+                             "add image: NAME (registry, oci:DIR, docker-archive:FILE), "
+                             "build: DIR or rootfs: DIR")
+        if self.build is not None and self.rootfs is not None:
+            raise KeyProblem("rootfs", "give build: or rootfs:, not both", "remove one of them")
         if self.image is not None and self.rootfs is not None:
             raise KeyProblem("rootfs", "give image: or rootfs:, not both", "remove one of them")
         for name, inner in self.system_services.items():

@@ -43,6 +43,7 @@ from richcompose.engine.status import StatusOps
 from richcompose.engine.waiting import Notifier
 from richcompose.errors import GraphError, RichComposeError, RuntimeFailure
 from richcompose.hostfs import safe_join
+from richcompose.image.build.builder import Builder
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
@@ -60,7 +61,8 @@ DEFAULT_PARALLEL = 16  # beyond this, 2 cores only queue more runc processes
 class Engine(StatusOps):
     def __init__(self, paths: StatePaths, *, runtime: str = "runc",
                  report: Reporter | None = None, dumb_init: str | None = None,
-                 hooks: Sequence[ContainerHook] = ()) -> None:
+                 hooks: Sequence[ContainerHook] = (), images: ImageStore | None = None,
+                 builder: Builder | None = None) -> None:
         self.paths = paths
         self.runtime_name = runtime
         self.report: Reporter = report or (lambda service, message: None)
@@ -69,7 +71,9 @@ class Engine(StatusOps):
             self.report("", f"warning: {closed}")
         self.dumb_init = dumb_init or os.environ.get(
             "RICHCOMPOSE_DUMB_INIT", "/usr/local/libexec/richcompose/dumb-init")
-        self.images = ImageStore(paths.images)
+        self.images = images or ImageStore(paths.images)
+        # builds `build:` images before their containers are created
+        self.builder = builder or Builder(self.images)
         self.hooks = list(hooks)
         self.pull_policy: str | None = None  # `up --pull`: overrides each service's pull_policy
         self.pull_progress: Any = None  # a callback for the image store (rich bars in the CLI)
@@ -121,6 +125,8 @@ class Engine(StatusOps):
             write_json(ppaths.record, {"name": project.name, "directory": project.directory})
             if supervised.load_all(ppaths):  # a monitor killed earlier: its work resumes now
                 self._keep_monitor(project.name)
+            # as compose: every image is built before anything is created
+            self.builder.ensure(project, [i.service for i in instances])
             observed = self.observe(project.name)
             rendered = self._render_all(project, instances)
             desired = {i: Desired(i, i.container_id(project.name),
@@ -242,6 +248,8 @@ class Engine(StatusOps):
             path = path if path.is_absolute() else Path(project.directory) / path
             return self.images.resolve_rootfs(
                 path, location=project.locate(("services", name, "rootfs")))
+        if service.build is not None:
+            return self.builder.image(project, name)
         assert service.image is not None
         return self.images.resolve(service.image,
                                    pull=self.pull_policy or service.pull_policy or "missing",

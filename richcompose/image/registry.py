@@ -28,9 +28,11 @@ class RegistryClient:
 
     def __init__(self, ref: RegistryReference, *, credentials: Credentials | None = None,
                  transport: httpx.BaseTransport | None = None, timeout: float = 30.0,
-                 retries: int = 3) -> None:
+                 retries: int = 3, insecure: bool | None = None, push: bool = False) -> None:
         self.ref = ref
-        scheme = "http" if ref.insecure else "https"
+        # registries.conf may allow plain http for a registry; loopback speaks it by default.
+        scheme = "http" if (ref.insecure if insecure is None else insecure) else "https"
+        self._actions = "pull,push" if push else "pull"
         self._base = f"{scheme}://{ref.api_host}/v2/{ref.repository}"
         self._credentials = credentials
         self._retries = retries
@@ -102,9 +104,33 @@ class RegistryClient:
                 if failures > self._retries:
                     raise self._unreachable(e) from e
 
-    def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
+    def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
+                content: bytes | None = None, params: dict[str, str] | None = None,
+                stream: bool = False) -> httpx.Response:
+        """One authenticated request under /v2/<repository> (push uses it); `path` may also be an
+        absolute upload URL the registry handed out."""
+        if path.startswith(("http://", "https://")):
+            url = path
+        elif path.startswith("/v2/"):
+            url = self._base.split("/v2/", 1)[0] + path
+        else:
+            url = f"{self._base}{path}"
+        try:
+            response = self._send(url, headers or {}, method=method, content=content,
+                                  params=params)
+            if not stream:
+                response.read()
+                response.close()
+            return response
+        except httpx.HTTPError as e:
+            raise self._unreachable(e) from e
+
+    def _send(self, url: str, headers: dict[str, str], *, method: str = "GET",
+              content: bytes | None = None,
+              params: dict[str, str] | None = None) -> httpx.Response:
         for attempt in range(2):
-            request = self._client.build_request("GET", url, headers=headers)
+            request = self._client.build_request(method, url, headers=headers, content=content,
+                                                 params=params)
             if self._authorization:
                 request.headers["Authorization"] = self._authorization
             response = self._client.send(request, stream=True)
@@ -121,27 +147,34 @@ class RegistryClient:
         if challenge.scheme == "basic":
             if creds is None:
                 raise ImageError(f"registry {self.ref.registry} needs a login",
-                                 hint="add credentials to ~/.docker/config.json or "
-                                      "REGISTRY_AUTH_FILE")
+                                 hint=f"richcompose login {self.ref.registry}")
             return "Basic " + base64.b64encode(
                 f"{creds.username}:{creds.password}".encode()).decode()
         if challenge.scheme != "bearer" or "realm" not in challenge.params:
             raise ImageError(f"registry {self.ref.registry} asks for unsupported "
                              f"authentication {header!r}")
-        params = {"scope": challenge.params.get("scope",
-                                                f"repository:{self.ref.repository}:pull")}
+        params = {"scope": challenge.params.get(
+            "scope", f"repository:{self.ref.repository}:{self._actions}")}
+        if self._actions != "pull":
+            params["scope"] = f"repository:{self.ref.repository}:{self._actions}"
         if "service" in challenge.params:
             params["service"] = challenge.params["service"]
-        auth = (creds.username, creds.password) if creds else None
+        auth = (creds.username, creds.password) if creds and not creds.identity_token else None
         try:
-            response = self._client.get(challenge.params["realm"], params=params, auth=auth)
+            if creds and creds.identity_token:
+                # OAuth2 refresh-token grant, as docker does with an identity token
+                response = self._client.post(challenge.params["realm"], data={
+                    **params, "grant_type": "refresh_token", "client_id": "richcompose",
+                    "refresh_token": creds.identity_token})
+            else:
+                response = self._client.get(challenge.params["realm"], params=params, auth=auth)
         except httpx.HTTPError as e:
             raise self._unreachable(e) from e
         if response.status_code != 200:
             raise ImageError(f"token server {challenge.params['realm']} refused access to "
                              f"{self.ref.name} (HTTP {response.status_code})",
-                             hint="check the credentials in ~/.docker/config.json or "
-                                  "REGISTRY_AUTH_FILE")
+                             hint=f"check the credentials (richcompose login "
+                                  f"{self.ref.registry})")
         try:
             body = response.json()
             token = body.get("token") or body.get("access_token")
