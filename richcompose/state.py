@@ -83,6 +83,11 @@ class ContainerPaths:
         return self.dir / "container.log"
 
     @property
+    def files(self) -> Path:
+        """The container's secret and config files (engine/filerefs.py), bind-mounted."""
+        return self.dir / "files"
+
+    @property
     def pidfile(self) -> Path:
         return self.dir / "container.pid"
 

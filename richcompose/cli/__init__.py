@@ -69,17 +69,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RichComposeError, OSError) as exc:
         if debug:
             traceback.print_exc()
-        # rich is imported when something is printed through it: `--help` never pays for it.
-        from rich.markup import escape
-
         console = ctx.err if ctx is not None else stderr_console()
-        # Messages quote the user's text (`[HOST_IP:]...`), which must not be read as markup.
+        from richcompose.cli.console import labelled
+
+        # Messages quote the user's text (`[HOST_IP:]...`): printed literally, never as markup.
         # An OSError is the host refusing something (disk full, permissions): one line too.
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
+        console.print(labelled("error:", "bold red", str(exc)))
         if isinstance(exc, OSError):
             return 1
         for other in getattr(exc, "others", [])[:9]:
-            console.print(f"[red]error:[/] {escape(str(other))}", soft_wrap=True)
+            console.print(labelled("error:", "red", str(other)))
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -10,7 +10,10 @@ from typing import Any
 
 from richcompose.cli.context import CliContext
 from richcompose.errors import ImageError, UsageError
-from richcompose.image.reference import DOCKER_HUB, RegistryReference, parse_registry_reference
+
+# The image and build stages (httpx, pydantic, rich) load when a command here runs, not
+# with every command's parser.
+DOCKER_HUB = "docker.io"  # image.reference.DOCKER_HUB, without importing the image stage
 
 
 def register(sub: Any) -> None:
@@ -114,6 +117,7 @@ def push_command(ctx: CliContext, args: argparse.Namespace) -> int:
 def login_command(ctx: CliContext, args: argparse.Namespace) -> int:
     from richcompose.image.auth import Credentials
     from richcompose.image.credentials import store_credentials
+    from richcompose.image.reference import RegistryReference
     from richcompose.image.registry import RegistryClient
 
     registry = _registry(args.server)
@@ -127,8 +131,10 @@ def login_command(ctx: CliContext, args: argparse.Namespace) -> int:
             raise UsageError("--password and --password-stdin are incompatible")
         password = sys.stdin.read().rstrip("\n")
     elif args.password is not None:
-        ctx.err.print("[yellow]warning:[/] --password is visible to other users of this "
-                      "machine; use --password-stdin")
+        from richcompose.cli.console import labelled
+
+        ctx.err.print(labelled("warning:", "yellow", "--password is visible to other users of "
+                               "this machine; use --password-stdin"))
         password = args.password
     elif sys.stdin.isatty():
         import getpass
@@ -169,6 +175,8 @@ def logout_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def _registry(server: str) -> str:
     """`https://index.docker.io/v1/`, `docker.io`, `host:5000` → the registry's name."""
+    from richcompose.image.reference import parse_registry_reference
+
     text = server.removeprefix("https://").removeprefix("http://").split("/", 1)[0]
     if text in ("index.docker.io", "registry-1.docker.io", DOCKER_HUB):
         return DOCKER_HUB

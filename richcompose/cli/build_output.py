@@ -57,8 +57,8 @@ class BuildOutput:
                     self._live.update(self._table(), refresh=True)
                 return
             colour = self.colours.get(service, "white")
-            self.console.print(f"[{colour}]{service.ljust(self.width)} |[/] ", end="")
-            self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+            self.console.print(Text.assemble((f"{service.ljust(self.width)} |", colour), " ", line),
+                               highlight=False, soft_wrap=True)
 
     def _table(self) -> Table:
         table = Table.grid(padding=(0, 1))

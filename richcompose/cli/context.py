@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 
 
 def stderr_console() -> Console:
-    from rich.console import Console
+    from richcompose.cli.console import make_console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)  # one message, one line
+    return make_console(stderr=True)  # literal, and one message is one line
 
 
 @dataclass
@@ -53,12 +53,14 @@ class CliContext:
     @cached_property
     def out(self) -> Console:
         """Command output."""
-        from rich.console import Console
+        from richcompose.cli.console import make_console
 
-        return Console(highlight=False, soft_wrap=True)
+        return make_console()
 
     def report(self, service: str, message: str) -> None:
-        self.err.print(f"[bold]{service}[/] {message}" if service else message, soft_wrap=True)
+        from richcompose.cli.console import labelled
+
+        self.err.print(labelled(service, "bold", message) if service else message)
 
     def engine(self, *, build: BuildOptions | None = None,
                build_output: Output | None = None) -> Engine:
@@ -99,10 +101,9 @@ class CliContext:
 
     def build_line(self, service: str, line: str) -> None:
         """Builder output when no BuildOutput was set up: plain, prefixed lines."""
-        from rich.markup import escape
+        from richcompose.cli.console import labelled
 
-        self.err.print(f"[bold]{escape(service)} |[/] ", end="")
-        self.err.print(line, markup=False, highlight=False, soft_wrap=True)
+        self.err.print(labelled(f"{service} |", "bold", line))
 
     def _close_root(self) -> None:
         from richcompose.state import close_root
@@ -193,8 +194,7 @@ class CliContext:
     def _warn(self, warnings: Sequence[object]) -> None:
         if not warnings:
             return
-        from rich.markup import escape
+        from richcompose.cli.console import labelled
 
         for warning in warnings:
-            self.err.print(f"[yellow]warning:[/] {escape(str(warning))}", markup=True,
-                           soft_wrap=True, highlight=False)
+            self.err.print(labelled("warning:", "yellow", str(warning)))

@@ -13,7 +13,7 @@ from typing import Any
 
 from richcompose.cli.context import CliContext
 from richcompose.errors import UsageError
-from richcompose.logs import follow, parse_since, read_lines, tail
+from richcompose.logs import follow, parse_since, read_last_lines, read_lines, tail
 from richcompose.runtime.events import follow_events, read_events
 
 
@@ -96,8 +96,12 @@ def logs_command(ctx: CliContext, args: argparse.Namespace) -> int:
     since = parse_since(args.since, time.time()) if args.since else None
     merged = []
     for service, path in files.items():
-        lines = [line for line in read_lines(path) if since is None or line.epoch >= since]
-        merged += [(line.time, service, line) for line in tail(lines, args.tail)]
+        if since is None and args.tail is not None and args.tail >= 0:
+            lines = read_last_lines(path, args.tail)
+        else:
+            lines = tail([line for line in read_lines(path)
+                          if since is None or line.epoch >= since], args.tail)
+        merged += [(line.time, service, line) for line in lines]
     for _, service, line in sorted(merged, key=lambda item: item[0]):
         printer.emit(service, line)
     if args.follow:

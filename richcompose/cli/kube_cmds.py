@@ -91,10 +91,11 @@ def _convert(ctx: CliContext, args: argparse.Namespace, directory: Path) -> tupl
         host_arch=platform.machine())
     project = ctx.load()
     conversion = convert_to_directory(project, options, directory)
-    from rich.markup import escape
+    if conversion.warnings:
+        from richcompose.cli.console import labelled
 
-    for warning in conversion.warnings:
-        ctx.err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
+        for warning in conversion.warnings:
+            ctx.err.print(labelled("warning:", "yellow", str(warning)))
     return directory, len(conversion.objects)
 
 

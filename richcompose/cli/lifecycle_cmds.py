@@ -73,11 +73,11 @@ def register(sub: Any) -> None:
 
 
 def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.build.plan import BuildOptions
+
     project = ctx.load()
     if args.build and args.no_build:
         raise UsageError("--build and --no-build are incompatible")
-    from richcompose.image.build.plan import BuildOptions
-
     engine = ctx.engine(build=BuildOptions(force=args.build, no_build=args.no_build,
                                            pull_policy=args.pull))
     engine.pull_policy = args.pull

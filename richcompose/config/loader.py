@@ -122,6 +122,7 @@ class _Document:
     smap: SourceMap
     warnings: list[ConfigWarning]
     profiles: list[str]
+    environ: Mapping[str, str] = field(default_factory=dict)
 
 
 def _prepare(options: LoadOptions) -> _Document:
@@ -141,7 +142,7 @@ def _prepare(options: LoadOptions) -> _Document:
     name = _project_name(options, environ, merged, directory, smap)
     merged = {"name": name, **{k: v for k, v in merged.items() if k != "name"}}
     merged["directory"] = str(directory)
-    return _Document(merged, smap, run.warnings, all_profiles)
+    return _Document(merged, smap, run.warnings, all_profiles, environ)
 
 
 def load_document(options: LoadOptions) -> dict[str, Any]:
@@ -178,6 +179,10 @@ def load_project(options: LoadOptions) -> Project:
     project.warnings.extend(doc.warnings)
     project.warnings.extend(check_unsupported(project))
     project.all_profiles.extend(doc.profiles)
+    for objects in (project.secrets, project.configs):
+        for obj in objects.values():
+            if obj.environment and obj.environment in doc.environ:
+                project.file_environment[obj.environment] = doc.environ[obj.environment]
     return project
 
 

@@ -371,6 +371,7 @@ class Project(Model):
     _warnings: list[ConfigWarning] = PrivateAttr(default_factory=list)
     _profiles: list[str] = PrivateAttr(default_factory=list)
     _extensions: dict[PathKey, dict[str, Any]] = PrivateAttr(default_factory=dict)
+    _file_environment: dict[str, str] = PrivateAttr(default_factory=dict)
 
     def locate(self, path: PathKey, *, key: bool = False) -> Location | None:
         return self._source.locate(path, key=key)
@@ -388,6 +389,12 @@ class Project(Model):
     def extensions(self) -> dict[PathKey, dict[str, Any]]:
         """The `x-*` keys of the files, by the path of the mapping that holds them."""
         return self._extensions
+
+    @property
+    def file_environment(self) -> dict[str, str]:
+        """Values of the variables that `environment:` secrets and configs name, taken from
+        the project's environment at load; kept out of every dump (`config` prints the name)."""
+        return self._file_environment
 
     @property
     def all_profiles(self) -> list[str]:

@@ -14,8 +14,10 @@ from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
 
+from richcompose.bundle.filerefs import file_ref_mounts
 from richcompose.bundle.render import Bundle, write_bundle
 from richcompose.config.models import Project
+from richcompose.engine.filerefs import write_file_refs
 from richcompose.engine.hooks import ContainerHook, spec_options
 from richcompose.engine.plan import Instance
 from richcompose.engine.records import ContainerRecord
@@ -81,6 +83,7 @@ class Containers:
         made = [hook.prepare(rendered.project, record.service, cid, cpaths)
                 for hook in self.hooks]
         bundle = rendered.bundle.with_options(spec_options(made))
+        write_file_refs(file_ref_mounts(rendered.project, record.service), cpaths.files)
         self._prepare_volumes(bundle, record.project)
         mount_overlay(rendered.image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
         write_bundle(bundle, cpaths.bundle)

@@ -55,6 +55,8 @@ from richcompose.state import StatePaths, close_root, project_lock, write_json
 
 Reporter = Callable[[str, str], None]  # (service, message)
 LOG_MAX_ENV = "RICHCOMPOSE_LOG_MAX_SIZE"
+# Logs are capped unless the project says otherwise: 300 MB of output once became a 457 MB log.
+DEFAULT_LOG_MAX = 10 << 20
 DEFAULT_PARALLEL = 16  # beyond this, 2 cores only queue more runc processes
 
 
@@ -240,7 +242,8 @@ class Engine(StatusOps):
                  image: ResolvedImage) -> RenderContext:
         return RenderContext(project=project, service_name=name, container_id=cid, image=image,
                              volumes_root=self.paths.volumes, dumb_init=self.dumb_init,
-                             cgroup_parent=self.paths.cgroup_parent)
+                             cgroup_parent=self.paths.cgroup_parent,
+                             files_dir=self.paths.project(project.name).container(cid).files)
 
     def _resolve_image(self, project: Project, name: str, service: Service) -> ResolvedImage:
         if service.rootfs is not None:
@@ -442,8 +445,11 @@ def _health_spec(service: Service, image: ResolvedImage) -> healthchecks.HealthS
 
 def _log_size_max(service: Service) -> int:
     """Per-container log cap: compose's `logging.options.max-size` (json-file driver), else the
-    `org.richcompose.log-max-size` label, else the environment."""
+    `org.richcompose.log-max-size` label, else the environment, else 10 MiB; `-1` lifts it,
+    as docker's max-size does."""
     options = service.logging.options if service.logging else {}
     raw = (str(options.get("max-size") or "") or service.labels.get("org.richcompose.log-max-size")
            or os.environ.get(LOG_MAX_ENV, ""))
-    return int(parse_bytes(raw)) if raw else 0
+    if raw.strip() == "-1":
+        return 0
+    return int(parse_bytes(raw)) if raw else DEFAULT_LOG_MAX

@@ -44,9 +44,11 @@ class BlobWriter:
     should start; `commit` verifies size and digest and renames the file into blobs/ atomically.
     """
 
-    def __init__(self, partial: Path, final: Path, digest: str, size: int | None) -> None:
+    def __init__(self, partial: Path, final: Path, digest: str, size: int | None,
+                 limit: int | None = None) -> None:
         self.digest = digest
         self.size = size
+        self.limit = limit  # the most bytes accepted when the descriptor gives no size
         self._partial = partial
         self._final = final
         self._file = partial.open("ab+")
@@ -67,8 +69,14 @@ class BlobWriter:
         self._hash.update(data)
         self.offset += len(data)
         if self.size is not None and self.offset > self.size:
+            self.discard()
             raise ImageError(f"blob {self.digest} is larger than its descriptor's {self.size} "
-                             "bytes")
+                             "bytes; refused", hint="the source is corrupt or hostile")
+        if self.size is None and self.limit is not None and self.offset > self.limit:
+            self.discard()
+            raise ImageError(f"blob {self.digest} has no declared size and is larger than "
+                             f"{self.limit} bytes; refused",
+                             hint="raise ImageLimits.layer_compressed_bytes if it is trusted")
 
     def restart(self) -> None:
         """The source cannot resume: start again from byte 0."""
@@ -77,12 +85,19 @@ class BlobWriter:
         self._hash = hashlib.sha256()
         self.offset = 0
 
+    def discard(self) -> None:
+        """Drops the partial file: what it holds can never become this blob."""
+        self.restart()
+        with suppress(OSError):
+            if os.stat(self._partial).st_ino == os.fstat(self._file.fileno()).st_ino:
+                os.unlink(self._partial)
+
     def commit(self) -> Path:
         if self.complete:
             return self._final
         actual = f"sha256:{self._hash.hexdigest()}"
         if actual != self.digest or (self.size is not None and self.offset != self.size):
-            self.restart()
+            self.discard()
             raise ImageError(f"blob {self.digest} failed verification: got {actual}, "
                              f"{self.offset} bytes", hint="the source is corrupt or tampered with")
         self._file.flush()
@@ -134,10 +149,10 @@ class ContentStore:
     def read_blob(self, digest: str) -> bytes:
         return self.blob_path(digest).read_bytes()
 
-    def writer(self, digest: str, size: int | None) -> BlobWriter:
+    def writer(self, digest: str, size: int | None, limit: int | None = None) -> BlobWriter:
         hexpart = digest_hex(digest)
         return BlobWriter(self.root / "ingest" / f"{hexpart}.partial", self.blob_path(digest),
-                          digest, size)
+                          digest, size, limit)
 
     def put_blob(self, data: bytes, digest: str | None = None) -> str:
         """Store small bytes (manifests, configs); verified against `digest` when given."""

@@ -9,6 +9,7 @@ would copy into its own layout first (a second copy of every blob) and only offe
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from types import TracebackType
 
@@ -17,28 +18,33 @@ import httpx
 from richcompose.errors import ImageError
 from richcompose.image.auth import Credentials, parse_challenge
 from richcompose.image.content import BlobWriter
+from richcompose.image.limits import ImageLimits
 from richcompose.image.manifest import ACCEPT
 from richcompose.image.reference import RegistryReference
+from richcompose.image.stall import StallGuardTransport, timeouts
 
-_MAX_MANIFEST = 4 << 20
+MAX_REDIRECTS = 10
 
 
 class RegistryClient:
     """Pull-side distribution API for one repository, with anonymous, basic or token auth."""
 
     def __init__(self, ref: RegistryReference, *, credentials: Credentials | None = None,
-                 transport: httpx.BaseTransport | None = None, timeout: float = 30.0,
-                 retries: int = 3, insecure: bool | None = None, push: bool = False) -> None:
+                 transport: httpx.BaseTransport | None = None,
+                 limits: ImageLimits | None = None, insecure: bool | None = None,
+                 push: bool = False) -> None:
         self.ref = ref
+        self.limits = limits or ImageLimits()
         # registries.conf may allow plain http for a registry; loopback speaks it by default.
         scheme = "http" if (ref.insecure if insecure is None else insecure) else "https"
         self._actions = "pull,push" if push else "pull"
         self._base = f"{scheme}://{ref.api_host}/v2/{ref.repository}"
         self._credentials = credentials
-        self._retries = retries
         self._authorization: str | None = None
-        self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=True,
-                                    headers={"User-Agent": "richcompose"})
+        self._client = httpx.Client(
+            transport=transport or StallGuardTransport(self.limits),
+            timeout=timeouts(self.limits), follow_redirects=True, max_redirects=MAX_REDIRECTS,
+            headers={"User-Agent": "richcompose"})
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -59,12 +65,8 @@ class RegistryClient:
             raise self._unreachable(e) from e
         try:
             self._check(response, f"manifest {self.ref.name}:{reference}")
-            data = b""
-            for chunk in response.iter_bytes():
-                data += chunk
-                if len(data) > _MAX_MANIFEST:
-                    raise ImageError(f"manifest of {self.ref} is larger than 4 MiB; refused")
-            return data, response.headers.get("content-type", "")
+            return (self._read_capped(response, self.limits.manifest_bytes, "manifest"),
+                    response.headers.get("content-type", ""))
         except httpx.HTTPError as e:
             raise self._unreachable(e) from e
         finally:
@@ -101,8 +103,22 @@ class RegistryClient:
                     response.close()
             except httpx.TransportError as e:
                 failures += 1
-                if failures > self._retries:
+                if failures > self.limits.retries:
                     raise self._unreachable(e) from e
+            except httpx.HTTPError as e:  # too many redirects, a malformed answer
+                raise self._unreachable(e) from e
+
+    def _read_capped(self, response: httpx.Response, limit: int, what: str) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise ImageError(f"{what} of {self.ref} is {declared} bytes, more than the "
+                             f"{limit} allowed; refused")
+        data = bytearray()
+        for chunk in response.iter_bytes():
+            data += chunk
+            if len(data) > limit:
+                raise ImageError(f"{what} of {self.ref} is larger than {limit} bytes; refused")
+        return bytes(data)
 
     def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
                 content: bytes | None = None, params: dict[str, str] | None = None,
@@ -163,11 +179,14 @@ class RegistryClient:
         try:
             if creds and creds.identity_token:
                 # OAuth2 refresh-token grant, as docker does with an identity token
-                response = self._client.post(challenge.params["realm"], data={
+                answer = self._client.stream("POST", challenge.params["realm"], data={
                     **params, "grant_type": "refresh_token", "client_id": "richcompose",
                     "refresh_token": creds.identity_token})
             else:
-                response = self._client.get(challenge.params["realm"], params=params, auth=auth)
+                answer = self._client.stream("GET", challenge.params["realm"], params=params,
+                                             auth=auth)
+            with answer as response:
+                body = self._read_capped(response, self.limits.manifest_bytes, "token answer")
         except httpx.HTTPError as e:
             raise self._unreachable(e) from e
         if response.status_code != 200:
@@ -176,8 +195,9 @@ class RegistryClient:
                              hint=f"check the credentials (richcompose login "
                                   f"{self.ref.registry})")
         try:
-            body = response.json()
-            token = body.get("token") or body.get("access_token")
+            answer = json.loads(body)
+            token = answer.get("token") or answer.get("access_token") if isinstance(
+                answer, dict) else None
         except ValueError:
             token = None
         if not isinstance(token, str) or not token:

@@ -69,7 +69,8 @@ class RegistrySource:
     def fetch(self, desc: Descriptor, progress: Callable[[int], None] | None) -> None:
         if self._content.has_blob(desc.digest):
             return
-        with self._content.writer(desc.digest, desc.size if desc.size >= 0 else None) as w:
+        with self._content.writer(desc.digest, desc.size if desc.size >= 0 else None,
+                                  self._client.limits.layer_compressed_bytes) as w:
             if not w.complete:
                 self._client.copy_blob(desc.digest, w, progress)
                 w.commit()

@@ -21,6 +21,7 @@ from richcompose.errors import ImageError, Location
 from richcompose.image.auth import find_credentials
 from richcompose.image.content import ContentStore, digest_hex
 from richcompose.image.index import Catalogue, ImageIndex, ImageRecord
+from richcompose.image.limits import ImageLimits
 from richcompose.image.manifest import (
     INDEX_TYPES,
     Descriptor,
@@ -73,8 +74,10 @@ class ImageStore:
 
     def __init__(self, root: Path, *, transport: httpx.BaseTransport | None = None,
                  env: Mapping[str, str] | None = None,
-                 registries: RegistriesConf | None = None) -> None:
+                 registries: RegistriesConf | None = None,
+                 limits: ImageLimits | None = None) -> None:
         self.root = root
+        self.limits = limits or ImageLimits()
         self.content = ContentStore(root)
         self._index = ImageIndex(root)
         self._transport = transport
@@ -227,7 +230,16 @@ class ImageStore:
                 verified(raw, entry.digest, f"manifest of {key}")
                 if media_type_of(raw, header) in INDEX_TYPES:
                     raise ImageError(f"{key}: nested image indexes are not supported")
+            if len(raw) > self.limits.manifest_bytes:
+                raise ImageError(f"manifest of {key} is {len(raw)} bytes, more than the "
+                                 f"{self.limits.manifest_bytes} allowed; refused")
             manifest = parse_manifest(raw)
+            for layer in manifest.layers:
+                if layer.size > self.limits.layer_compressed_bytes:
+                    raise ImageError(f"layer {layer.digest[:19]} of {key} is {layer.size} bytes, "
+                                     f"more than the {self.limits.layer_compressed_bytes} "
+                                     "allowed; refused", hint="raise ImageLimits."
+                                     "layer_compressed_bytes if the image is trusted")
             manifest_digest = self.content.put_blob(raw)
             config = self._config_blob(source, manifest.config)
             ids = diff_ids(config)
@@ -276,7 +288,7 @@ class ImageStore:
             from richcompose.image.registry import RegistryClient
 
             client = RegistryClient(where.ref, credentials=creds, transport=self._transport,
-                                    insecure=where.insecure)
+                                    insecure=where.insecure, limits=self.limits)
             return RegistrySource(client, self.content)
         if isinstance(ref, OciLayoutReference):
             return OciLayoutSource(DirFiles(ref.path), ref.tag, str(ref))
@@ -288,8 +300,15 @@ class ImageStore:
     def _config_blob(self, source: ImageSource, desc: Descriptor) -> bytes:
         if self.content.has_blob(desc.digest):
             return self.content.read_blob(desc.digest)
+        limit = self.limits.config_bytes
+        if desc.size > limit:
+            raise ImageError(f"image config {desc.digest[:19]} is {desc.size} bytes, more than "
+                             f"the {limit} allowed; refused")
         with source.open_blob(desc) as f:
-            data = f.read(desc.size + 1 if desc.size >= 0 else -1)
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise ImageError(f"image config {desc.digest[:19]} is larger than {limit} bytes; "
+                             "refused")
         self.content.put_blob(data, desc.digest)
         return data
 
@@ -316,6 +335,7 @@ class ImageStore:
         lowers = [self.content.snapshot_path(s) for s in reversed(below)]
         with self.content.new_snapshot(key) as draft, opener() as blob:
             result = unpack_layer(blob, draft.path, name=f"{layer.digest[:19]} of {image}",
+                                  limits=self.limits,
                                   lowers=lowers, whiteouts=whiteouts, blob_digest=layer.digest,
                                   on_bytes=on_bytes)
             if diff_id is not None and result.diff_id != diff_id:

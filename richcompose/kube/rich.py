@@ -18,7 +18,8 @@ from typing import Any
 
 from richcompose.bundle import templates
 from richcompose.bundle.imagefs import ImageFS
-from richcompose.bundle.launcher import READY_MARKER, InnerStart, ready_args, start_order
+from richcompose.bundle.launcher import InnerStart, ready_args, start_order
+from richcompose.bundle.names import READY_MARKER
 from richcompose.bundle.rich import (
     DUMB_INIT_IN_CONTAINER,
     RICH_DIR,
