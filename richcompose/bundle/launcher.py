@@ -15,7 +15,8 @@ from graphlib import TopologicalSorter
 from typing import TYPE_CHECKING
 
 from richcompose.bundle import templates
-from richcompose.bundle.names import LAUNCHER_ANNOTATION, READY_MARKER
+from richcompose.bundle.names import LAUNCHER_ANNOTATION as LAUNCHER_ANNOTATION  # re-exported
+from richcompose.bundle.names import READY_MARKER as READY_MARKER
 from richcompose.bundle.rich import (
     RICH_DIR,
     RUN_DIR,
