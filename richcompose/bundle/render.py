@@ -30,6 +30,7 @@ from richcompose.bundle.spec import (
     with_cgroups_path,
     with_cwd,
     with_env,
+    with_domainname,
     with_hostname,
     with_mounts,
     with_namespace_path,
@@ -61,6 +62,8 @@ class RenderContext:
     host_network: bool = False  # network_mode: host — no network namespace of its own
     host_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     extra_mounts: tuple[Mapping[str, Any], ...] = ()
+    # The host's capability bounding set: what privileged / cap_add can grant at most.
+    host_capabilities: tuple[str, ...] = field(default_factory=security.host_bounding_set)
 
     @property
     def service(self) -> Service:
@@ -87,6 +90,7 @@ def render_parts(ctx: RenderContext) -> RichParts:
         with_cwd(cwd),
         with_user(uid, gid),
         with_hostname(hostname),
+        *([with_domainname(service.domainname)] if service.domainname else []),
         with_cgroups_path(f"/richcompose/{ctx.container_id}"),
         *security_options(ctx),
     ]
@@ -116,12 +120,22 @@ def render_parts(ctx: RenderContext) -> RichParts:
 
 def security_options(ctx: RenderContext) -> list[SpecOption]:
     service = ctx.service
-    caps = security.capability_set(service.cap_add, service.cap_drop)
+    missing = security.missing_capabilities(service.cap_add, ctx.host_capabilities)
+    if missing:
+        raise BundleError(f"service {ctx.service_name!r}: cap_add {', '.join(missing)}: not in "
+                          "this host's capability bounding set, so no container here can have "
+                          "it", location=ctx.project.locate(("services", ctx.service_name,
+                                                             "cap_add")),
+                          hint="remove it from cap_add (see CapBnd in /proc/self/status)")
+    caps = security.capability_set(service.cap_add, service.cap_drop,
+                                   host=ctx.host_capabilities)
     limits = service.deploy.resources.limits if service.deploy and service.deploy.resources \
         else None
     options: list[SpecOption] = [security.with_device_rules()]
     if service.privileged:
-        options.append(security.with_privileged())
+        options.append(security.with_privileged(security.capability_set(
+            service.cap_add, service.cap_drop, base=ctx.host_capabilities,
+            host=ctx.host_capabilities)))
     else:
         options.append(security.with_capabilities(caps))
         if "seccomp=unconfined" not in service.security_opt and ctx.seccomp_profile is not None:

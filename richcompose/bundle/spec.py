@@ -117,6 +117,13 @@ def with_hostname(hostname: str) -> SpecOption:
     return apply
 
 
+def with_domainname(domainname: str) -> SpecOption:
+    """The NIS domain name of the container's UTS namespace (`domainname` inside)."""
+    def apply(spec: Spec) -> None:
+        spec["domainname"] = domainname
+    return apply
+
+
 def with_root(path: str, *, readonly: bool = False) -> SpecOption:
     def apply(spec: Spec) -> None:
         spec["root"] = {"path": path, "readonly": readonly}
