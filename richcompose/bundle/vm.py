@@ -10,10 +10,13 @@ BOOTED_MARKER in the run dir). A reboot inside leaves REBOOT_MARKER there before
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from richcompose.bundle.rich import RUN_DIR
 from richcompose.bundle.spec import SpecOption, with_annotations, with_hook
-from richcompose.config.models import Service
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Service
 
 BOOT_ANNOTATION = "org.richcompose.boot"
 BOOT_TIMEOUT_ANNOTATION = "org.richcompose.boot.timeout"

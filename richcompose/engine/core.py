@@ -32,6 +32,7 @@ from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
 from richcompose.runtime import supervised
+from richcompose.runtime.boot import BootState, boot_kind
 from richcompose.runtime.events import append_event
 from richcompose.runtime.launch import discard, launch
 from richcompose.runtime.mounts import is_mounted, mount_overlay
@@ -183,6 +184,7 @@ class Engine(StatusOps, TeardownOps):
         prepared = [hook.prepare(project, name, cid, cpaths) for hook in self.hooks]
         bundle = self._render(self._context(project, name, cid, image, prepared))
         record.stop_signal = bundle.stop_signal
+        entry = replace(entry, reboots=boot_kind(bundle.spec) is not None)
         write_json(cpaths.record, asdict(record))
         self._prepare_volumes(bundle.spec)
         mount_overlay(image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
@@ -190,7 +192,8 @@ class Engine(StatusOps, TeardownOps):
         write_json(cpaths.supervision, entry.to_json())
         supervised.health_path(ppaths, cid).unlink(missing_ok=True)
         append_event(ppaths.events, "create", name, cid)
-        launch(runtime, ppaths, cid, log_size_max=entry.log_size_max, service=name)
+        launch(runtime, ppaths, cid, log_size_max=entry.log_size_max, service=name,
+               on_boot=self._boot_reporter(name))
         append_event(ppaths.events, "start", name, cid)
         self._supervise(project.name, entry)
         self.report(name, f"started {cid}")
@@ -218,10 +221,20 @@ class Engine(StatusOps, TeardownOps):
             supervised.health_path(ppaths, record.id).unlink(missing_ok=True)
             entry = self._supervision_of(record)
             launch(runtime, ppaths, record.id, log_size_max=entry.log_size_max,
-                   service=record.service)
+                   service=record.service, on_boot=self._boot_reporter(record.service))
         append_event(ppaths.events, "start", record.service, record.id)
         self._supervise(record.project, entry)
         self.report(record.service, f"started {record.id}")
+
+    def _boot_reporter(self, service: str) -> Callable[[BootState], None]:
+        """A VM's start waits for its boot; failed units are reported, not fatal."""
+        def report(state: BootState) -> None:
+            if state.failed:
+                self.report(service, f"warning: booted {state.describe()}; see `richcompose "
+                            f"exec {service} systemctl --failed`")
+            else:
+                self.report(service, f"booted ({state.state})")
+        return report
 
     def _supervise(self, project_name: str, entry: Supervised) -> None:
         ppaths = self.paths.project(project_name)

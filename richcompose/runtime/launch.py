@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from richcompose.bundle.launcher import LAUNCHER_ANNOTATION, READY_MARKER
 from richcompose.bundle.rich import HOOK_OUTPUT, RUN_HOST_DIR
 from richcompose.errors import RuntimeFailure
 from richcompose.logs import read_lines
+from richcompose.runtime import boot
 from richcompose.runtime.conmon import ConmonLauncher, ContainerFiles
 from richcompose.runtime.oci import OCIRuntime
 from richcompose.state import ContainerPaths, ProjectPaths
@@ -28,15 +30,18 @@ def container_files(ppaths: ProjectPaths, cpaths: ContainerPaths) -> ContainerFi
 
 
 def launch(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
-           log_size_max: int = 0, service: str = "") -> int:
+           log_size_max: int = 0, service: str = "",
+           on_boot: Callable[[boot.BootState], None] | None = None) -> int:
     """conmon runs `runc create` and stays as the container's parent; we `runc start` it.
     The log file is opened for append, so output of every run lands in one file. What the
     start needs (a terminal, waiting past startContainer hooks) is read from the bundle, so
-    a restart by the monitor does exactly what the first start did."""
+    a restart by the monitor does exactly what the first start did. With `on_boot`, a VM
+    (bundle/vm.py) is waited for until it has booted, and on_boot gets the boot state."""
     cpaths = ppaths.container(container_id)
     spec = json.loads((cpaths.bundle / "config.json").read_text())
     run_dir = cpaths.bundle / RUN_HOST_DIR
     (run_dir / READY_MARKER).unlink(missing_ok=True)
+    boot.clear_markers(cpaths.bundle)
     launcher = ConmonLauncher(runtime.binary, runtime.root, log_size_max=log_size_max)
     pid = launcher.create(container_id, container_files(ppaths, cpaths),
                           terminal=bool(spec.get("process", {}).get("terminal")))
@@ -49,6 +54,17 @@ def launch(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
     if timeout is not None:
         _wait_for_system_services(name, pid, run_dir / READY_MARKER, cpaths.log,
                                   float(timeout) + 5)
+    kind = boot.boot_kind(spec)
+    if kind is not None and on_boot is not None:
+        seconds = boot.boot_timeout(spec)
+        state = boot.wait_booted(runtime, container_id, kind, cpaths.bundle,
+                                 alive=lambda: _alive(pid), timeout=seconds)
+        if not state.booted and _alive(pid) and state.state not in ("maintenance", "stopping"):
+            raise RuntimeFailure(f"service {name!r} did not finish booting within {seconds:g}s "
+                                 f"(state: {state.state}); it is still running",
+                                 hint=f"see `richcompose logs {name}` and `richcompose exec "
+                                      f"{name} systemctl list-jobs`")
+        on_boot(state if _alive(pid) else boot.BootState("exited"))
     return pid
 
 
