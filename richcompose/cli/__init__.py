@@ -23,12 +23,13 @@ from richcompose.cli import (
     network_cmds,
     project_cmds,
     run_cmds,
+    vm_cmds,
 )
 from richcompose.cli.context import CliContext
 from richcompose.errors import RichComposeError, UsageError
 
 COMMAND_GROUPS = (project_cmds, config_cmds, lifecycle_cmds, run_cmds, inspect_cmds, network_cmds,
-                  image_cmds)
+                  image_cmds, vm_cmds)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,14 @@ class CliContext:
     def network(self) -> NetworkManager:
         return NetworkManager(self.paths.root)
 
+    _stdin: str | None = None
+
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
         args = self.args
         directory = Path(args.project_directory) if args.project_directory else None
-        return LoadOptions(files=tuple(Path(f) for f in args.file),
+        if "-" in args.file and self._stdin is None:  # `-f -`, read once per command
+            self._stdin = sys.stdin.read()
+        return LoadOptions(files=tuple(Path(f) for f in args.file), stdin=self._stdin,
                            project_name=args.project_name, project_directory=directory,
                            env_files=tuple(Path(f) for f in getattr(args, "env_file", [])),
                            profiles=tuple(getattr(args, "profile", [])), interpolate=interpolate)

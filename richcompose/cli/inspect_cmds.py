@@ -15,6 +15,7 @@ from rich.table import Table
 
 from richcompose.cli.context import CliContext
 from richcompose.cli.logview import LogPrinter
+from richcompose.engine.disk import human_size
 from richcompose.errors import UsageError
 from richcompose.logs import follow, parse_since, read_lines, tail
 from richcompose.runtime.events import follow_events, read_events
@@ -39,7 +40,14 @@ def register(sub: Any) -> None:
 
     exec_ = sub.add_parser("exec", help="run a command in a running service container")
     exec_.add_argument("-d", "--detach", action="store_true", help="run in the background")
-    exec_.add_argument("-T", dest="no_tty", action="store_true", help="no pseudo-terminal")
+    exec_.add_argument("-T", "--no-tty", dest="no_tty", action="store_true",
+                       help="no pseudo-terminal")
+    # docker's -i/-t (and -it, -ti): accepted as compose accepts them; a terminal is used
+    # whenever stdin is one, unless -T.
+    exec_.add_argument("-i", "--interactive", action="store_true",
+                       help="keep stdin open (always so here)")
+    exec_.add_argument("-t", "--tty", action="store_true",
+                       help="allocate a pseudo-terminal (the default when stdin is a terminal)")
     exec_.add_argument("-e", "--env", action="append", default=[])
     exec_.add_argument("-u", "--user")
     exec_.add_argument("-w", "--workdir")
@@ -77,11 +85,14 @@ def ps_command(ctx: CliContext, args: argparse.Namespace) -> int:
     elif args.format == "json":
         ctx.out.print(json.dumps([r.to_json() for r in rows]), markup=False)
     else:
+        vms = any(r.boot or r.disk for r in rows)  # VM columns only when there is a VM
         table = Table("SERVICE", "CONTAINER", "STATE", "HEALTH", "PID", "EXIT CODE", "RESTARTS",
-                      box=None)
+                      *(("BOOT", "DISK") if vms else ()), box=None)
         for r in rows:
+            disk = "" if not r.disk else f"{human_size(r.disk_size or 0)} {r.disk}"
             table.add_row(r.service, r.container, r.state, r.health, str(r.pid or ""),
-                          "" if r.exit_code is None else str(r.exit_code), str(r.restarts))
+                          "" if r.exit_code is None else str(r.exit_code), str(r.restarts),
+                          *((r.boot, disk) if vms else ()))
         ctx.out.print(table)
     return 0
 

@@ -18,6 +18,9 @@ def register(sub: Any) -> None:
     up.add_argument("--parallel", type=int, help="at most N services start at once")
     up.add_argument("--pull", choices=("always", "missing", "never"),
                     help="pull images before starting (default: each service's pull_policy, else missing)")
+    up.add_argument("--force-recreate", action="store_true",
+                    help="recreate containers even if unchanged; discards a VM's disk whose "
+                         "rootfs changed (with a warning)")
     up.add_argument("--remove-orphans", action="store_true",
                     help="remove containers of services the project no longer defines")
     up.add_argument("--wait", action="store_true",
@@ -34,7 +37,8 @@ def register(sub: Any) -> None:
     up.set_defaults(handler=up_command)
 
     down = sub.add_parser("down", help="stop and remove containers, mounts and state")
-    down.add_argument("-v", "--volumes", action="store_true", help="remove named volumes too")
+    down.add_argument("-v", "--volumes", action="store_true",
+                      help="remove named volumes and VMs' disks (kept writable layers) too")
     down.add_argument("-t", "--timeout", type=float, help="seconds before SIGKILL")
     down.set_defaults(handler=down_command)
 
@@ -67,6 +71,7 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     project = ctx.load()
     engine = ctx.engine()
     engine.pull_policy = args.pull
+    engine.force_recreate = args.force_recreate
     if args.remove_orphans:
         for cid in engine.remove_orphans(project):
             ctx.report("", f"removed orphan container {cid}")

@@ -21,13 +21,15 @@ from richcompose.config.include import apply_include
 from richcompose.config.interpolate import interpolate
 from richcompose.config.merge import merge_documents, strip_tags
 from richcompose.config.models import Project
-from richcompose.config.parse import read_yaml_file
+from richcompose.config.parse import parse_yaml, read_yaml_file
 from richcompose.config.profiles import apply_profiles, enabled_profiles
 from richcompose.config.source import SourceMap
+from richcompose.config.systemd_mounts import check as check_systemd_mounts
 from richcompose.config.unsupported import check as check_unsupported
 from richcompose.config.validate import check_references, validate_project
 from richcompose.errors import ConfigError, ConfigWarning
 
+STDIN_FILE = "-"  # `-f -`: the project comes on standard input (relative paths: the cwd)
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 _VALID_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -42,6 +44,7 @@ class LoadOptions:
     env_files: tuple[Path, ...] = ()
     profiles: tuple[str, ...] = ()
     interpolate: bool = True
+    stdin: str | None = None  # the text of `-f -` (the CLI reads standard input once)
 
 
 def find_project_files(directory: Path) -> tuple[Path, ...]:
@@ -73,7 +76,10 @@ class _Run:
     def read_file(self, path: Path, environ: Mapping[str, str] | None = None,
                   seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], SourceMap]:
         """parse → interpolate → include, for one file."""
-        data, smap = read_yaml_file(path)
+        if path.name == STDIN_FILE and self.options.stdin is not None:
+            data, smap = parse_yaml(self.options.stdin, STDIN_FILE)
+        else:
+            data, smap = read_yaml_file(path)
         if data is None:
             data = {}
         if not isinstance(data, dict):
@@ -163,6 +169,7 @@ def load_project(options: LoadOptions) -> Project:
     check_references(project)
     project.warnings.extend(doc.warnings)
     project.warnings.extend(check_unsupported(project))
+    project.warnings.extend(check_systemd_mounts(project))
     project.all_profiles.extend(doc.profiles)
     return project
 

@@ -20,6 +20,7 @@ from richcompose.bundle.render import Bundle, RenderContext, render_bundle, writ
 from richcompose.bundle.spec import with_cgroups_path
 from richcompose.config.models import Project, Service
 from richcompose.config.units import parse_bytes
+from richcompose.engine import disk
 from richcompose.engine.bringup import BringUp, Probes
 from richcompose.engine.hooks import ContainerHook, Prepared
 from richcompose.engine.monitorctl import ensure_monitor
@@ -58,6 +59,7 @@ class Engine(StatusOps, TeardownOps):
         self.hooks = list(hooks)
         self.pull_policy: str | None = None  # `up --pull`: overrides each service's pull_policy
         self.pull_progress: Any = None  # a callback for the image store (rich bars in the CLI)
+        self.force_recreate = False  # `up --force-recreate`: recreate even unchanged ones
         self._monitor_lock = threading.Lock()
 
     def runtime(self, name: str | None = None) -> OCIRuntime:
@@ -159,7 +161,8 @@ class Engine(StatusOps, TeardownOps):
                            log_size_max=_log_size_max(service))
         digest = self._config_hash(project, name, cid, image, entry)
         old = self.record_of(project.name, cid)
-        same = old is not None and old.config_hash == digest
+        same = old is not None and old.config_hash == digest and not self.force_recreate
+        layer = self._disk_decision(project, name, cid, service, image, one_off)  # may refuse
         # As compose: an unchanged container is kept (or started again), a changed one recreated.
         if state is not None and state.status in ("running", "paused"):
             if same and old is not None:
@@ -172,7 +175,12 @@ class Engine(StatusOps, TeardownOps):
             return old
         if state is not None or cpaths.dir.exists():
             self._remove_container(ppaths, cid)
+        if layer is not None and layer[1].discard:
+            self.report(name, f"warning: {layer[1].warning}")
+            disk.discard(layer[0])
         record = ContainerRecord(id=cid, project=project.name, service=name,
+                                 disk=str(layer[0].dir) if layer else "",
+                                 disk_base=disk.base_of(image) if layer else "",
                                  stop_signal="TERM",
                                  stop_grace_period=service.stop_grace_period,
                                  runtime=runtime.name, image=image.reference,
@@ -187,7 +195,11 @@ class Engine(StatusOps, TeardownOps):
         entry = replace(entry, reboots=boot_kind(bundle.spec) is not None)
         write_json(cpaths.record, asdict(record))
         self._prepare_volumes(bundle.spec)
-        mount_overlay(image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
+        if layer is not None:  # the VM's disk: kept beside the container (engine/disk.py)
+            disk.write_base(layer[0], disk.base_of(image), image.reference)
+            mount_overlay(image.layers, layer[0].upper, layer[0].work, cpaths.rootfs)
+        else:
+            mount_overlay(image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
         write_bundle(bundle, cpaths.bundle)
         write_json(cpaths.supervision, entry.to_json())
         supervised.health_path(ppaths, cid).unlink(missing_ok=True)
@@ -198,6 +210,22 @@ class Engine(StatusOps, TeardownOps):
         self._supervise(project.name, entry)
         self.report(name, f"started {cid}")
         return record
+
+    def _disk_decision(self, project: Project, name: str, cid: str, service: Service,
+                       image: ResolvedImage, one_off: bool
+                       ) -> tuple[disk.DiskPaths, disk.Decision] | None:
+        """Whether the container's writable layer is kept (a VM's disk) and, when one exists
+        on another rootfs, refused or discarded: decided before anything is stopped."""
+        if one_off or not disk.keeps_layer(service):
+            return None
+        where = disk.disk_paths(self.paths, project.name, cid)
+        recorded = disk.read_base(where)
+        decision = disk.decide(name, recorded, disk.base_of(image), image.reference,
+                               size=disk.size_of(where.upper) if recorded else 0,
+                               where=where.upper, force=self.force_recreate)
+        disk.check(decision, project.locate(("services", name, "rootfs" if service.rootfs
+                                             else "image")), name)
+        return where, decision
 
     def _config_hash(self, project: Project, name: str, cid: str, image: ResolvedImage,
                      entry: Supervised) -> str:

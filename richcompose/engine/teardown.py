@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from richcompose.config.models import Project
+from richcompose.engine.disk import project_disks
 from richcompose.engine.hooks import ContainerHook
 from richcompose.engine.monitorctl import stop_monitor
 from richcompose.engine.records import ContainerRecord
@@ -144,6 +145,8 @@ class TeardownOps:
             if volumes:
                 for folder in self.paths.volumes.glob(f"{project_name}_*"):
                     shutil.rmtree(folder, ignore_errors=True)
+                # VMs' disks too (engine/disk.py): without -v they stay for the next `up`.
+                shutil.rmtree(project_disks(self.paths, project_name), ignore_errors=True)
             shutil.rmtree(ppaths.dir, ignore_errors=True)
         _remove_empty_cgroups(self.paths.cgroup_parent)
 
