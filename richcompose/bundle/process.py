@@ -37,6 +37,13 @@ def resolve_user(user: str, layers: Sequence[Path], location: Location | None = 
     return uid, gid
 
 
+def resolve_groups(groups: Sequence[str], layers: Sequence[Path],
+                   location: Location | None = None) -> list[int]:
+    """`group_add:` names or ids, names looked up in the image's /etc/group."""
+    rows = _read_etc(layers, "group") if any(not g.isdigit() for g in groups) else []
+    return [_lookup(g, rows, 2, 2, "group", location)[0] for g in groups]
+
+
 def _read_etc(layers: Sequence[Path], name: str) -> list[list[str]]:
     for layer in layers:  # topmost layer first: the first hit is what the container sees
         path = layer / "etc" / name

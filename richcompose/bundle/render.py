@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from richcompose.bundle import rich, seccomp, security
+from richcompose.bundle import host, rich, seccomp, security
 from richcompose.bundle.imagefs import ImageFS
 from richcompose.bundle.launcher import launcher
-from richcompose.bundle.process import environment, process_args, resolve_user
+from richcompose.bundle.process import environment, process_args, resolve_groups, resolve_user
 from richcompose.bundle.rich import BundleFile, RichInputs, RichParts
 from richcompose.bundle.sbininit import sbin_init_mode
 from richcompose.bundle.spec import (
@@ -40,9 +40,12 @@ from richcompose.bundle.spec import (
 )
 from richcompose.bundle.systemd import systemd_mode
 from richcompose.config.models import Project, Service
-from richcompose.errors import BundleError
+from richcompose.errors import BundleError, Location
 from richcompose.image import defaults
 from richcompose.image.types import ResolvedImage
+
+LABEL_PREFIX = "org.richcompose.label."
+EXPOSE_ANNOTATION = "org.richcompose.expose"
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ def render_parts(ctx: RenderContext) -> RichParts:
         with_cgroups_path(f"/richcompose/{ctx.container_id}"),
         *security_options(ctx),
     ]
+    options += host_options(ctx, location)
     if ctx.host_network or ctx.netns_path is not None:
         options.append(with_namespace_path("network", None if ctx.host_network
                                            else ctx.netns_path))
@@ -116,6 +120,46 @@ def render_parts(ctx: RenderContext) -> RichParts:
                           "org.richcompose.service": ctx.service_name}),
     ]
     return parts
+
+
+def host_options(ctx: RenderContext, location: Location | None) -> list[SpecOption]:
+    """Devices, groups, the host's namespaces, cgroup tuning, annotations, a terminal."""
+    service = ctx.service
+
+    def at(key: str) -> Location | None:
+        return ctx.project.locate(("services", ctx.service_name, key)) or location
+
+    options: list[SpecOption] = []
+    if service.devices:
+        options.append(host.with_devices(host.device_entries(service.devices, at("devices"))))
+    if service.device_cgroup_rules:
+        options.append(host.with_device_cgroup_rules(
+            host.device_rule(r, at("device_cgroup_rules")) for r in service.device_cgroup_rules))
+    if service.group_add:
+        options.append(host.with_additional_gids(
+            resolve_groups(service.group_add, ctx.image.layers, at("group_add"))))
+    for kind in ("pid", "ipc", "uts", "cgroup"):
+        if getattr(service, kind) == "host":
+            options.append(host.with_host_namespace(kind))
+    if service.cgroup == "private":
+        options.append(host.with_private_cgroup_namespace())
+    options.append(host.with_tuning(
+        memory_reservation=service.mem_reservation, swappiness=service.mem_swappiness,
+        oom_kill_disable=service.oom_kill_disable, cpu_period=service.cpu_period,
+        cpu_quota=service.cpu_quota, cpu_rt_period=service.cpu_rt_period,
+        cpu_rt_runtime=service.cpu_rt_runtime, cpuset=service.cpuset))
+    if service.annotations:
+        options.append(with_annotations(service.annotations))
+    # Labels and exposed ports are metadata, as in docker: kept on the container (its OCI
+    # annotations, shown by `runc state` and `richcompose render`), not acted on.
+    if service.labels:
+        options.append(with_annotations({f"{LABEL_PREFIX}{k}": v
+                                         for k, v in service.labels.items()}))
+    if service.expose:
+        options.append(with_annotations({EXPOSE_ANNOTATION: ",".join(service.expose)}))
+    if service.tty:
+        options.append(host.with_terminal())
+    return options
 
 
 def security_options(ctx: RenderContext) -> list[SpecOption]:

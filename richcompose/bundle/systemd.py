@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 
 from richcompose.bundle import templates
+from richcompose.bundle.host import with_terminal  # systemd writes its console only to a tty
 from richcompose.bundle.launcher import ready_args, start_order
 from richcompose.bundle.rich import (
     HOST_DIR,
@@ -60,14 +61,6 @@ def find_systemd(inputs: RichInputs) -> str:
                       f"({' or '.join(SYSTEMD_PATHS)} not found)",
                       location=inputs.locate("rich_mode"),
                       hint="use an image with systemd installed, or rich_mode: dumb-init")
-
-
-def with_terminal() -> SpecOption:
-    """A pty as stdio and /dev/console: systemd writes its console only to a terminal; the
-    monitor copies the other side into the log."""
-    def apply(spec: Spec) -> None:
-        spec["process"]["terminal"] = True
-    return apply
 
 
 def with_own_cgroup_tree() -> SpecOption:

@@ -70,6 +70,6 @@ def test_build_only_service_is_refused_naming_build_and_its_line() -> None:
 
 def test_monitoring_stack_loads_and_warns_about_log_driver_and_global_mode() -> None:
     project = load("monitoring")
-    assert warned_keys(project) == ["logging", "deploy.mode"]
-    assert [w.location.line for w in project.warnings] == [14, 35]
+    assert warned_keys(project) == ["configs", "logging", "secrets", "deploy.mode"]
+    assert [w.location.line for w in project.warnings] == [8, 14, 22, 35]
     assert project.services["node-exporter"].network_mode == "host"
