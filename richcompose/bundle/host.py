@@ -80,8 +80,9 @@ def with_host_namespace(kind: str) -> SpecOption:
         spec["linux"]["namespaces"] = [ns for ns in spec["linux"]["namespaces"]
                                        if ns["type"] != kind]
         if kind == "uts":
-            spec.pop("hostname", None)  # the host's name is not ours to set
+            spec.pop("hostname", None)  # the host's names are not ours to set
             spec.pop("domainname", None)
+            spec["linux"].get("sysctl", {}).pop("kernel.domainname", None)
     return apply
 
 

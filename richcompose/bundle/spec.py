@@ -118,9 +118,12 @@ def with_hostname(hostname: str) -> SpecOption:
 
 
 def with_domainname(domainname: str) -> SpecOption:
-    """The NIS domain name of the container's UTS namespace (`domainname` inside)."""
+    """The NIS domain name of the container's UTS namespace (`domainname` inside): the OCI
+    field, and the UTS-namespaced sysctl too, since runc 1.1 ignores the field (1.2 and crun
+    honour it); runc allows kernel.domainname when the container has its own UTS namespace."""
     def apply(spec: Spec) -> None:
         spec["domainname"] = domainname
+        spec["linux"].setdefault("sysctl", {})["kernel.domainname"] = domainname
     return apply
 
 

@@ -18,6 +18,7 @@ from richcompose.cli.logview import LogPrinter
 from richcompose.engine.disk import human_size
 from richcompose.errors import UsageError
 from richcompose.logs import follow, parse_since, read_lines, tail
+from richcompose.runtime import supervised
 from richcompose.runtime.events import follow_events, read_events
 
 
@@ -89,7 +90,7 @@ def ps_command(ctx: CliContext, args: argparse.Namespace) -> int:
         table = Table("SERVICE", "CONTAINER", "STATE", "HEALTH", "PID", "EXIT CODE", "RESTARTS",
                       *(("BOOT", "DISK") if vms else ()), box=None)
         for r in rows:
-            disk = "" if not r.disk else f"{human_size(r.disk_size or 0)} {r.disk}"
+            disk = "" if not r.disk else human_size(r.disk_size or 0)  # where: --format json
             table.add_row(r.service, r.container, r.state, r.health, str(r.pid or ""),
                           "" if r.exit_code is None else str(r.exit_code), str(r.restarts),
                           *((r.boot, disk) if vms else ()))
@@ -112,8 +113,13 @@ def logs_command(ctx: CliContext, args: argparse.Namespace) -> int:
         printer.emit(service, line)
     if args.follow:
         # As compose: follow until no container of the selection is running any more.
+        # A container the monitor still supervises (a VM rebooting, a restart policy) is
+        # coming back: its next run's output is followed too.
+        ppaths = engine.paths.project(name)
+
         def running() -> bool:
-            return any(row.service in files and row.state in ("running", "paused", "restarting")
+            return any(row.service in files and (row.state in ("running", "paused")
+                                                 or supervised.load(ppaths, row.container))
                        for row in engine.ps(name))
         follow(files, printer.emit, keep_going=running, from_start=False)
     return 0

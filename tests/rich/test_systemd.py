@@ -95,7 +95,7 @@ def test_systemd_mode_on_an_image_without_systemd_is_an_error_before_start(
     assert "started" not in up.stderr
 
 
-def test_a_failing_system_service_stops_the_container_with_its_status(
+def test_a_failing_required_system_service_stops_the_container_with_its_status(
         rc: Richcompose, systemd_rootfs: Path) -> None:
     rc.write(f"""
         services:
@@ -105,7 +105,7 @@ def test_a_failing_system_service_stops_the_container_with_its_status(
             rich_mode: systemd
             command: sleep 300
             system_services:
-              broken: {{command: sh -c 'echo no config >&2; exit 4'}}
+              broken: {{command: sh -c 'echo no config >&2; exit 4', required: true}}
     """)
     rc("up", "-d")
     deadline = time.monotonic() + 20
