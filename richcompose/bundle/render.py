@@ -67,6 +67,9 @@ class RenderContext:
     extra_mounts: tuple[Mapping[str, Any], ...] = ()
     # The host's capability bounding set: what privileged / cap_add can grant at most.
     host_capabilities: tuple[str, ...] = field(default_factory=security.host_bounding_set)
+    # A cgroup v1 host with a cgroup2 `unified` mount: systemd then tracks its units there.
+    host_cgroup_hybrid: bool = field(default_factory=lambda: os.path.ismount(
+        "/sys/fs/cgroup/unified"))
 
     @property
     def service(self) -> Service:
@@ -107,6 +110,7 @@ def render_parts(ctx: RenderContext) -> RichParts:
         fs=ImageFS(ctx.image.layers, _volume_sources(ctx)),
         mount_targets=frozenset(str(m["destination"]) for m in volume_mounts(ctx)),
         project_dir=str(ctx.project.directory), dumb_init=ctx.dumb_init, host_env=ctx.host_env,
+        cgroup_hybrid=ctx.host_cgroup_hybrid,
         locate=lambda key: ctx.project.locate(("services", ctx.service_name, key)))
     parts = RichParts(options)
     parts.extend(rich_parts(inputs))

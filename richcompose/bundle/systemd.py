@@ -63,8 +63,18 @@ def find_systemd(inputs: RichInputs) -> str:
                       hint="use an image with systemd installed, or rich_mode: dumb-init")
 
 
-def with_own_cgroup_tree() -> SpecOption:
+UNIFIED_MOUNT = {"destination": "/sys/fs/cgroup/unified", "type": "cgroup2", "source": "cgroup2",
+                 "options": ["nosuid", "noexec", "nodev", "relatime", "rw"]}
+
+
+def with_own_cgroup_tree(hybrid: bool = False) -> SpecOption:
+    """A cgroup namespace and a writable cgroup mount. On a hybrid host also the container's
+    part of the cgroup2 hierarchy at /sys/fs/cgroup/unified: without it systemd runs in legacy
+    mode, never hears that a unit's cgroup emptied, and every stop of a unit whose main
+    process exits before its children waits out TimeoutStopSec (90 s) in final-sigterm."""
     def apply(spec: Spec) -> None:
+        if hybrid:
+            spec["mounts"].append(dict(UNIFIED_MOUNT))
         namespaces = spec["linux"]["namespaces"]
         if not any(ns["type"] == "cgroup" for ns in namespaces):
             namespaces.append({"type": "cgroup"})
@@ -86,7 +96,7 @@ def boot_options(inputs: RichInputs, pid1: str) -> list[SpecOption]:
                   "SYSTEMD_UNIT_PATH": f"{UNITS_DIR}:"}),  # the trailing ':' keeps the defaults
         with_mounts(tmpfs),
         with_terminal(),
-        with_own_cgroup_tree(),
+        with_own_cgroup_tree(inputs.cgroup_hybrid),
         with_own_boot_id(inputs.host_env),
         with_boot_watch("systemd"),
     ]

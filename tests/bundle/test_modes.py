@@ -204,3 +204,13 @@ def test_system_services_get_a_launcher_between_the_init_and_the_command(
 def test_system_service_unit_outside_systemd_is_an_error(render: Render) -> None:
     with pytest.raises(BundleError, match="unit: need rich_mode systemd"):
         render("rich: true\nsystem_services: {cron: {unit: cron}}")
+
+
+def test_systemd_on_a_hybrid_host_gets_its_cgroup2_subtree(render: Render, systemd_like: Path
+                                                           ) -> None:
+    spec = render("rich: true\nrich_mode: systemd", layer=systemd_like,
+                  host_cgroup_hybrid=True).spec
+    assert _mount(spec, "/sys/fs/cgroup/unified")["type"] == "cgroup2"
+    plain = render("rich: true\nrich_mode: systemd", layer=systemd_like,
+                   host_cgroup_hybrid=False).spec
+    assert all(m["destination"] != "/sys/fs/cgroup/unified" for m in plain["mounts"])
