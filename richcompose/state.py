@@ -17,10 +17,21 @@ from richcompose.errors import StateError
 DEFAULT_ROOT = Path("/var/lib/richcompose")
 
 
+KERNEL_FILESYSTEMS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
 def state_root(flag: str | None, environ: dict[str, str] | None = None) -> Path:
-    """--root beats RICHCOMPOSE_ROOT beats /var/lib/richcompose."""
+    """--root beats RICHCOMPOSE_ROOT beats /var/lib/richcompose; never inside a kernel
+    filesystem (/proc, /sys, /dev), where nothing can be stored and writes have effects."""
     env = environ if environ is not None else dict(os.environ)
-    return Path(flag or env.get("RICHCOMPOSE_ROOT") or DEFAULT_ROOT).absolute()
+    root = Path(flag or env.get("RICHCOMPOSE_ROOT") or DEFAULT_ROOT).absolute()
+    real = Path(os.path.realpath(root))
+    for kernel in KERNEL_FILESYSTEMS:
+        if real == kernel or real.is_relative_to(kernel):
+            raise StateError(f"state root {str(root)[:200]!r} is inside {kernel}, a kernel "
+                             "filesystem", hint="give --root (or RICHCOMPOSE_ROOT) a directory "
+                                                "on a real filesystem")
+    return root
 
 
 @dataclass(frozen=True)
@@ -166,13 +177,23 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
+    """The document, None if there is no file; StateError if it cannot be read (truncated,
+    garbage, not a file): callers treat records as a cache and rebuild or remove what they
+    described."""
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_bytes())
     except FileNotFoundError:
         return None
-    except json.JSONDecodeError as exc:
-        raise StateError(f"corrupt state file {path}: {exc}",
-                         hint="run `richcompose down` to clean up this project") from None
+    except (ValueError, OSError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise StateError(f"unreadable state file {path}: {exc}") from None
+
+
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """read_json for records that must be JSON objects."""
+    data = read_json(path)
+    if data is not None and not isinstance(data, dict):
+        raise StateError(f"unreadable state file {path}: not a JSON object")
+    return data
 
 
 @contextmanager

@@ -10,8 +10,8 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from richcompose.config.models import Project, Service
 from richcompose.errors import BundleError, Location
 from richcompose.image import defaults
 from richcompose.image.types import ResolvedImage
+from richcompose.signals import signal_name
 
 LABEL_PREFIX = "org.richcompose.label."
 EXPOSE_ANNOTATION = "org.richcompose.expose"
@@ -61,15 +62,13 @@ class RenderContext:
     tini: str = "/usr/bin/tini-static"  # compose's `init: true`
     # Docker-format default profile (seccomp.load_profile()); None: no seccomp filter
     seccomp_profile: Mapping[str, Any] | None = field(default_factory=seccomp.default_profile)
-    netns_path: str | None = None
-    host_network: bool = False  # network_mode: host — no network namespace of its own
     host_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    extra_mounts: tuple[Mapping[str, Any], ...] = ()
     # The host's capability bounding set: what privileged / cap_add can grant at most.
     host_capabilities: tuple[str, ...] = field(default_factory=security.host_bounding_set)
     # A cgroup v1 host with a cgroup2 `unified` mount: systemd then tracks its units there.
     host_cgroup_hybrid: bool = field(default_factory=lambda: os.path.ismount(
         "/sys/fs/cgroup/unified"))
+    cgroup_parent: str = "/richcompose"  # the container's cgroup is <parent>/<container id>
 
     @property
     def service(self) -> Service:
@@ -97,13 +96,10 @@ def render_parts(ctx: RenderContext) -> RichParts:
         with_user(uid, gid),
         with_hostname(hostname),
         *([with_domainname(service.domainname)] if service.domainname else []),
-        with_cgroups_path(f"/richcompose/{ctx.container_id}"),
+        with_cgroups_path(f"{ctx.cgroup_parent}/{ctx.container_id}"),
         *security_options(ctx),
     ]
     options += host_options(ctx, location)
-    if ctx.host_network or ctx.netns_path is not None:
-        options.append(with_namespace_path("network", None if ctx.host_network
-                                           else ctx.netns_path))
     inputs = RichInputs(
         name=ctx.service_name, service=service, container_id=ctx.container_id, argv=argv, env=env,
         cwd=cwd, hostname=hostname, uid=uid, gid=gid,
@@ -119,7 +115,6 @@ def render_parts(ctx: RenderContext) -> RichParts:
     # User mounts last: a volume on a path a mode mounts (e.g. /run) wins, as in podman.
     parts.options += [
         with_mounts(volume_mounts(ctx)),
-        with_mounts(ctx.extra_mounts),
         with_annotations({"org.richcompose.project": ctx.project.name,
                           "org.richcompose.service": ctx.service_name}),
     ]
@@ -238,10 +233,20 @@ def require_no_units(inputs: RichInputs) -> None:
                           hint="give those system services a command: instead")
 
 
-def stop_signal(ctx: RenderContext, parts: RichParts) -> str:
-    """The service's stop_signal, else the mode's (systemd: SIGRTMIN+3), else the image's."""
-    raw = ctx.service.stop_signal or parts.stop_signal or ctx.image.config.stop_signal or "TERM"
-    return raw.removeprefix("SIG") if not raw.isdigit() else raw
+def stop_signal(ctx: RenderContext, parts: RichParts) -> tuple[str, tuple[str, ...]]:
+    """The service's stop_signal, else the mode's (systemd: SIGRTMIN+3), else the image's;
+    one that names no signal falls back to SIGTERM, with a warning (images are not trusted,
+    and runc would refuse it at stop time, leaving the container up)."""
+    for source, raw in (("stop_signal", ctx.service.stop_signal),
+                        ("rich mode's stop signal", parts.stop_signal),
+                        ("image's StopSignal", ctx.image.config.stop_signal)):
+        if raw:
+            name = signal_name(raw)
+            if name is not None:
+                return name, ()
+            return "TERM", (f"service {ctx.service_name!r}: the {source} {raw[:40]!r} is not a "
+                            "signal; SIGTERM stops it instead",)
+    return "TERM", ()
 
 
 def _volume_sources(ctx: RenderContext) -> list[tuple[Path, str]]:
@@ -283,15 +288,31 @@ class Bundle:
     spec: Spec
     files: Mapping[str, BundleFile]
     stop_signal: str
+    warnings: tuple[str, ...] = ()  # what was accepted with a fallback
 
-    @property
-    def terminal(self) -> bool:
-        return bool(self.spec["process"].get("terminal"))
+    def with_options(self, options: Sequence[SpecOption]) -> Bundle:
+        """The same bundle with more options applied (e.g. what the engine's container setup
+        made: a network namespace, mounts), without rendering it again."""
+        return replace(self, spec=build_spec(options, base=self.spec))
+
+
+def with_attachments(netns_path: str | None, mounts: Sequence[Mapping[str, Any]] = (), *,
+                     host_network: bool = False) -> list[SpecOption]:
+    """What a container gets from outside its service: a network namespace made for it (or
+    the host's), and mounts of files made for it (hosts, resolv.conf). Added after rendering,
+    so they never enter the config hash."""
+    options: list[SpecOption] = []
+    if host_network or netns_path is not None:
+        options.append(with_namespace_path("network", None if host_network else netns_path))
+    if mounts:
+        options.append(with_mounts(mounts))
+    return options
 
 
 def render_bundle(ctx: RenderContext) -> Bundle:
     parts = render_parts(ctx)
-    return Bundle(build_spec(parts.options), dict(parts.files), stop_signal(ctx, parts))
+    signal, warnings = stop_signal(ctx, parts)
+    return Bundle(build_spec(parts.options), dict(parts.files), signal, warnings)
 
 
 def write_bundle(bundle: Bundle | Spec, bundle_dir: Path) -> Path:

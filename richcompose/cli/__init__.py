@@ -72,5 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for other in getattr(exc, "others", [])[:9]:
             console.print(f"[red]error:[/] {escape(str(other))}", soft_wrap=True)
         return exc.exit_code
+    except OSError as exc:  # the host refused something (disk full, permissions): one line
+        if debug:
+            traceback.print_exc()
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
+        return 1
     except KeyboardInterrupt:
         return 130

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ class CliContext:
     err: Console  # progress and messages
     out: Console  # command output
     paths: StatePaths
+    _engine: Engine | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, err: Console) -> CliContext:
@@ -35,11 +36,15 @@ class CliContext:
         self.err.print(f"[bold]{service}[/] {message}" if service else message)
 
     def engine(self) -> Engine:
-        return Engine(self.paths, runtime=self.args.runtime, report=self.report,
-                      hooks=[NetworkHook(self.network())])
+        """One engine per command, so each damaged record is reported once."""
+        if self._engine is None:
+            self._engine = Engine(self.paths, runtime=self.args.runtime, report=self.report,
+                                  hooks=[NetworkHook(self.network())])
+        return self._engine
 
     def network(self) -> NetworkManager:
-        return NetworkManager(self.paths.root)
+        return NetworkManager(self.paths.root,
+                              warn=lambda message: self.report("", f"warning: {message}"))
 
     _stdin: str | None = None
 
@@ -67,6 +72,17 @@ class CliContext:
 
     def project_name(self) -> str:
         """Commands that act on state only work without the project file when given -p."""
+        return self.target()[0]
+
+    def target(self, *, heal: bool = True) -> tuple[str, Project | None]:
+        """The project's name, and the project itself unless only -p names it (then the
+        engine orders its work by the stored records). Every command on a project's state
+        first lets the engine repair what died meanwhile (engine `heal`); `down` need not."""
         if self.args.project_name and not self.args.file:
-            return normalize_project_name(self.args.project_name)
-        return self.load().name
+            name, project = normalize_project_name(self.args.project_name), None
+        else:
+            project = self.load()
+            name = project.name
+        if heal:
+            self.engine().heal(name)
+        return name, project

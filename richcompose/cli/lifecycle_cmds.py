@@ -18,9 +18,12 @@ def register(sub: Any) -> None:
     up.add_argument("--parallel", type=int, help="at most N services start at once")
     up.add_argument("--pull", choices=("always", "missing", "never"),
                     help="pull images before starting (default: each service's pull_policy, else missing)")
-    up.add_argument("--force-recreate", action="store_true",
-                    help="recreate containers even if unchanged; discards a VM's disk whose "
-                         "rootfs changed (with a warning)")
+    recreate = up.add_mutually_exclusive_group()
+    recreate.add_argument("--force-recreate", action="store_true",
+                          help="recreate containers even if their configuration is unchanged; "
+                               "discards a VM's disk whose rootfs changed (with a warning)")
+    recreate.add_argument("--no-recreate", action="store_true",
+                          help="keep existing containers even if their configuration changed")
     up.add_argument("--remove-orphans", action="store_true",
                     help="remove containers of services the project no longer defines")
     up.add_argument("--wait", action="store_true",
@@ -71,36 +74,38 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     project = ctx.load()
     engine = ctx.engine()
     engine.pull_policy = args.pull
-    engine.force_recreate = args.force_recreate
-    if args.remove_orphans:
-        for cid in engine.remove_orphans(project):
-            ctx.report("", f"removed orphan container {cid}")
     if args.exit_code_from and args.exit_code_from not in project.services:
         raise UsageError(f"--exit-code-from: no such service {args.exit_code_from!r}")
     engine.up(project, services=args.services, no_deps=args.no_deps, parallel=args.parallel,
-              wait=args.wait, wait_timeout=args.wait_timeout)
+              wait=args.wait, wait_timeout=args.wait_timeout,
+              force_recreate=args.force_recreate, no_recreate=args.no_recreate,
+              remove_orphans=args.remove_orphans, timeout=args.timeout)
     if args.detach or args.wait:  # compose: --wait implies detached mode
         return 0
     return attach(ctx, engine, project.name, args)
 
 
 def down_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    ctx.engine().down(ctx.project_name(), volumes=args.volumes, timeout=args.timeout)
+    name, project = ctx.target(heal=False)
+    ctx.engine().down(name, volumes=args.volumes, timeout=args.timeout, project=project)
     return 0
 
 
 def stop_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    ctx.engine().stop(ctx.project_name(), args.services, timeout=args.timeout)
+    name, project = ctx.target()
+    ctx.engine().stop(name, args.services, timeout=args.timeout, project=project)
     return 0
 
 
 def restart_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    ctx.engine().restart(ctx.project_name(), args.services, timeout=args.timeout)
+    name, project = ctx.target()
+    ctx.engine().restart(name, args.services, timeout=args.timeout, project=project)
     return 0
 
 
 def start_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    ctx.engine().start(ctx.project_name(), args.services)
+    name, project = ctx.target()
+    ctx.engine().start(name, args.services, project=project)
     return 0
 
 

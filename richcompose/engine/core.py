@@ -1,15 +1,19 @@
-"""The engine: up/start/restart/kill/pause over the dependency graph; the only place that
-sequences side effects. Status queries live in status.py, stop and down in teardown.py."""
+"""The engine: up/start/restart/stop/down observe, plan (plan.py, pure) and execute
+(execute.py); kill/pause act directly. Status queries live in status.py."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,36 +21,45 @@ import networkx as nx
 
 from richcompose import graph as graphs
 from richcompose.bundle.render import Bundle, RenderContext, render_bundle, write_bundle
-from richcompose.bundle.spec import with_cgroups_path
 from richcompose.config.models import Project, Service
 from richcompose.config.units import parse_bytes
 from richcompose.engine import disk
-from richcompose.engine.bringup import BringUp, Probes
-from richcompose.engine.hooks import ContainerHook, Prepared
-from richcompose.engine.monitorctl import ensure_monitor
-from richcompose.engine.records import ContainerRecord, container_name
+from richcompose.engine.containers import Containers, Rendered, remove_empty_cgroups
+from richcompose.engine.execute import Executor
+from richcompose.engine.gates import Probes
+from richcompose.engine.hooks import ContainerHook, spec_options
+from richcompose.engine.monitorctl import ensure_monitor, stop_monitor
+from richcompose.engine.observe import Observation, observe
+from richcompose.engine.plan import (
+    Dependencies,
+    Desired,
+    Instance,
+    UpOptions,
+    plan_start,
+    plan_stop,
+    plan_up,
+    selection,
+)
+from richcompose.engine.records import ContainerRecord
 from richcompose.engine.status import StatusOps
-from richcompose.engine.teardown import TeardownOps
 from richcompose.engine.waiting import Notifier
-from richcompose.errors import RuntimeFailure
+from richcompose.errors import GraphError, RichComposeError, RuntimeFailure
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
 from richcompose.runtime import supervised
-from richcompose.runtime.boot import BootState, boot_kind
+from richcompose.runtime.boot import boot_kind
 from richcompose.runtime.events import append_event
-from richcompose.runtime.launch import discard, launch
-from richcompose.runtime.mounts import is_mounted, mount_overlay
-from richcompose.runtime.oci import OCIRuntime
+from richcompose.runtime.preflight import require_cgroups
 from richcompose.runtime.supervised import Supervised
-from richcompose.state import StatePaths, file_lock, project_lock, read_json, write_json
+from richcompose.state import StatePaths, project_lock, write_json
 
 Reporter = Callable[[str, str], None]  # (service, message)
 LOG_MAX_ENV = "RICHCOMPOSE_LOG_MAX_SIZE"
 DEFAULT_PARALLEL = 16  # beyond this, 2 cores only queue more runc processes
 
 
-class Engine(StatusOps, TeardownOps):
+class Engine(StatusOps):
     def __init__(self, paths: StatePaths, *, runtime: str = "runc",
                  report: Reporter | None = None, dumb_init: str | None = None,
                  hooks: Sequence[ContainerHook] = ()) -> None:
@@ -59,80 +72,132 @@ class Engine(StatusOps, TeardownOps):
         self.hooks = list(hooks)
         self.pull_policy: str | None = None  # `up --pull`: overrides each service's pull_policy
         self.pull_progress: Any = None  # a callback for the image store (rich bars in the CLI)
-        self.force_recreate = False  # `up --force-recreate`: recreate even unchanged ones
+        self.create_ahead = False  # create containers before their dependency gates open
         self._monitor_lock = threading.Lock()
+        self.containers = Containers(paths, self.runtime, self.hooks,
+                                     lambda service, message: self.report(service, message),
+                                     self._keep_monitor)
 
-    def runtime(self, name: str | None = None) -> OCIRuntime:
-        return OCIRuntime(name or self.runtime_name, self.paths.runtime_root)
+    def observe(self, project_name: str) -> Observation:
+        return observe(self.paths.project(project_name), self.records(project_name),
+                       self.runtime)
+
+    def _executor(self, project_name: str, notifier: Notifier,
+                  parallel: int | None = None) -> Executor:
+        return Executor(self.containers, project_name, notifier, parallel,
+                        create_ahead=self.create_ahead)
+
+    def _dependencies(self, project: Project | None, observed: Observation) -> Dependencies:
+        """The project file's graph when there is one; the records for what it lacks."""
+        base = None
+        if project is not None:
+            with contextlib.suppress(GraphError):  # a broken file must not block stop or down
+                base = Dependencies.of_graph(graphs.build_graph(project))
+        return Dependencies.of_records(observed.containers, base)
 
     # --- up ------------------------------------------------------------------------------
 
     def up(self, project: Project, *, services: Iterable[str] = (), no_deps: bool = False,
-           parallel: int | None = None, wait: bool = False,
-           wait_timeout: float | None = None) -> list[str]:
-        """Creates and starts the selected services, each as soon as the conditions on its
-        own dependencies hold; returns their container ids. With `wait`, returns once they
-        are running (healthy when they have a health check)."""
+           parallel: int | None = None, wait: bool = False, wait_timeout: float | None = None,
+           force_recreate: bool = False, no_recreate: bool = False,
+           remove_orphans: bool = False, timeout: float | None = None) -> list[str]:
+        """Converges the selected services: each container is kept, started again, created
+        or recreated (plan_up says which and why), each as soon as the conditions on its own
+        dependencies hold; returns their container ids. With `wait`, returns once they are
+        running (healthy when they have a health check)."""
+        require_cgroups()
+        self.heal(project.name)
         graph = graphs.build_graph(project)
-        wanted = list(services)
-        selected = graphs.select(graph, wanted, with_dependencies=not no_deps) if wanted \
-            else set(graph)
-        order = [name for name in graphs.start_order(graph) if name in selected]
+        options = UpOptions(tuple(services), no_deps=no_deps, force_recreate=force_recreate,
+                            no_recreate=no_recreate, remove_orphans=remove_orphans)
+        chosen = selection(graph, options)
+        instances = [Instance(name) for name in graphs.start_order(graph) if name in chosen]
         ppaths = self.paths.project(project.name)
         with project_lock(ppaths, on_wait=lambda: self.report(
                 "", f"waiting for another richcompose to finish with project {project.name!r}")):
             write_json(ppaths.record, {"name": project.name, "directory": project.directory})
             if supervised.load_all(ppaths):  # a monitor killed earlier: its work resumes now
                 self._keep_monitor(project.name)
+            observed = self.observe(project.name)
+            rendered = self._render_all(project, instances)
+            desired = {i: self._desired(i, project.name, r)
+                       for i, r in zip(instances, rendered, strict=True)}
+            plan = plan_up(graph, desired, observed.containers, options)
+            parallel = parallel or min(DEFAULT_PARALLEL, len(plan.steps) or 1)
             with Notifier([ppaths.exits, ppaths.health]) as notifier:
-                probes = self._probes(project, notifier)
-                BringUp(graph, selected, probes, notifier,
-                        parallel or min(DEFAULT_PARALLEL, len(order) or 1)).run(order)
+                self._executor(project.name, notifier, parallel).up(
+                    plan, {d.container_id: r for d, r in zip(desired.values(), rendered,
+                                                             strict=True)},
+                    observed, self._probes(project.name), timeout)
                 if wait:
-                    self._wait_ready(project, graph, order, notifier, wait_timeout)
-        return [container_name(project.name, name) for name in order]
+                    self._wait_ready(project.name, graph, [s.container_id for s in plan.steps],
+                                     notifier, wait_timeout)
+        return [s.container_id for s in plan.steps]
 
-    def _probes(self, project: Project, notifier: Notifier) -> Probes:
-        name = project.name
+    def _desired(self, instance: Instance, project_name: str,
+                 rendered: Rendered | RichComposeError) -> Desired:
+        """What the planner needs of a rendered instance; for a kept disk (engine/disk.py)
+        also the base it is wanted on and the one the disk on the host was made on."""
+        cid = instance.container_id(project_name)
+        if not isinstance(rendered, Rendered):
+            return Desired(instance, cid, "", failed=True)
+        record = rendered.record
+        found = disk.found_base(disk.DiskPaths(Path(record.disk))) if record.disk else ""
+        return Desired(instance, cid, record.config_hash, keep_layer=bool(record.disk),
+                       layer_base=record.disk_base, layer_found=found)
 
-        def cid(service: str) -> str:
-            return container_name(name, service)
+    def _render_all(self, project: Project,
+                    instances: list[Instance]) -> list[Rendered | RichComposeError]:
+        """Every instance's desired bundle, rendered once (images resolved, pulled if need be,
+        in parallel). A failure is kept as the instance's result: it fails in its turn of the
+        walk, after what it depends on has started, as a failed start would."""
+        def render(instance: Instance) -> Rendered | RichComposeError:
+            try:
+                return self._rendered(project, instance)
+            except RichComposeError as exc:
+                return exc
 
+        if len(instances) <= 1:
+            return [render(i) for i in instances]
+        with ThreadPoolExecutor(min(DEFAULT_PARALLEL, len(instances))) as pool:
+            return list(pool.map(render, instances))
+
+    def _probes(self, project_name: str) -> Probes:
         return Probes(
-            start=lambda service: self._create_and_start(project, service),
-            exit_code=lambda service: self.exit_code(name, cid(service)),
-            health=lambda service: self.health_status(name, cid(service)),
-            has_health=lambda service: (e := self.stored_supervision(name, cid(service)))
+            exit_code=lambda cid: self.exit_code(project_name, cid),
+            health=lambda cid: self.health_status(project_name, cid),
+            has_health=lambda cid: (e := self.stored_supervision(project_name, cid))
             is not None and e.health is not None,
-            keep_monitor=lambda: self._keep_monitor(name),
-            warn=lambda service, message: self.report(service, f"warning: {message}"),
+            keep_monitor=lambda: self._keep_monitor(project_name),
         )
 
-    def _wait_ready(self, project: Project, graph: nx.DiGraph[str], order: list[str],
+    def _wait_ready(self, project_name: str, graph: nx.DiGraph[str], containers: list[str],
                     notifier: Notifier, timeout: float | None) -> None:
         """compose's --wait: running, or healthy with a health check; a service that others
         need to complete may have exited with 0."""
         completed = {dep for _, dep, data in graph.edges(data=True)
                      if data["dep"].condition == "service_completed_successfully"}
         deadline = None if timeout is None else time.monotonic() + timeout
-        for service in order:
-            cid = container_name(project.name, service)
-            has_health = self._probes(project, notifier).has_health(service)
+        probes = self._probes(project_name)
+        for cid in containers:
+            record = self.record_of(project_name, cid)
+            service = record.service if record else cid
+            has_health = probes.has_health(cid)
 
             def ready(cid: str = cid, has_health: bool = has_health) -> bool:
-                if self.exit_code(project.name, cid) is not None:
+                if self.exit_code(project_name, cid) is not None:
                     return True
-                return not has_health or self.health_status(project.name, cid) != "starting"
+                return not has_health or self.health_status(project_name, cid) != "starting"
 
             while not notifier.wait_for(ready, 1.0):
-                self._keep_monitor(project.name)
+                self._keep_monitor(project_name)
                 if deadline is not None and time.monotonic() > deadline:
                     raise RuntimeFailure(f"service {service!r} not ready within {timeout:g}s",
                                          hint="see `richcompose ps` and `richcompose logs`")
-            code = self.exit_code(project.name, cid)
+            code = self.exit_code(project_name, cid)
             if code is not None and not (code == 0 and service in completed):
                 raise RuntimeFailure(f"service {service!r} exited with code {code}")
-            if has_health and self.health_status(project.name, cid) == "unhealthy":
+            if has_health and self.health_status(project_name, cid) == "unhealthy":
                 raise RuntimeFailure(f"service {service!r} is unhealthy",
                                      hint=f"see `richcompose inspect {service}`")
 
@@ -140,150 +205,49 @@ class Engine(StatusOps, TeardownOps):
         with self._monitor_lock:
             ensure_monitor(self.paths, self.paths.project(project_name))
 
-    # --- one container -------------------------------------------------------------------
+    # --- one instance, rendered ----------------------------------------------------------
 
-    def _create_and_start(self, project: Project, name: str, *, container_id: str | None = None,
-                          override: Callable[[Service], Service] | None = None,
-                          one_off: bool = False) -> ContainerRecord:
+    def _rendered(self, project: Project, instance: Instance, *, container_id: str | None = None,
+                  override: Callable[[Service], Service] | None = None,
+                  one_off: bool = False) -> Rendered:
+        """The instance as the project wants it: image, bundle (rendered once, before any
+        setup hook), supervision and the record to write, with the config hash."""
+        name = instance.service
         service = project.services[name]
         if override is not None:
             service = override(service)
             project = project.model_copy(update={"services": {**project.services, name: service}})
-        cid = container_id or container_name(project.name, name)
-        ppaths = self.paths.project(project.name)
-        cpaths = ppaths.container(cid)
-        runtime = self.runtime(service.runtime)
-        state = runtime.state(cid) if runtime.known(cid) else None
+        cid = container_id or instance.container_id(project.name)
         image = self._resolve_image(project, name, service)
-        entry = Supervised(id=cid, service=name, runtime=runtime.name,
+        entry = Supervised(id=cid, service=name, runtime=self.runtime(service.runtime).name,
                            restart="no" if one_off else service.restart,
                            health=None if one_off else _health_spec(service, image),
                            log_size_max=_log_size_max(service))
-        digest = self._config_hash(project, name, cid, image, entry)
-        old = self.record_of(project.name, cid)
-        same = old is not None and old.config_hash == digest and not self.force_recreate
-        layer = self._disk_decision(project, name, cid, service, image, one_off)  # may refuse
-        # As compose: an unchanged container is kept (or started again), a changed one recreated.
-        if state is not None and state.status in ("running", "paused"):
-            if same and old is not None:
-                self.report(name, f"{cid} is up to date")
-                return old
-            self.report(name, f"recreating {cid}: its configuration changed")
-            self._stop_all(project.name, [old] if old else [], None)
-        elif same and old is not None and state is not None and is_mounted(cpaths.rootfs):
-            self._relaunch(old)
-            return old
-        if state is not None or cpaths.dir.exists():
-            self._remove_container(ppaths, cid)
-        if layer is not None and layer[1].discard:
-            self.report(name, f"warning: {layer[1].warning}")
-            disk.discard(layer[0])
+        bundle = render_bundle(self._context(project, name, cid, image))
+        for warning in bundle.warnings:
+            self.report(name, f"warning: {warning}")
+        # A VM (bundle/vm.py): a reboot inside starts it again, so the monitor watches it.
+        entry = replace(entry, reboots=boot_kind(bundle.spec) is not None)
+        keeps = not one_off and disk.keeps_layer(service)
         record = ContainerRecord(id=cid, project=project.name, service=name,
-                                 disk=str(layer[0].dir) if layer else "",
-                                 disk_base=disk.base_of(image) if layer else "",
-                                 stop_signal="TERM",
+                                 stop_signal=bundle.stop_signal,
                                  stop_grace_period=service.stop_grace_period,
-                                 runtime=runtime.name, image=image.reference,
+                                 runtime=entry.runtime, image=image.reference,
                                  depends_on=sorted(service.depends_on), restart=service.restart,
                                  restarts_with=sorted(d for d, dep in service.depends_on.items()
                                                       if dep.restart),
-                                 one_off=one_off, config_hash=digest)
-        write_json(cpaths.record, asdict(record))  # first, so `down` finds what follows
-        prepared = [hook.prepare(project, name, cid, cpaths) for hook in self.hooks]
-        bundle = self._render(self._context(project, name, cid, image, prepared))
-        record.stop_signal = bundle.stop_signal
-        entry = replace(entry, reboots=boot_kind(bundle.spec) is not None)
-        write_json(cpaths.record, asdict(record))
-        self._prepare_volumes(bundle.spec)
-        if layer is not None:  # the VM's disk: kept beside the container (engine/disk.py)
-            disk.write_base(layer[0], disk.base_of(image), image.reference)
-            mount_overlay(image.layers, layer[0].upper, layer[0].work, cpaths.rootfs)
-        else:
-            mount_overlay(image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
-        write_bundle(bundle, cpaths.bundle)
-        write_json(cpaths.supervision, entry.to_json())
-        supervised.health_path(ppaths, cid).unlink(missing_ok=True)
-        append_event(ppaths.events, "create", name, cid)
-        launch(runtime, ppaths, cid, log_size_max=entry.log_size_max, service=name,
-               on_boot=self._boot_reporter(name))
-        append_event(ppaths.events, "start", name, cid)
-        self._supervise(project.name, entry)
-        self.report(name, f"started {cid}")
-        return record
+                                 one_off=one_off, config_hash=_config_hash(bundle, image, entry),
+                                 index=instance.index,
+                                 disk=str(disk.disk_paths(self.paths, project.name, cid).dir)
+                                 if keeps else "",
+                                 disk_base=disk.base_of(image) if keeps else "")
+        return Rendered(project, instance, image, bundle, record, entry)
 
-    def _disk_decision(self, project: Project, name: str, cid: str, service: Service,
-                       image: ResolvedImage, one_off: bool
-                       ) -> tuple[disk.DiskPaths, disk.Decision] | None:
-        """Whether the container's writable layer is kept (a VM's disk) and, when one exists
-        on another rootfs, refused or discarded: decided before anything is stopped."""
-        if one_off or not disk.keeps_layer(service):
-            return None
-        where = disk.disk_paths(self.paths, project.name, cid)
-        recorded = disk.read_base(where)
-        decision = disk.decide(name, recorded, disk.base_of(image), image.reference,
-                               size=disk.size_of(where.upper) if recorded else 0,
-                               where=where.upper, force=self.force_recreate)
-        disk.check(decision, project.locate(("services", name, "rootfs" if service.rootfs
-                                             else "image")), name)
-        return where, decision
-
-    def _config_hash(self, project: Project, name: str, cid: str, image: ResolvedImage,
-                     entry: Supervised) -> str:
-        """What decides a container: its spec (before hooks, which may make things), image and
-        supervision settings."""
-        bundle = self._render(self._context(project, name, cid, image, []))
-        text = json.dumps([bundle.spec, bundle.files, bundle.stop_signal, image.reference,
-                           image.digest, entry.restart,
-                           entry.health.to_json() if entry.health else None,
-                           entry.log_size_max], sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def _relaunch(self, record: ContainerRecord) -> None:
-        """Starts a stopped container again from its bundle: a new start, so the rich init
-        hooks run again, on the same writable layer."""
-        ppaths = self.paths.project(record.project)
-        cpaths = ppaths.container(record.id)
-        runtime = self.runtime(record.runtime)
-        with file_lock(cpaths.lock):
-            discard(runtime, cpaths, record.id)
-            supervised.health_path(ppaths, record.id).unlink(missing_ok=True)
-            entry = self._supervision_of(record)
-            launch(runtime, ppaths, record.id, log_size_max=entry.log_size_max,
-                   service=record.service, on_boot=self._boot_reporter(record.service))
-        append_event(ppaths.events, "start", record.service, record.id)
-        self._supervise(record.project, entry)
-        self.report(record.service, f"started {record.id}")
-
-    def _boot_reporter(self, service: str) -> Callable[[BootState], None]:
-        """A VM's start waits for its boot; failed units are reported, not fatal."""
-        def report(state: BootState) -> None:
-            if state.failed:
-                self.report(service, f"warning: booted {state.describe()}; see `richcompose "
-                            f"exec {service} systemctl --failed`")
-            else:
-                self.report(service, f"booted ({state.state})")
-        return report
-
-    def _supervise(self, project_name: str, entry: Supervised) -> None:
-        ppaths = self.paths.project(project_name)
-        if entry.needs_monitor:
-            supervised.save(ppaths, entry)
-            self._keep_monitor(project_name)
-
-    def _context(self, project: Project, name: str, cid: str, image: ResolvedImage,
-                 prepared: list[Prepared]) -> RenderContext:
-        netns = next((p.netns_path for p in prepared if p.netns_path), None)
-        mounts = tuple(m for p in prepared for m in p.extra_mounts)
+    def _context(self, project: Project, name: str, cid: str,
+                 image: ResolvedImage) -> RenderContext:
         return RenderContext(project=project, service_name=name, container_id=cid, image=image,
                              volumes_root=self.paths.volumes, dumb_init=self.dumb_init,
-                             netns_path=netns, extra_mounts=mounts,
-                             host_network=any(p.host_network for p in prepared))
-
-    def _render(self, ctx: RenderContext) -> Bundle:
-        """The bundle, its cgroup under the state root's parent (see StatePaths)."""
-        bundle = render_bundle(ctx)
-        with_cgroups_path(f"{self.paths.cgroup_parent}/{ctx.container_id}")(bundle.spec)
-        return bundle
+                             cgroup_parent=self.paths.cgroup_parent)
 
     def _resolve_image(self, project: Project, name: str, service: Service) -> ResolvedImage:
         if service.rootfs is not None:
@@ -302,15 +266,6 @@ class Engine(StatusOps, TeardownOps):
         return {record.image for name in self.paths.project_names()
                 for record in self.records(name) if record.image}
 
-    def _prepare_volumes(self, spec: dict[str, object]) -> None:
-        mounts = spec.get("mounts")
-        assert isinstance(mounts, list)
-        for mount in mounts:
-            if mount.get("type") == "bind":
-                source = Path(mount["source"])
-                if not source.exists() and str(source).startswith(str(self.paths.volumes)):
-                    source.mkdir(parents=True, exist_ok=True)
-
     def render(self, project: Project, output: Path, services: Iterable[str] = ()) -> list[Path]:
         """Writes each selected service's bundle config under `output/<container>/`; nothing
         is mounted or started."""
@@ -319,12 +274,12 @@ class Engine(StatusOps, TeardownOps):
         for name in graphs.start_order(graphs.build_graph(project)):
             if wanted and name not in wanted:
                 continue
-            cid = container_name(project.name, name)
-            image = self._resolve_image(project, name, project.services[name])
+            rendered = self._rendered(project, Instance(name))
+            cid = rendered.container_id
             cpaths = self.paths.project(project.name).container(cid)
             planned = [hook.plan(project, name, cid, cpaths) for hook in self.hooks]
-            written.append(write_bundle(
-                self._render(self._context(project, name, cid, image, planned)), output / cid))
+            written.append(write_bundle(rendered.bundle.with_options(spec_options(planned)),
+                                        output / cid))
         return written
 
     def run_one_off(self, project: Project, name: str, command: list[str] | None, *,
@@ -333,6 +288,7 @@ class Engine(StatusOps, TeardownOps):
                     entrypoint: list[str] | None = None) -> ContainerRecord:
         """`run`: a new container with the service's settings and another command; its
         dependencies are brought up first unless `no_deps`. No restart policy, no health."""
+        require_cgroups()
         graph = graphs.build_graph(project)
         deps = sorted(graphs.select(graph, [name]) - {name})
         if deps and not no_deps:
@@ -355,42 +311,45 @@ class Engine(StatusOps, TeardownOps):
         with project_lock(self.paths.project(project.name)):
             write_json(self.paths.project(project.name).record,
                        {"name": project.name, "directory": project.directory})
-            return self._create_and_start(project, name, container_id=cid, override=override,
-                                          one_off=True)
+            rendered = self._rendered(project, Instance(name), container_id=cid,
+                                      override=override, one_off=True)
+            pid = self.containers.create(rendered)
+            self.containers.start(rendered.record, rendered.supervision, pid)
+            return rendered.record
 
     def remove_one_off(self, project_name: str, record: ContainerRecord) -> None:
         ppaths = self.paths.project(project_name)
         with project_lock(ppaths):
-            self._remove_container(ppaths, record.id, record.runtime, record.service)
+            self.containers.remove(ppaths, record.id, record.runtime, record.service)
 
-    # --- start, restart, kill, pause -----------------------------------------------------
+    # --- start, stop, restart, down ------------------------------------------------------
 
-    def start(self, project_name: str, services: Iterable[str] = ()) -> None:
+    def start(self, project_name: str, services: Iterable[str] = (), *,
+              project: Project | None = None) -> None:
         """Starts existing stopped containers again from their bundles (a new start: the
         rich init hooks run again), dependencies first."""
-        wanted = set(services)
+        require_cgroups()
         ppaths = self.paths.project(project_name)
         with project_lock(ppaths):
-            for record in sorted(self.records(project_name), key=lambda r: r.created_at):
-                if wanted and record.service not in wanted or record.one_off:
-                    continue
-                state = self.runtime(record.runtime).state(record.id)
-                if state is None or state.status not in ("running", "paused"):
-                    self._relaunch(record)
+            observed = self.observe(project_name)
+            plan = plan_start(observed.containers, self._dependencies(project, observed),
+                              services)
+            with Notifier([ppaths.exits, ppaths.health]) as notifier:
+                self._executor(project_name, notifier, DEFAULT_PARALLEL).start(
+                    plan, observed, self._probes(project_name))
 
-    def _supervision_of(self, record: ContainerRecord) -> Supervised:
-        """What the container was created with; a user's start resets the restart count."""
-        stored = read_json(self.paths.project(record.project).container(record.id).supervision)
-        if stored is None:
-            return Supervised(id=record.id, service=record.service, runtime=record.runtime,
-                              restart=record.restart)
-        return replace(Supervised.from_json(stored), restarts=0, started_at=time.time())
+    def stop(self, project_name: str, services: Iterable[str] = (),
+             timeout: float | None = None, *, project: Project | None = None) -> None:
+        observed = self.observe(project_name)
+        plan = plan_stop(observed.containers, self._dependencies(project, observed), services)
+        with Notifier([self.paths.project(project_name).exits]) as notifier:
+            self._executor(project_name, notifier).stop(plan, observed, timeout)
 
     def restart(self, project_name: str, services: Iterable[str] = (),
-                timeout: float | None = None) -> None:
+                timeout: float | None = None, *, project: Project | None = None) -> None:
         wanted = self._with_restart_dependents(project_name, list(services))
-        self.stop(project_name, wanted, timeout=timeout)
-        self.start(project_name, wanted)
+        self.stop(project_name, wanted, timeout=timeout, project=project)
+        self.start(project_name, wanted, project=project)
 
     def _with_restart_dependents(self, project_name: str, wanted: list[str]) -> list[str]:
         """compose's `depends_on: {X: {restart: true}}`: restarting X restarts its dependent."""
@@ -405,6 +364,50 @@ class Engine(StatusOps, TeardownOps):
             grew = bool(more)
         return sorted(chosen)
 
+    def down(self, project_name: str, *, volumes: bool = False, timeout: float | None = None,
+             project: Project | None = None) -> None:
+        """Removes everything of the project. It never stops halfway: each part is tried,
+        whatever failed before; what could not be removed is reported at the end (and the
+        project's state kept, so another `down` tries again)."""
+        ppaths = self.paths.project(project_name)
+        problems: list[str] = []
+
+        def attempt(action: Callable[[], object]) -> None:
+            try:
+                action()
+            except RichComposeError as exc:
+                problems.extend(str(e) for e in [exc, *getattr(exc, "others", [])])
+            except OSError as exc:
+                problems.append(str(exc))
+
+        with project_lock(ppaths, on_wait=lambda: self.report(
+                "", f"waiting for another richcompose to finish with project {project_name!r}")):
+            attempt(lambda: stop_monitor(ppaths))
+            observed = self.observe(project_name)
+            plan = plan_stop(observed.containers, self._dependencies(project, observed),
+                             remove=True)
+            with Notifier([ppaths.exits]) as notifier:
+                attempt(lambda: self._executor(project_name, notifier).stop(plan, observed,
+                                                                            timeout))
+            attempt(lambda: self.containers.remove_strays(ppaths))
+            for hook in reversed(self.hooks):
+                attempt(partial(hook.cleanup_project, project_name))
+            if volumes:
+                for folder in self.paths.volumes.glob(f"{project_name}_*"):
+                    shutil.rmtree(folder, ignore_errors=True)
+                # VMs' disks too (engine/disk.py): without -v they stay for the next `up`.
+                shutil.rmtree(disk.project_disks(self.paths, project_name), ignore_errors=True)
+            if not problems:
+                shutil.rmtree(ppaths.dir, ignore_errors=True)
+        remove_empty_cgroups(self.paths.cgroup_parent)
+        if problems:
+            raise RuntimeFailure(f"down left part of project {project_name!r} behind: "
+                                 + "; ".join(dict.fromkeys(problems)),
+                                 hint="everything else was removed; fix the cause and run "
+                                      "`richcompose down` again")
+
+    # --- kill, pause ---------------------------------------------------------------------
+
     def kill(self, project_name: str, services: Iterable[str] = (), signal: str = "KILL") -> None:
         """A user's kill is a manual stop: the restart policy does not bring it back."""
         wanted = set(services)
@@ -412,7 +415,7 @@ class Engine(StatusOps, TeardownOps):
         for record in self.records(project_name):
             if wanted and record.service not in wanted:
                 continue
-            self._unsupervise(ppaths, record.id)
+            self.containers.unsupervise(ppaths, record.id)
             self.runtime(record.runtime).kill(record.id, signal.removeprefix("SIG"))
             append_event(ppaths.events, "kill", record.service, record.id, signal=signal)
 
@@ -425,6 +428,16 @@ class Engine(StatusOps, TeardownOps):
             (runtime.resume if resume else runtime.pause)(record.id)
             append_event(self.paths.project(project_name).events,
                          "unpause" if resume else "pause", record.service, record.id)
+
+
+def _config_hash(bundle: Bundle, image: ResolvedImage, entry: Supervised) -> str:
+    """What decides a container: its spec (before the setup hooks, which may make things),
+    image and supervision settings."""
+    text = json.dumps([bundle.spec, bundle.files, bundle.stop_signal, image.reference,
+                       image.digest, entry.restart,
+                       entry.health.to_json() if entry.health else None,
+                       entry.log_size_max], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _health_spec(service: Service, image: ResolvedImage) -> healthchecks.HealthSpec | None:

@@ -6,7 +6,8 @@ over the same rootfs again, `down` leaves it, `down -v` removes it.
 
 The rule (docs/vm-migration.md): a disk is only ever put back on the rootfs it was made on. A
 changed rootfs/image refuses to recreate unless `--force-recreate`, which discards the disk
-with a one-line warning naming what is lost. The decision is pure (`decide`); the engine acts.
+with a one-line warning naming what is lost. The planner decides (plan.py: Desired.layer_*,
+Reason.DISK_REFUSED / DISK_DISCARDED); the executor and Containers.create act.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from richcompose.config.models import Service
+from richcompose.engine.records import ContainerRecord
 from richcompose.errors import Location, RuntimeFailure
 from richcompose.image.types import ResolvedImage
 from richcompose.state import StatePaths
@@ -77,37 +79,32 @@ def write_base(disk: DiskPaths, base: str, reference: str) -> None:
     tmp.replace(disk.base_file)
 
 
-@dataclass(frozen=True)
-class Decision:
-    """keep: mount the existing layer; discard: remove it first (warning says what is lost);
-    refuse: an error message, nothing is touched."""
-
-    keep: bool = False
-    discard: bool = False
-    refuse: str = ""
-    warning: str = ""
+def found_base(disk: DiskPaths) -> str:
+    """The base of the disk on the host ("" when there is none yet): what the planner
+    compares with the wanted base (engine/plan.py, Desired.layer_found)."""
+    recorded = read_base(disk)
+    return str(recorded.get("base", "")) if recorded else ""
 
 
-def decide(service_name: str, recorded: dict[str, str] | None, base: str, reference: str,
-           *, size: int, where: Path, force: bool) -> Decision:
-    if recorded is None:
-        return Decision()
-    if recorded.get("base") == base:
-        return Decision(keep=True)
-    what = (f"its disk (the writable layer, {human_size(size)} at {where}) was made on "
-            f"{recorded.get('image', '?')} and the rootfs is now {reference}")
-    if force:
-        return Decision(discard=True, warning=f"--force-recreate: discarding the disk of "
-                        f"service {service_name!r}: {what}")
-    return Decision(refuse=f"service {service_name!r}: not recreated: {what}")
+def _what_is_lost(record: ContainerRecord, reference: str) -> str:
+    where = DiskPaths(Path(record.disk))
+    made_on = (read_base(where) or {}).get("image", "?")
+    return (f"its disk (the writable layer, {human_size(size_of(where.upper))} at "
+            f"{where.upper}) was made on {made_on} and the rootfs is now {reference}")
 
 
-def check(decision: Decision, location: Location | None, service_name: str) -> None:
-    if decision.refuse:
-        raise RuntimeFailure(decision.refuse, location=location,
-                             hint=f"restore the old rootfs, or back the disk up "
-                                  f"(`richcompose disk export {service_name} FILE.tar`) and run "
-                                  "`up --force-recreate` to start on a fresh one")
+def refusal(record: ContainerRecord, reference: str, location: Location | None
+            ) -> RuntimeFailure:
+    return RuntimeFailure(
+        f"service {record.service!r}: not recreated: {_what_is_lost(record, reference)}",
+        location=location,
+        hint=f"restore the old rootfs, or back the disk up (`richcompose disk export "
+             f"{record.service} FILE.tar`) and run `up --force-recreate` to start a fresh one")
+
+
+def discard_notice(record: ContainerRecord, reference: str) -> str:
+    return f"--force-recreate discards the disk of service {record.service!r}: " \
+        + _what_is_lost(record, reference)
 
 
 def discard(disk: DiskPaths) -> None:

@@ -5,10 +5,12 @@ by the monitor reuses the bundle, so what `prepare` made lives until `down` or `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from richcompose.bundle.render import with_attachments
+from richcompose.bundle.spec import SpecOption
 from richcompose.config.models import Project
 from richcompose.state import ContainerPaths
 
@@ -39,3 +41,10 @@ class ContainerHook(Protocol):
     def cleanup_project(self, project_name: str) -> None:
         """After `down` removed every container: what the project had besides them."""
         ...
+
+
+def spec_options(made: Sequence[Prepared]) -> list[SpecOption]:
+    """What the hooks made, as spec options on the rendered (and hashed) bundle."""
+    return with_attachments(next((m.netns_path for m in made if m.netns_path), None),
+                            [mount for m in made for mount in m.extra_mounts],
+                            host_network=any(m.host_network for m in made))

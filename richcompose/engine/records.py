@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -30,6 +32,7 @@ class ContainerRecord:
     restart: str = "no"
     one_off: bool = False
     config_hash: str = ""  # decides whether `up` keeps the container or recreates it
+    index: int = 1  # the replica number of the service's instance
     disk: str = ""  # a kept writable layer's folder (engine/disk.py); empty: none
     disk_base: str = ""  # what that layer sits on (image digest or rootfs directory)
 
@@ -50,3 +53,23 @@ class ContainerStatus:
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def rebuilt_record(project: str, container_id: str, bundle: Path) -> ContainerRecord:
+    """A record for a container whose record file is unreadable, from what its bundle says
+    (the service annotation) and its id. No config hash: `up` recreates it."""
+    service = ""
+    try:
+        spec = json.loads((bundle / "config.json").read_bytes())
+        service = str(spec.get("annotations", {}).get("org.richcompose.service", ""))
+    except (OSError, ValueError, AttributeError):
+        pass
+    stem = container_id.removeprefix(f"{project}-")
+    one_off = "-run-" in stem
+    number = 1
+    if not one_off and stem.rpartition("-")[2].isdigit():
+        stem, _, digits = stem.rpartition("-")
+        number = int(digits)
+    return ContainerRecord(id=container_id, project=project,
+                           service=service or stem.partition("-run-")[0], one_off=one_off,
+                           index=number, created_at=0.0)

@@ -3,24 +3,61 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from richcompose.engine import disk
-from richcompose.engine.records import ContainerRecord, ContainerStatus
-from richcompose.errors import RuntimeFailure
+from richcompose.engine.monitorctl import ensure_monitor, monitor_pid
+from richcompose.engine.records import ContainerRecord, ContainerStatus, rebuilt_record
+from richcompose.errors import RuntimeFailure, StateError
 from richcompose.runtime import boot, supervised
+from richcompose.runtime.headless import reap_headless
 from richcompose.runtime.oci import OCIRuntime
 from richcompose.runtime.supervised import Supervised
-from richcompose.state import StatePaths, read_json
+from richcompose.state import StatePaths, file_lock, project_lock, read_json_object
 
 
 class StatusOps:
+    """Read-only views. Records are a cache of what runc and the bundle say: one that cannot
+    be read is reported once (naming the file) and rebuilt from what is observed."""
+
     paths: StatePaths
+    runtime_name: str
+    report: Callable[[str, str], None]
 
     def runtime(self, name: str | None = None) -> OCIRuntime:
-        raise NotImplementedError
+        return OCIRuntime(name or self.runtime_name, self.paths.runtime_root)
+
+    def warn_once(self, key: str, message: str) -> None:
+        warned: set[str] = self.__dict__.setdefault("_warned", set())
+        if key not in warned:
+            warned.add(key)
+            self.report("", f"warning: {message}")
+
+    def heal(self, project_name: str) -> None:
+        """What any command that reads state does first, unless another command holds the
+        project: a container whose conmon died is stopped with its exit code recorded, and a
+        dead monitor with work to do is started again (it rebuilds restart counts and health
+        from the records, and applies the restart policy to what exited meanwhile)."""
+        ppaths = self.paths.project(project_name)
+        if not ppaths.containers.is_dir():
+            return
+        try:
+            with project_lock(ppaths, wait=False):
+                for record in self.records(project_name):
+                    with file_lock(ppaths.container(record.id).lock):
+                        code = reap_headless(self.runtime(record.runtime), ppaths, record.id,
+                                             record.service)
+                    if code is not None:
+                        self.report(record.service, f"warning: {record.id} lost its conmon; "
+                                                    f"stopped it, exit code {code} recorded")
+                if monitor_pid(ppaths) is None and supervised.load_all(ppaths):
+                    self.report("", "warning: the project's monitor was not running; "
+                                    "started it again")
+                    ensure_monitor(self.paths, ppaths)
+        except StateError:
+            return  # another command holds the project: it does this itself
 
     def records(self, project_name: str) -> list[ContainerRecord]:
         ppaths = self.paths.project(project_name)
@@ -28,14 +65,31 @@ class StatusOps:
             return []
         out = []
         for folder in sorted(ppaths.containers.iterdir()):
-            data = read_json(folder / "container.json")
-            if data:
-                out.append(ContainerRecord(**data))
+            record = self.record_of(project_name, folder.name)
+            if record is not None:
+                out.append(record)
         return out
 
     def record_of(self, project_name: str, container_id: str) -> ContainerRecord | None:
-        data = read_json(self.paths.project(project_name).container(container_id).record)
-        return None if data is None else ContainerRecord(**data)
+        cpaths = self.paths.project(project_name).container(container_id)
+        try:
+            data = read_json_object(cpaths.record)
+            return None if data is None else ContainerRecord(**data)
+        except (StateError, TypeError) as exc:
+            why = exc.message if isinstance(exc, StateError) else f"unreadable state file " \
+                f"{cpaths.record}: {exc}"
+            self.warn_once(str(cpaths.record), f"{why}; rebuilt from the runtime and the "
+                                               "bundle (`up` recreates it, `down` removes it)")
+            return rebuilt_record(project_name, container_id, cpaths.bundle)
+
+    def supervision_entry(self, project_name: str, container_id: str) -> Supervised | None:
+        """What the monitor watches for it (or, once it has given up, the stored copy)."""
+        ppaths = self.paths.project(project_name)
+        try:
+            return supervised.load(ppaths, container_id)
+        except StateError as exc:
+            self.warn_once(str(supervised.path_of(ppaths, container_id)), exc.message)
+            return None
 
     def exit_code(self, project_name: str, container_id: str) -> int | None:
         path = self.paths.project(project_name).exits / container_id
@@ -45,13 +99,23 @@ class StatusOps:
             return None
 
     def stored_supervision(self, project_name: str, container_id: str) -> Supervised | None:
-        data = read_json(self.paths.project(project_name).container(container_id).supervision)
-        return None if data is None else Supervised.from_json(data)
+        path = self.paths.project(project_name).container(container_id).supervision
+        try:
+            data = read_json_object(path)
+            return None if data is None else Supervised.from_json(data)
+        except (StateError, TypeError, ValueError) as exc:
+            self.warn_once(str(path), getattr(exc, "message", f"unreadable state file {path}"))
+            return None
 
     def health(self, project_name: str, container_id: str) -> dict[str, Any] | None:
         """The monitor's last word on a container's health, or None without a health check."""
         ppaths = self.paths.project(project_name)
-        data = read_json(supervised.health_path(ppaths, container_id))
+        path = supervised.health_path(ppaths, container_id)
+        try:
+            data = read_json_object(path)
+        except StateError as exc:
+            self.warn_once(str(path), exc.message)
+            data = None
         if data is not None:
             return dict(data)
         stored = self.stored_supervision(project_name, container_id)
@@ -65,7 +129,6 @@ class StatusOps:
 
     def ps(self, project_name: str) -> list[ContainerStatus]:
         out = []
-        ppaths = self.paths.project(project_name)
         for record in self.records(project_name):
             state = self.runtime(record.runtime).state(record.id)
             code = self.exit_code(project_name, record.id)
@@ -79,7 +142,7 @@ class StatusOps:
             if status == "running" and (data := self.health(project_name, record.id)):
                 health = str(data.get("status", ""))
                 output = str(data["log"][-1]["output"]) if data.get("log") else ""
-            entry = supervised.load(ppaths, record.id) or self.stored_supervision(
+            entry = self.supervision_entry(project_name, record.id) or self.stored_supervision(
                 project_name, record.id)
             out.append(ContainerStatus(record.service, record.id, status, pid, code, health,
                                        entry.restarts if entry else 0, output,
@@ -90,7 +153,7 @@ class StatusOps:
     def boot_state(self, record: ContainerRecord) -> str:
         """A running VM's boot state (booting, starting, running, degraded...), else empty."""
         bundle = self.paths.project(record.project).container(record.id).bundle
-        spec = read_json(bundle / "config.json") or {}
+        spec = read_json_object(bundle / "config.json") or {}
         kind = boot.boot_kind(spec)
         if kind is None:
             return ""
@@ -132,7 +195,7 @@ class StatusOps:
         ppaths = self.paths.project(project_name)
         state = self.runtime(record.runtime).state(record.id)
         stored = self.stored_supervision(project_name, record.id)
-        entry = supervised.load(ppaths, record.id) or stored
+        entry = self.supervision_entry(project_name, record.id) or stored
         return {
             "Id": record.id, "Service": record.service, "Project": project_name,
             "Image": record.image, "Created": record.created_at,
@@ -173,7 +236,11 @@ class StatusOps:
         """Projects on this host (under this state root) and how many containers run."""
         out = []
         for name in self.paths.project_names():
-            data = read_json(self.paths.project(name).record) or {}
+            try:
+                data = read_json_object(self.paths.project(name).record) or {}
+            except StateError as exc:
+                self.warn_once(str(self.paths.project(name).record), exc.message)
+                data = {}
             states = [s.state for s in self.ps(name)]
             running = states.count("running")
             status = f"running({running})" if running else f"exited({len(states)})"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.errors import NetworkError
+from richcompose.network import netns
 from richcompose.network.conflist import plugin_config
 
 # portmap 1.1.1's CHECK also looks for its chain in ip6tables, even for an IPv4-only
@@ -128,7 +129,9 @@ class CniRunner:
             CNI_COMMAND=command,
             CNI_CONTAINERID=call.container_id,
             # DEL must work after the namespace is gone (crash recovery); plugins accept "".
-            CNI_NETNS=str(call.netns) if call.netns.exists() else "",
+            # A stale file where a namespace was is no namespace either ("unknown FS magic").
+            CNI_NETNS=str(call.netns) if call.netns.exists() and (
+                command != "DEL" or netns.is_namespace(call.netns)) else "",
             CNI_IFNAME=call.ifname,
             CNI_PATH=str(self._cni_path),
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +46,9 @@ class NetworkManager:
         subnet_prefix: int = subnets.DEFAULT_PREFIX,
         system_conf_dir: Path = Path("/etc/cni/net.d"),
         host_resolv_conf: Path = Path("/etc/resolv.conf"),
+        warn: Callable[[str], None] = lambda message: None,
     ) -> None:
-        self.store = NetworkStore(state_root / "network")
+        self.store = NetworkStore(state_root / "network", warn)
         self._scope = netns.scope_of(state_root)
         self._cni = CniRunner(cni_path, self.store.cache_dir)
         self._pool = subnet_pool
@@ -193,9 +194,8 @@ class NetworkManager:
     def _detach(self, rec: dict[str, Any], container_id: str) -> None:
         self._delete_networks(rec, container_id)
         name = netns.netns_name(container_id, self._scope)
-        if name in rec.get("netns", {}):
-            netns.delete(name)
-            del rec["netns"][name]
+        netns.delete(name)  # even unrecorded (a lost state file): the name is ours
+        rec.get("netns", {}).pop(name, None)
 
     def _delete_networks(self, rec: dict[str, Any], container_id: str) -> None:
         """CNI DEL of everything cached for the container, last attached first; forget it."""
@@ -231,6 +231,7 @@ class NetworkManager:
             for name in list(rec["projects"].get(project, {})):
                 self._release_network(rec, project, name)
             rec["projects"].pop(project, None)
+            netns.remove_stale(f"{netns.NAME_PREFIX}{self._scope}-")
             self._refresh(rec)
             if errors:
                 raise errors[0]

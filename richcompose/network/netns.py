@@ -43,15 +43,50 @@ def exists(name: str) -> bool:
 
 def create(name: str) -> Path:
     """Create the named namespace (with `lo` still down: the loopback plugin brings it up)."""
+    path = netns_path(name)
+    if exists(name) and not is_namespace(path):
+        delete(name)  # a stale file left by a crash or by `ip netns exec`
     if not exists(name):
         _ip("netns", "add", name)
-    return netns_path(name)
+    return path
+
+
+def is_namespace(path: Path) -> bool:
+    """Whether `path` is a namespace bind mount, not merely a file: `ip netns add` inside
+    `ip netns exec` (or a crash between the file and its mount) leaves an empty file that CNI
+    plugins refuse ("unknown FS magic")."""
+    wanted = str(path)
+    try:
+        with open("/proc/self/mountinfo") as handle:
+            for line in handle:
+                fields = line.split()
+                if fields[4] == wanted:
+                    fstype = fields[fields.index("-") + 1]
+                    return fstype in ("nsfs", "proc")
+    except OSError:
+        return False
+    return False
 
 
 def delete(name: str) -> None:
-    """Remove the named namespace; a namespace already gone is not an error."""
-    if exists(name):
+    """Remove the named namespace; a namespace already gone is not an error, and a stale
+    file where one was is removed."""
+    path = netns_path(name)
+    if is_namespace(path):
         _ip("netns", "delete", name)
+    elif path.is_file() and not path.is_symlink():
+        path.unlink(missing_ok=True)
+
+
+def remove_stale(prefix: str) -> list[str]:
+    """Removes files named `prefix*` in /run/netns that are no namespace (useless to anyone:
+    nothing can join them); returns their names."""
+    removed = []
+    for path in sorted(NETNS_DIR.glob(f"{prefix}*")) if NETNS_DIR.is_dir() else []:
+        if path.is_file() and not path.is_symlink() and not is_namespace(path):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
 
 
 def _ip(*args: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,9 @@ from typing import Any
 class NetworkStore:
     """`root` is `<state root>/network`; `records()` yields the document to read and modify."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, warn: Callable[[str], None] = lambda message: None) -> None:
         self.root = root
+        self.warn = warn
         self.cache_dir = root / "cni-cache"
         self.ipam_dir = root / "ipam"
         self.conf_dir = root / "conf"
@@ -31,9 +32,7 @@ class NetworkStore:
         with open(self.root / "lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             path = self.root / "state.json"
-            data: dict[str, Any] = (
-                json.loads(path.read_text()) if path.exists() else {}
-            )
+            data = self._load(path)
             data.setdefault("networks", {})
             data.setdefault("containers", {})
             data.setdefault("projects", {})
@@ -42,6 +41,24 @@ class NetworkStore:
             finally:
                 # Saved even when the caller fails part-way: records describe what may exist.
                 self.flush(data)
+
+    def _load(self, path: Path) -> dict[str, Any]:
+        """The records; an unreadable file is set aside (state.json.damaged) and reported
+        once, and the network stage starts over from what it finds by name (namespaces, the
+        CNI cache) — records are a cache, never a reason for `down` to stop."""
+        try:
+            data = json.loads(path.read_bytes())
+            if isinstance(data, dict):
+                return data
+            raise ValueError("not a JSON object")
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            aside = path.with_name("state.json.damaged")
+            path.replace(aside)
+            self.warn(f"unreadable network state file {path} ({exc}); kept as {aside.name}, "
+                      "rebuilt from the namespaces and the CNI cache")
+            return {}
 
     def flush(self, data: dict[str, Any]) -> None:
         """Write the records now, inside `records()`, before a side effect that may crash."""

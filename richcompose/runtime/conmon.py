@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from richcompose.errors import RuntimeFailure
+from richcompose.runtime.oci import error_message
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,4 @@ def _parse_sync(container_id: str, data: bytes, stderr: str) -> int:
         message = str(payload.get("message") or message)
     detail = message or stderr.strip().splitlines()[-1:] or ["conmon exited without a PID"]
     text = detail if isinstance(detail, str) else detail[0]
-    raise RuntimeFailure(f"creating container {container_id} failed: {_clean(text)}")
-
-
-def _clean(text: str) -> str:
-    if 'msg="' in text:
-        return text.split('msg="', 1)[1].split('"', 1)[0]
-    return text.strip()
+    raise RuntimeFailure(f"creating container {container_id} failed: {error_message(text)}")

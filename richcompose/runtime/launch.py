@@ -32,19 +32,35 @@ def container_files(ppaths: ProjectPaths, cpaths: ContainerPaths) -> ContainerFi
 def launch(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
            log_size_max: int = 0, service: str = "",
            on_boot: Callable[[boot.BootState], None] | None = None) -> int:
-    """conmon runs `runc create` and stays as the container's parent; we `runc start` it.
-    The log file is opened for append, so output of every run lands in one file. What the
-    start needs (a terminal, waiting past startContainer hooks) is read from the bundle, so
-    a restart by the monitor does exactly what the first start did. With `on_boot`, a VM
-    (bundle/vm.py) is waited for until it has booted, and on_boot gets the boot state."""
+    """A new start of the container from its bundle: `create` then `start`, so a restart by
+    the monitor does exactly what the first start did, and the rich init hooks run again.
+    With `on_boot`, a VM (bundle/vm.py) is waited for until it has booted."""
+    pid = create(runtime, ppaths, container_id, log_size_max=log_size_max)
+    start(runtime, ppaths, container_id, pid, service=service, on_boot=on_boot)
+    return pid
+
+
+def create(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
+           log_size_max: int = 0) -> int:
+    """conmon runs `runc create` and stays as the container's parent; returns PID 1's PID.
+    The log file is opened for append, so output of every run lands in one file."""
+    cpaths = ppaths.container(container_id)
+    spec = json.loads((cpaths.bundle / "config.json").read_text())
+    (cpaths.bundle / RUN_HOST_DIR / READY_MARKER).unlink(missing_ok=True)
+    boot.clear_markers(cpaths.bundle)
+    launcher = ConmonLauncher(runtime.binary, runtime.root, log_size_max=log_size_max)
+    return launcher.create(container_id, container_files(ppaths, cpaths),
+                           terminal=bool(spec.get("process", {}).get("terminal")))
+
+
+def start(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, pid: int, *,
+          service: str = "", on_boot: Callable[[boot.BootState], None] | None = None) -> None:
+    """`runc start` a created container, then wait past what the start needs (startContainer
+    hooks, the launcher's readiness marker, with `on_boot` a VM's boot), read from the
+    bundle."""
     cpaths = ppaths.container(container_id)
     spec = json.loads((cpaths.bundle / "config.json").read_text())
     run_dir = cpaths.bundle / RUN_HOST_DIR
-    (run_dir / READY_MARKER).unlink(missing_ok=True)
-    boot.clear_markers(cpaths.bundle)
-    launcher = ConmonLauncher(runtime.binary, runtime.root, log_size_max=log_size_max)
-    pid = launcher.create(container_id, container_files(ppaths, cpaths),
-                          terminal=bool(spec.get("process", {}).get("terminal")))
     runtime.start(container_id)
     name = service or container_id
     if spec.get("hooks", {}).get("startContainer"):
@@ -65,7 +81,6 @@ def launch(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
                                  hint=f"see `richcompose logs {name}` and `richcompose exec "
                                       f"{name} systemctl list-jobs`")
         on_boot(state if _alive(pid) else boot.BootState("exited"))
-    return pid
 
 
 def _relay_hook_output(path: Path, log: Path) -> None:

@@ -24,6 +24,7 @@ from typing import IO
 from richcompose.runtime import supervised
 from richcompose.runtime.boot import rebooted
 from richcompose.runtime.events import append_event
+from richcompose.runtime.headless import reap_headless
 from richcompose.runtime.health import HealthState, next_delay, run_probe
 from richcompose.runtime.inotify import Inotify
 from richcompose.runtime.launch import discard, launch
@@ -134,17 +135,28 @@ class Monitor:
             if cid not in entries:
                 self._forget(cid)
         for cid, entry in entries.items():
-            item = self.watched.get(cid)
-            if item is None:
-                item = self.watched[cid] = _Watched(entry)
-                self._start_health(item)
-            elif entry.started_at != item.entry.started_at:  # restarted by `richcompose start`
-                item.entry = entry
-                item.restart_due = None
-                self._start_health(item)
-            self._check_exit(item)
-            if item.restart_due is not None and time.monotonic() >= item.restart_due:
-                self._restart(item)
+            try:
+                self._sync_one(cid, entry)
+            except Exception:  # one damaged container must not end supervision of the rest
+                traceback.print_exc()
+
+    def _sync_one(self, cid: str, entry: Supervised) -> None:
+        item = self.watched.get(cid)
+        if item is None:
+            item = self.watched[cid] = _Watched(entry)
+            self._start_health(item)
+        elif entry.started_at != item.entry.started_at:  # restarted by `richcompose start`
+            item.entry = entry
+            item.restart_due = None
+            self._start_health(item)
+        if item.restart_due is None:
+            with file_lock(self.paths.container(cid).lock):
+                code = reap_headless(self.runtime(entry.runtime), self.paths, cid, entry.service)
+            if code is not None:
+                print(f"{cid}: its conmon died; stopped it, exit code {code}", flush=True)
+        self._check_exit(item)
+        if item.restart_due is not None and time.monotonic() >= item.restart_due:
+            self._restart(item)
 
     def _forget(self, cid: str) -> None:
         item = self.watched.pop(cid)
@@ -227,7 +239,7 @@ class Monitor:
         path = supervised.health_path(self.paths, entry.id)
         exit_file = self.paths.exits / entry.id
         runtime = self.runtime(entry.runtime)
-        state = HealthState()
+        state = _resumed_health(path, entry)  # a new monitor goes on where the last one was
         write_json(path, {**state.to_json(), "started_at": entry.started_at})
         while True:
             in_start = time.time() - entry.started_at < spec.start_period
@@ -243,6 +255,17 @@ class Monitor:
                 append_event(self.paths.events, f"health_status: {new.status}", entry.service,
                              entry.id)
             state = new
+
+
+def _resumed_health(path: Path, entry: Supervised) -> HealthState:
+    """The last probes of this same run of the container, if a monitor before us wrote them."""
+    try:
+        data = json.loads(path.read_bytes())
+        if data.get("started_at") == entry.started_at:
+            return HealthState.from_json(data)
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    return HealthState()
 
 
 def main(argv: list[str]) -> int:

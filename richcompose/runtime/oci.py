@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -56,7 +57,7 @@ class OCIRuntime:
         proc = subprocess.run(self._argv(*args), capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
         if check and proc.returncode != 0:
-            raise RuntimeFailure(f"{self.name} {args[0]} failed: {_last_error(proc.stderr)}")
+            raise RuntimeFailure(f"{self.name} {args[0]} failed: {error_message(proc.stderr)}")
         return proc
 
     def known(self, container_id: str) -> bool:
@@ -83,12 +84,12 @@ class OCIRuntime:
         args = ["kill", *(["--all"] if all_processes else []), container_id, signal]
         proc = self._run(*args, check=False)
         if proc.returncode != 0 and "not running" not in proc.stderr and "does not exist" not in proc.stderr:
-            raise RuntimeFailure(f"{self.name} kill failed: {_last_error(proc.stderr)}")
+            raise RuntimeFailure(f"{self.name} kill failed: {error_message(proc.stderr)}")
 
     def delete(self, container_id: str, *, force: bool = False) -> None:
         proc = self._run("delete", *(["--force"] if force else []), container_id, check=False)
         if proc.returncode != 0 and "does not exist" not in proc.stderr:
-            raise RuntimeFailure(f"{self.name} delete failed: {_last_error(proc.stderr)}")
+            raise RuntimeFailure(f"{self.name} delete failed: {error_message(proc.stderr)}")
 
     def pause(self, container_id: str) -> None:
         self._run("pause", container_id)
@@ -137,12 +138,14 @@ def _cgroup_v1_hybrid() -> bool:
         return False
 
 
-def _last_error(stderr: str) -> str:
-    """runc logs as logfmt lines; the last msg= is the useful one."""
+_MSG = re.compile(r'msg="((?:[^"\\]|\\.)*)"', re.DOTALL)
+
+
+def error_message(stderr: str) -> str:
+    """What runc (or conmon relaying it) said went wrong: the last msg="..." of its logfmt,
+    read whole (quotes inside are escaped), so a message is never cut at a quote."""
+    found = _MSG.findall(stderr)
+    if found:
+        return re.sub(r"\\(.)", r"\1", found[-1]).strip()
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
-    if not lines:
-        return "no error output"
-    last = lines[-1]
-    if 'msg="' in last:
-        return last.split('msg="', 1)[1].rstrip('"').replace('\\"', '"')
-    return last
+    return lines[-1] if lines else "no error output"

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from richcompose.errors import StateError
 from richcompose.runtime.health import HealthSpec
 from richcompose.state import ProjectPaths, read_json, write_json
 
@@ -53,8 +54,12 @@ def save(ppaths: ProjectPaths, entry: Supervised) -> None:
 
 
 def load(ppaths: ProjectPaths, container_id: str) -> Supervised | None:
-    data = read_json(path_of(ppaths, container_id))
-    return None if data is None else Supervised.from_json(data)
+    path = path_of(ppaths, container_id)
+    data = read_json(path)
+    try:
+        return None if data is None else Supervised.from_json(data)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise StateError(f"unreadable state file {path}: {exc}") from None
 
 
 def remove(ppaths: ProjectPaths, container_id: str) -> None:
@@ -62,15 +67,31 @@ def remove(ppaths: ProjectPaths, container_id: str) -> None:
 
 
 def load_all(ppaths: ProjectPaths) -> dict[str, Supervised]:
+    """Every entry; an unreadable one is rebuilt from the container's stored copy (what it
+    was created with) or, without one, dropped: a record is a cache, never a blocker."""
     if not ppaths.supervise.is_dir():
         return {}
     out = {}
     for path in ppaths.supervise.glob("*.json"):
-        data = read_json(path)
-        if data is not None:
-            entry = Supervised.from_json(data)
+        try:
+            entry = load(ppaths, path.stem)
+        except StateError:
+            entry = _stored(ppaths, path.stem)
+            if entry is None:
+                path.unlink(missing_ok=True)
+                continue
+            save(ppaths, entry)
+        if entry is not None:
             out[entry.id] = entry
     return out
+
+
+def _stored(ppaths: ProjectPaths, container_id: str) -> Supervised | None:
+    try:
+        data = read_json(ppaths.container(container_id).supervision)
+        return None if data is None else Supervised.from_json(data)
+    except (StateError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def health_path(ppaths: ProjectPaths, container_id: str) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Richcompose, leftovers
-from tests.engine.helpers import SLEEPER, eventually, ps
+from tests.engine.helpers import SLEEPER, events, eventually, ps
 
 pytestmark = pytest.mark.runc
 
@@ -123,3 +123,61 @@ def test_project_dir_is_gone_after_down(rc: Richcompose) -> None:
     rc("up", "-d")
     rc("down")
     assert not Path(rc.root / "projects" / "project").exists()
+
+
+RESTARTING = f"""
+    services:
+      db:
+        rootfs: ./rootfs
+        restart: always
+        command: {SLEEPER}
+"""
+
+
+def test_a_container_that_dies_while_no_monitor_runs_is_restarted_by_the_next_ps(
+        rc: Richcompose) -> None:
+    rc.write(RESTARTING)
+    rc("up", "-d")
+    pid1 = ps(rc)["db"]["pid"]
+    os.kill(monitor_pid(rc), signal.SIGKILL)
+    os.kill(pid1, signal.SIGKILL)  # the test's own container's PID 1
+    eventually(lambda: (rc.root / "projects/project/exits/project-db-1").exists(),
+               what="db's exit code")
+    view = rc("ps")
+    assert "monitor was not running" in view.stderr
+    eventually(lambda: ps(rc)["db"]["restarts"] >= 1 and ps(rc)["db"]["state"] == "running",
+               what="db restarted by the revived monitor")
+    rc("down", "-t", "1")
+    assert leftovers(rc.root) == []
+
+
+def conmon_of(rc: Richcompose, service: str) -> int:
+    path = rc.root / "projects/project/containers" / f"project-{service}-1" / "conmon.pid"
+    return int(path.read_text())
+
+
+def test_a_container_whose_conmon_dies_is_restarted_per_its_policy(rc: Richcompose) -> None:
+    rc.write(RESTARTING)
+    rc("up", "-d")
+    before = conmon_of(rc, "db")
+    os.kill(before, signal.SIGKILL)  # our container's conmon, by PID
+    eventually(lambda: ps(rc)["db"]["restarts"] >= 1 and ps(rc)["db"]["state"] == "running",
+               what="db restarted after its conmon died")
+    assert conmon_of(rc, "db") != before
+    died = [e for e in events(rc) if e["action"] == "die"]
+    assert died and died[0]["attributes"]["exitCode"] == 137
+    rc("down", "-t", "1")
+    assert leftovers(rc.root) == []
+
+
+def test_a_container_whose_conmon_dies_without_a_policy_is_stopped_by_the_next_ps(
+        rc: Richcompose) -> None:
+    rc.write(f"services:\n  a: {{rootfs: ./rootfs, command: {SLEEPER}}}\n")
+    rc("up", "-d")
+    os.kill(conmon_of(rc, "a"), signal.SIGKILL)
+    view = rc("ps")
+    assert "lost its conmon" in view.stderr
+    row = ps(rc)["a"]
+    assert row["state"] == "exited" and row["exit_code"] == 137
+    rc("down", "-t", "1")
+    assert leftovers(rc.root) == []

@@ -1,0 +1,140 @@
+"""Runs a plan (docker compose's `executePlan`): each step's effects on its container, in the
+one dependency walk (traversal.py): forward for `up` and `start` (a container starts once the
+conditions on its dependencies hold), reverse for `stop` and `down`. With `create_ahead`,
+containers are created before their dependency gates open and only *started* in order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from richcompose.engine import disk
+from richcompose.engine.containers import Containers, Rendered
+from richcompose.engine.gates import Gates, Probes
+from richcompose.engine.observe import Observation
+from richcompose.engine.plan import Action, Plan, Reason, Step
+from richcompose.engine.records import ContainerRecord
+from richcompose.engine.traversal import Walk
+from richcompose.engine.waiting import Notifier
+from richcompose.errors import RichComposeError
+from richcompose.state import ProjectPaths
+
+
+@dataclass
+class Executor:
+    containers: Containers
+    project_name: str
+    notifier: Notifier
+    parallel: int | None = None  # None: no limit
+    create_ahead: bool = False
+
+    @property
+    def ppaths(self) -> ProjectPaths:
+        return self.containers.paths.project(self.project_name)
+
+    def _walk(self, plan: Plan, steps: tuple[Step, ...]) -> Walk[str]:
+        labels = {s.container_id: str(s.instance) for s in steps}
+        return Walk([s.container_id for s in steps], plan.edges, parallel=self.parallel,
+                    label=lambda cid: labels.get(cid, cid), on_done=self.notifier.poke)
+
+    # --- up ------------------------------------------------------------------------------
+
+    def up(self, plan: Plan, rendered: Mapping[str, Rendered | RichComposeError],
+           observed: Observation,
+           probes: Probes, timeout: float | None = None) -> None:
+        for warning in plan.warnings:
+            self.containers.report("", f"warning: {warning}")
+        if plan.orphans:
+            self.stop(Plan(plan.orphans, plan.edges), observed, timeout)
+            for step in plan.orphans:
+                self.containers.report("", f"removed orphan container {step.container_id}")
+        steps = {s.container_id: s for s in plan.steps}
+        pids: dict[str, int] = {}
+
+        def make(cid: str) -> None:
+            step, want = steps[cid], rendered.get(cid)
+            if isinstance(want, RichComposeError):
+                raise want
+            if step.reason is Reason.DISK_REFUSED and want is not None:
+                raise disk.refusal(want.record, want.image.reference,
+                                   want.project.locate(("services", step.instance.service)))
+            if step.action in (Action.CREATE, Action.RECREATE):
+                assert want is not None
+                pids[cid] = self._create(step, want, observed, timeout)
+
+        def run(cid: str) -> None:
+            step = steps[cid]
+            if not self.create_ahead:
+                make(cid)
+            if cid in pids:
+                want = rendered[cid]
+                assert isinstance(want, Rendered)
+                self.containers.start(want.record, want.supervision, pids[cid])
+            elif step.action is Action.START:
+                self.containers.start_created(observed.record(cid))
+            elif step.action is Action.RELAUNCH:
+                self.containers.relaunch(observed.record(cid))
+            elif step.action is Action.KEEP:
+                self.containers.report(step.instance.service, f"{cid} is up to date")
+            elif step.action is Action.REMOVE:
+                self._stop_one(observed.record(cid), timeout, remove=True)
+
+        walk = self._walk(plan, plan.steps)
+        walk.forward(
+            run, gate=Gates(probes, self.notifier, label=walk.label),
+            prepare=make if self.create_ahead else None, warn=lambda cid, message: self.containers.report(
+                steps[cid].instance.service, f"warning: {message}"))
+
+    def _create(self, step: Step, want: Rendered, observed: Observation,
+                timeout: float | None) -> int:
+        cid = step.container_id
+        old = observed.records.get(cid)
+        if step.action is Action.RECREATE:
+            self.containers.report(step.instance.service, f"recreating {cid}: "
+                                                          f"{step.reason.value}")
+            if old is not None:
+                self._stop_one(old, timeout, remove=False)
+        if old is not None or self.containers.exists(self.project_name, cid, want.record.runtime):
+            self.containers.remove(self.ppaths, cid, old.runtime if old else None,
+                                   keep_layer=step.keep_layer)
+        if step.discard_layer:  # after the old container let go of it
+            self.containers.report(step.instance.service, "warning: " + disk.discard_notice(
+                want.record, want.image.reference))
+            disk.discard(disk.DiskPaths(Path(want.record.disk)))
+        return self.containers.create(want)
+
+    def _stop_one(self, record: ContainerRecord, timeout: float | None, *,
+                  remove: bool) -> None:
+        self.containers.unsupervise(self.ppaths, record.id)
+        self.containers.stop(self.ppaths, record, timeout, self.notifier)
+        if remove:
+            self.containers.remove(self.ppaths, record.id, record.runtime, record.service)
+
+    # --- start, stop, down ---------------------------------------------------------------
+
+    def start(self, plan: Plan, observed: Observation, probes: Probes) -> None:
+        def run(cid: str) -> None:
+            if plan.step(cid).action is Action.RELAUNCH:
+                self.containers.relaunch(observed.record(cid))
+
+        walk = self._walk(plan, plan.steps)
+        walk.forward(run, gate=Gates(probes, self.notifier, label=walk.label))
+
+    def stop(self, plan: Plan, observed: Observation, timeout: float | None) -> None:
+        """Every step's supervision ends first (no monitor restarts what is being stopped);
+        then each container stops once its dependents have; REMOVE steps are also deleted
+        right away, so removal runs in parallel too."""
+        steps = (*plan.orphans, *plan.steps)
+        for step in steps:
+            self.containers.unsupervise(self.ppaths, step.container_id)
+
+        def run(cid: str) -> None:
+            record = observed.record(cid)
+            try:
+                self.containers.stop(self.ppaths, record, timeout, self.notifier)
+            finally:  # removal kills what would not stop
+                if plan.step(cid).action in (Action.REMOVE, Action.REMOVE_ORPHAN):
+                    self.containers.remove(self.ppaths, cid, record.runtime, record.service)
+
+        self._walk(plan, steps).reverse(run)

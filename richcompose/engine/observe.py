@@ -1,0 +1,50 @@
+"""What is there, for the planner: each container's record joined with what the runtime, the
+mount table and its conmon say. What is observed wins over the record (a record's container
+the runtime does not know is MISSING), so the plan repairs what disagrees."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from richcompose.engine.plan import Instance, Observed, Status
+from richcompose.engine.records import ContainerRecord
+from richcompose.runtime.launch import is_process
+from richcompose.runtime.mounts import is_mounted
+from richcompose.runtime.oci import OCIRuntime
+from richcompose.state import ProjectPaths
+
+
+@dataclass(frozen=True)
+class Observation:
+    containers: tuple[Observed, ...]
+    records: dict[str, ContainerRecord]  # by container id
+
+    def record(self, container_id: str) -> ContainerRecord:
+        return self.records[container_id]
+
+
+def observe(ppaths: ProjectPaths, records: Sequence[ContainerRecord],
+            runtime: Callable[[str | None], OCIRuntime]) -> Observation:
+    return Observation(tuple(_observed(ppaths, r, runtime(r.runtime)) for r in records),
+                       {r.id: r for r in records})
+
+
+def _observed(ppaths: ProjectPaths, record: ContainerRecord, runtime: OCIRuntime) -> Observed:
+    cpaths = ppaths.container(record.id)
+    state = runtime.state(record.id) if runtime.known(record.id) else None
+    status = Status.MISSING if state is None else Status(state.status)
+    return Observed(
+        instance=Instance(record.service, record.index), container_id=record.id,
+        status=status, config_hash=record.config_hash,
+        rootfs_mounted=state is not None and is_mounted(cpaths.rootfs),
+        conmon_alive=status is Status.CREATED and _conmon_alive(cpaths.conmon_pidfile),
+        one_off=record.one_off, depends_on=tuple(record.depends_on))
+
+
+def _conmon_alive(pidfile: Path) -> bool:
+    try:
+        return is_process(int(pidfile.read_text().strip()), "conmon")
+    except (OSError, ValueError):
+        return False
