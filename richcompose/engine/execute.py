@@ -57,8 +57,9 @@ class Executor:
             if isinstance(want, RichComposeError):
                 raise want
             if step.reason is Reason.DISK_REFUSED and want is not None:
-                raise disk.refusal(want.record, want.image.reference,
-                                   want.project.locate(("services", step.instance.service)))
+                service = want.project.services[step.instance.service]
+                raise disk.refusal(want.record, want.image.reference, want.project.locate(
+                    ("services", step.instance.service, "rootfs" if service.rootfs else "image")))
             if step.action in (Action.CREATE, Action.RECREATE):
                 assert want is not None
                 pids[cid] = self._create(step, want, observed, timeout)
