@@ -86,3 +86,16 @@ def test_a_rootfs_services_disk_survives_a_config_change_and_refuses_another_roo
     assert "discards the disk" in forced.stderr
     assert rc("exec", "-T", "app", "cat", "/root/notes", check=False).stdout.strip() == ""
     rc("down", "-v", "-t", "1")
+
+
+def test_a_busybox_vm_without_a_command_boots_its_inittab_and_up_waits_for_it(
+        rc: Richcompose) -> None:
+    rc.write("""
+        services:
+          vm: {rootfs: ./rootfs, rich: true, rich_mode: sbin-init, stop_grace_period: 5s}
+    """)
+    assert "booted (running)" in rc("up", "-d").stderr
+    assert '"boot": "running"' in rc("ps", "--format", "json").stdout
+    pid1 = rc("exec", "-T", "vm", "cat", "/proc/1/cmdline").stdout
+    assert pid1.split("\0")[0].rsplit("/", 1)[-1] == "init"
+    rc("down")
