@@ -114,3 +114,21 @@ def test_a_failing_required_system_service_stops_the_container_with_its_status(
     assert ps_rows(rc)["app"]["exit_code"] == 4
     assert "no config" in rc("logs", "app").stdout
     rc("down")
+
+
+def test_a_failing_system_service_is_reported_at_boot_and_the_vm_stays_up(
+        rc: Richcompose, systemd_rootfs: Path) -> None:
+    rc.write(f"""
+        services:
+          app:
+            rootfs: {systemd_rootfs}
+            rich: true
+            rich_mode: systemd
+            system_services:
+              broken: {{command: sh -c 'echo no config >&2; exit 4'}}
+    """)
+    up = rc("up", "-d")
+    assert "booted degraded (failed units: richcompose-inner-broken.service)" in up.stderr
+    row = ps_rows(rc)["app"]
+    assert row["state"] == "running" and row["boot"].startswith("degraded")
+    rc("down")
