@@ -29,9 +29,13 @@ BOOT_ID = "/proc/sys/kernel/random/boot_id"
 # host's tools and the bundle on the host path: it writes a fresh id into the bundle (not a
 # container-writable place) and binds it over the container's boot_id, as LXC does. runc
 # itself refuses bind mounts inside /proc from the spec.
+# An image whose /proc is a symlink had runc mount proc elsewhere: then the host's boot id
+# stays (never a path resolved through the image's link).
 _BOOT_ID_SCRIPT = (
     "set -e; "
     "bundle=$(sed -n 's/.*\"bundle\": *\"\\([^\"]*\\)\".*/\\1/p'); "
+    "case $bundle in /?*) ;; *) echo 'no bundle path in the state' >&2; exit 1 ;; esac; "
+    "[ -L \"$bundle/rootfs/proc\" ] && exit 0; "
     "cat /proc/sys/kernel/random/uuid > \"$bundle/boot_id\"; "
     f"mount --bind -o ro \"$bundle/boot_id\" \"$bundle/rootfs{BOOT_ID}\""
 )
