@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.errors import StateError
+from richcompose.hostfs import safe_join
 
 DEFAULT_ROOT = Path("/var/lib/richcompose")
 
@@ -32,6 +34,29 @@ def state_root(flag: str | None, environ: dict[str, str] | None = None) -> Path:
                              "filesystem", hint="give --root (or RICHCOMPOSE_ROOT) a directory "
                                                 "on a real filesystem")
     return root
+
+
+def close_root(root: Path) -> str | None:
+    """Make the state root exist as a directory only its owner (root) may enter: under it are
+    image snapshots and containers' writable layers with setuid files, file capabilities and
+    device nodes, and bundles whose config.json holds secrets. A pre-existing root with looser
+    bits is closed, and the message saying so is returned for the caller to show."""
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = root.lstat()
+    except (FileExistsError, NotADirectoryError):
+        st = None
+    if st is None or not stat.S_ISDIR(st.st_mode):
+        raise StateError(f"state root {root} is not a directory",
+                         hint="point --root or RICHCOMPOSE_ROOT at a directory")
+    if st.st_uid != os.geteuid():
+        raise StateError(f"state root {root} belongs to uid {st.st_uid}, not to the user "
+                         "running richcompose", hint="chown it, or choose another --root")
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(root, 0o700)
+        return (f"state root {root} was mode {stat.S_IMODE(st.st_mode):04o}, open to other "
+                "users; closed it to 0700")
+    return None
 
 
 @dataclass(frozen=True)
@@ -127,7 +152,7 @@ class ProjectPaths:
         return self.dir / "monitor.log"
 
     def container(self, container_id: str) -> ContainerPaths:
-        return ContainerPaths(self.containers / container_id)
+        return ContainerPaths(safe_join(self.containers, container_id))
 
 
 @dataclass(frozen=True)
@@ -146,6 +171,12 @@ class StatePaths:
     def volumes(self) -> Path:
         return self.root / "volumes"
 
+    def volume_owner(self, folder: Path) -> Path:
+        """Beside `volumes/<project>_<name>` (never inside it, where the container writes):
+        the project that made it, as compose's project label on a volume. `a_b_data` may be
+        project `a`'s volume `b_data` or project `a_b`'s `data`; this file says which."""
+        return safe_join(self.volumes, f".{folder.name}.project")
+
     @property
     def projects(self) -> Path:
         return self.root / "projects"
@@ -157,7 +188,7 @@ class StatePaths:
         return f"/richcompose/{hashlib.sha256(str(self.root).encode()).hexdigest()[:8]}"
 
     def project(self, name: str) -> ProjectPaths:
-        return ProjectPaths(self.projects / name)
+        return ProjectPaths(safe_join(self.projects, name))
 
     def project_names(self) -> list[str]:
         if not self.projects.is_dir():

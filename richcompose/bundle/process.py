@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from richcompose.bundle.imagefs import ImageFS
 from richcompose.config.models import Service
 from richcompose.errors import BundleError, Location
 from richcompose.image import defaults
 from richcompose.image.types import ImageConfig
+
+_ETC_CAP = 8 << 20  # a passwd or group file larger than this is not one
 
 
 def process_args(service: Service, image: ImageConfig) -> list[str]:
@@ -45,12 +48,13 @@ def resolve_groups(groups: Sequence[str], layers: Sequence[Path],
 
 
 def _read_etc(layers: Sequence[Path], name: str) -> list[list[str]]:
-    for layer in layers:  # topmost layer first: the first hit is what the container sees
-        path = layer / "etc" / name
-        if path.is_file() and not path.is_symlink():
-            return [line.split(":") for line in path.read_text(errors="replace").splitlines()
-                    if line and not line.startswith("#")]
-    return []
+    """The image's own /etc/passwd or /etc/group, as the container would see it: links (an
+    /etc that points at the host's) resolved inside the image, never on the host."""
+    data = ImageFS(layers).read_file(f"/etc/{name}", _ETC_CAP)
+    if data is None:
+        return []
+    return [line.split(":") for line in data.decode(errors="replace").splitlines()
+            if line and not line.startswith("#")]
 
 
 def _lookup(name: str, rows: list[list[str]], id_col: int, gid_col: int, what: str,

@@ -41,6 +41,7 @@ from richcompose.bundle.spec import (
 from richcompose.bundle.systemd import systemd_mode
 from richcompose.config.models import Project, Service
 from richcompose.errors import BundleError, Location
+from richcompose.hostfs import safe_join
 from richcompose.image import defaults
 from richcompose.image.types import ResolvedImage
 from richcompose.signals import signal_name
@@ -271,7 +272,7 @@ def volume_mounts(ctx: RenderContext) -> list[dict[str, Any]]:
             source = Path(os.path.normpath(source))
         else:
             name = volume.source or anonymous_volume_name(ctx.container_id, volume.target)
-            source = ctx.volumes_root / f"{ctx.project.name}_{name}"
+            source = safe_join(ctx.volumes_root, f"{ctx.project.name}_{name}")
         mounts.append(bind_mount(str(source), volume.target, readonly=volume.read_only))
     for entry in ctx.service.tmpfs:
         target, _, opts = entry.partition(":")
@@ -325,14 +326,27 @@ def write_bundle(bundle: Bundle | Spec, bundle_dir: Path) -> Path:
     shutil.rmtree(bundle_dir / rich.HOST_DIR, ignore_errors=True)
     if files:
         rich.files_under(bundle_dir / rich.HOST_DIR, files)
-        run_dir = bundle_dir / rich.RUN_HOST_DIR
-        run_dir.mkdir(exist_ok=True)
-        run_dir.chmod(0o1777)  # hooks may run as the container's user
+        _run_dir_for(bundle_dir / rich.RUN_HOST_DIR, spec)
     target = bundle_dir / "config.json"
     tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(spec, indent=2) + "\n")
+    tmp.unlink(missing_ok=True)
+    # 0600: the environment in it holds the project's secrets.
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600),
+              "w") as handle:
+        handle.write(json.dumps(spec, indent=2) + "\n")
     tmp.replace(target)
     return target
+
+
+def _run_dir_for(run_dir: Path, spec: Spec) -> None:
+    """The hooks' writable directory belongs to the user the hooks run as (the container's
+    process user), mode 0700: not world-writable (it was 1777), so no other user of the
+    container can plant files there. What the container writes in it is still untrusted: the
+    host reads it only through runtime/launch.py's O_NOFOLLOW, regular-file, capped reads."""
+    user = spec.get("process", {}).get("user", {})
+    run_dir.mkdir(mode=0o700, exist_ok=True)
+    os.chown(run_dir, int(user.get("uid", 0)), int(user.get("gid", 0)))
+    run_dir.chmod(0o700)
 
 
 def anonymous_volume_name(container_id: str, target: str) -> str:

@@ -67,11 +67,64 @@ UNIFIED_MOUNT = {"destination": "/sys/fs/cgroup/unified", "type": "cgroup2", "so
                  "options": ["nosuid", "noexec", "nodev", "relatime", "rw"]}
 
 
+# The files of a cgroup that set its limits (and freeze or throttle it), cgroup v1 per
+# controller and cgroup v2. In the container's cgroup namespace its own limit cgroup is the
+# root of /sys/fs/cgroup, so these are the container's limits themselves.
+_V1_LIMITS = {
+    "memory": ("limit_in_bytes", "memsw.limit_in_bytes", "soft_limit_in_bytes",
+               "kmem.limit_in_bytes", "kmem.tcp.limit_in_bytes", "swappiness", "oom_control",
+               "use_hierarchy", "move_charge_at_immigrate"),
+    "pids": ("max",),
+    "cpu": ("shares", "cfs_quota_us", "cfs_period_us", "cfs_burst_us", "rt_runtime_us",
+            "rt_period_us", "idle"),
+    "cpuset": ("cpus", "mems", "cpu_exclusive", "mem_exclusive", "mem_hardwall",
+               "sched_load_balance", "memory_migrate"),
+    "blkio": ("weight", "weight_device", "leaf_weight", "leaf_weight_device", "bfq.weight",
+              "bfq.weight_device", "throttle.read_bps_device", "throttle.write_bps_device",
+              "throttle.read_iops_device", "throttle.write_iops_device"),
+    "freezer": ("state",),
+    "devices": ("allow", "deny"),
+    "net_cls": ("classid",),
+    "net_prio": ("ifpriomap",),
+    "hugetlb": ("2MB.limit_in_bytes", "1GB.limit_in_bytes", "2MB.rsvd.limit_in_bytes",
+                "1GB.rsvd.limit_in_bytes"),
+    "rdma": ("max",),
+    "misc": ("max",),
+}
+_V1_DIRS = {"cpu": ("cpu", "cpu,cpuacct"), "net_cls": ("net_cls", "net_cls,net_prio"),
+            "net_prio": ("net_prio", "net_cls,net_prio")}
+_V2_LIMITS = ("memory.max", "memory.high", "memory.low", "memory.min", "memory.swap.max",
+              "memory.swap.high", "memory.zswap.max", "memory.oom.group", "pids.max", "cpu.max",
+              "cpu.max.burst", "cpu.weight", "cpu.weight.nice", "cpu.idle", "cpu.uclamp.min",
+              "cpu.uclamp.max", "cpuset.cpus", "cpuset.mems", "cpuset.cpus.partition", "io.max",
+              "io.weight", "io.bfq.weight", "io.latency", "hugetlb.2MB.max", "hugetlb.1GB.max",
+              "rdma.max", "misc.max", "cgroup.freeze", "cgroup.max.depth",
+              "cgroup.max.descendants")
+
+
+def cgroup_limit_paths() -> list[str]:
+    """Where the container's own limit files appear in its /sys/fs/cgroup: under each v1
+    controller's directory, in the hybrid `unified` mount, and at the top on a v2 host. runc
+    skips the ones this kernel does not have."""
+    paths = []
+    for controller, names in _V1_LIMITS.items():
+        for folder in _V1_DIRS.get(controller, (controller,)):
+            paths += [f"/sys/fs/cgroup/{folder}/{controller}.{name}" for name in names]
+    paths += [f"/sys/fs/cgroup/unified/{name}" for name in _V2_LIMITS if name.startswith("cgroup.")]
+    paths += [f"/sys/fs/cgroup/{name}" for name in _V2_LIMITS]
+    return paths
+
+
 def with_own_cgroup_tree(hybrid: bool = False) -> SpecOption:
-    """A cgroup namespace and a writable cgroup mount. On a hybrid host also the container's
-    part of the cgroup2 hierarchy at /sys/fs/cgroup/unified: without it systemd runs in legacy
-    mode, never hears that a unit's cgroup emptied, and every stop of a unit whose main
-    process exits before its children waits out TimeoutStopSec (90 s) in final-sigterm."""
+    """systemd manages a cgroup tree of its own, below the container's limits, never at them:
+    a cgroup namespace whose root is the container's limit cgroup, mounted read-write so
+    systemd can make and configure children (which the kernel keeps within the root's
+    limits), with the root's own limit files bind-mounted read-only over themselves. The
+    container (without CAP_SYS_ADMIN) can neither remount them nor reach its parent.
+    On a hybrid host also the container's part of the cgroup2 hierarchy at
+    /sys/fs/cgroup/unified: without it systemd runs in legacy mode, never hears that a unit's
+    cgroup emptied, and every stop of a unit whose main process exits before its children
+    waits out TimeoutStopSec (90 s) in final-sigterm."""
     def apply(spec: Spec) -> None:
         if hybrid:
             spec["mounts"].append(dict(UNIFIED_MOUNT))
@@ -81,6 +134,8 @@ def with_own_cgroup_tree(hybrid: bool = False) -> SpecOption:
         for mount in spec["mounts"]:
             if mount["destination"] == "/sys/fs/cgroup":
                 mount["options"] = [o for o in mount["options"] if o != "ro"] + ["rw"]
+        readonly = spec["linux"].setdefault("readonlyPaths", [])
+        readonly += [p for p in cgroup_limit_paths() if p not in readonly]
     return apply
 
 

@@ -12,11 +12,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from richcompose.config import LoadOptions, Project, load_project
-from richcompose.config.loader import load_document, normalize_project_name
+from richcompose.config.loader import load_document
+from richcompose.config.names import check_project_name
 from richcompose.engine import Engine
 from richcompose.network import NetworkManager
 from richcompose.network.hook import NetworkHook
-from richcompose.state import StatePaths, state_root
+from richcompose.state import StatePaths, close_root, state_root
 
 
 @dataclass
@@ -43,6 +44,9 @@ class CliContext:
         return self._engine
 
     def network(self) -> NetworkManager:
+        closed = close_root(self.paths.root)  # before anything is written under it
+        if closed:
+            self.report("", f"warning: {closed}")
         return NetworkManager(self.paths.root,
                               warn=lambda message: self.report("", f"warning: {message}"))
 
@@ -50,6 +54,8 @@ class CliContext:
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
         args = self.args
+        if args.project_name is not None:
+            check_project_name(args.project_name, source="-p")
         directory = Path(args.project_directory) if args.project_directory else None
         if "-" in args.file and self._stdin is None:  # `-f -`, read once per command
             self._stdin = sys.stdin.read()
@@ -78,8 +84,9 @@ class CliContext:
         """The project's name, and the project itself unless only -p names it (then the
         engine orders its work by the stored records). Every command on a project's state
         first lets the engine repair what died meanwhile (engine `heal`); `down` need not."""
-        if self.args.project_name and not self.args.file:
-            name, project = normalize_project_name(self.args.project_name), None
+        if self.args.project_name is not None and not self.args.file:
+            # Checked, never normalised: `-p ..` once named every project in the state root.
+            name, project = check_project_name(self.args.project_name, source="-p"), None
         else:
             project = self.load()
             name = project.name

@@ -17,10 +17,12 @@ from typing import Any
 from richcompose.config.environment import project_environment, resolve_service_environment
 from richcompose.config.extends import apply_extends
 from richcompose.config.extensions import split_extensions
+from richcompose.config.hostnames import check_host_values
 from richcompose.config.include import apply_include
 from richcompose.config.interpolate import interpolate
 from richcompose.config.merge import merge_documents, strip_tags
 from richcompose.config.models import Project
+from richcompose.config.names import MAX_NAME, PROJECT_HINT, project_name_problem
 from richcompose.config.parse import parse_yaml, read_yaml_file
 from richcompose.config.profiles import apply_profiles, enabled_profiles
 from richcompose.config.source import SourceMap
@@ -31,7 +33,6 @@ from richcompose.errors import ConfigError, ConfigWarning
 
 STDIN_FILE = "-"  # `-f -`: the project comes on standard input (relative paths: the cwd)
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
-_VALID_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ def load_project(options: LoadOptions) -> Project:
     project = validate_project(doc.data, doc.smap)
     project.extensions.update(extensions)
     check_references(project)
+    check_host_values(project)
     project.warnings.extend(doc.warnings)
     project.warnings.extend(check_unsupported(project))
     project.warnings.extend(check_systemd_mounts(project))
@@ -184,13 +186,13 @@ def _project_name(options: LoadOptions, environ: Mapping[str, str], data: Mappin
         if given is None or given == "":
             continue
         text = str(given)
-        if not _VALID_NAME.match(text):
-            suggestion = normalize_project_name(text)
-            raise ConfigError(f"invalid project name {text!r}", location=where,
-                              hint="use lowercase letters, digits, '-' and '_', starting with a "
-                              "letter or digit" + (f", e.g. {suggestion!r}" if suggestion else ""))
+        problem = project_name_problem(text)
+        if problem is not None:
+            suggestion = normalize_project_name(text)[:MAX_NAME]
+            raise ConfigError(problem, location=where,
+                              hint=PROJECT_HINT + (f", e.g. {suggestion!r}" if suggestion else ""))
         return text
-    name = normalize_project_name(directory.name)
+    name = normalize_project_name(directory.name)[:MAX_NAME]
     if not name:
         raise ConfigError(f"cannot make a project name from directory {directory.name!r}",
                           hint="set name: in the file or pass -p NAME")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from richcompose.config.base import KeyProblem
 from richcompose.config.models import Project
+from richcompose.config.names import check_section_names
 from richcompose.config.source import PathKey, SourceMap
 from richcompose.errors import ConfigError
 
@@ -18,6 +19,7 @@ def validate_project(data: Any, smap: SourceMap) -> Project:
     if not isinstance(data, dict):
         raise ConfigError("a project file must be a mapping with a services: key",
                           location=smap.locate(()), hint="start the file with 'services:'")
+    check_section_names(data, smap)
     try:
         return Project.model_validate(data).with_source(smap)
     except ValidationError as exc:

@@ -22,6 +22,7 @@ from richcompose.engine.plan import Instance
 from richcompose.engine.records import ContainerRecord
 from richcompose.engine.waiting import Notifier
 from richcompose.errors import RichComposeError, StateError
+from richcompose.hostfs import safe_join
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import launch as launching
 from richcompose.runtime import supervised
@@ -82,7 +83,7 @@ class Containers:
         made = [hook.prepare(rendered.project, record.service, cid, cpaths)
                 for hook in self.hooks]
         bundle = rendered.bundle.with_options(spec_options(made))
-        self._prepare_volumes(bundle)
+        self._prepare_volumes(bundle, record.project)
         if record.disk:  # a VM's disk, kept beside the container (engine/disk.py)
             where = disk.DiskPaths(Path(record.disk))
             disk.write_base(where, record.disk_base, rendered.image.reference)
@@ -160,14 +161,31 @@ class Containers:
                               restart=record.restart)
         return replace(entry, restarts=0, started_at=time.time())
 
-    def _prepare_volumes(self, bundle: Bundle) -> None:
+    def _prepare_volumes(self, bundle: Bundle, project: str) -> None:
         mounts = bundle.spec.get("mounts")
         assert isinstance(mounts, list)
         for mount in mounts:
             if mount.get("type") == "bind":
                 source = Path(mount["source"])
-                if not source.exists() and str(source).startswith(str(self.paths.volumes)):
+                if not source.exists() and source.parent == self.paths.volumes:
                     source.mkdir(parents=True, exist_ok=True)
+                    self.paths.volume_owner(source).write_text(project)
+
+    def own_volumes(self, project_name: str) -> list[Path]:
+        """This project's volume folders: `<project>_*` whose owner file names it (one from
+        before owner files: unless it fits a longer project's prefix, e.g. `a_b_` for `a`)."""
+        others = [p for p in self.paths.project_names()
+                  if p != project_name and p.startswith(f"{project_name}_")]
+        own = []
+        for folder in self.paths.volumes.glob(f"{project_name}_*"):
+            try:
+                owner = self.paths.volume_owner(folder).read_text().strip()
+            except FileNotFoundError:
+                owner = "" if any(folder.name.startswith(f"{o}_") for o in others) \
+                    else project_name
+            if owner == project_name and folder.is_dir() and not folder.is_symlink():
+                own.append(folder)
+        return own
 
     # --- stop and remove -----------------------------------------------------------------
 
@@ -212,7 +230,7 @@ class Containers:
 
     def _wait_stopped(self, ppaths: ProjectPaths, runtime: OCIRuntime, container_id: str,
                       timeout: float, notifier: Notifier) -> bool:
-        exit_file = ppaths.exits / container_id
+        exit_file = safe_join(ppaths.exits, container_id)
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -251,7 +269,7 @@ class Containers:
                     _remove_path(item)
         else:
             shutil.rmtree(cpaths.dir, ignore_errors=True)
-        (ppaths.exits / cid).unlink(missing_ok=True)
+        safe_join(ppaths.exits, cid).unlink(missing_ok=True)
         supervised.health_path(ppaths, cid).unlink(missing_ok=True)
         if service:
             append_event(ppaths.events, "destroy", service, cid)

@@ -44,6 +44,7 @@ from richcompose.engine.records import ContainerRecord
 from richcompose.engine.status import StatusOps
 from richcompose.engine.waiting import Notifier
 from richcompose.errors import GraphError, RichComposeError, RuntimeFailure
+from richcompose.hostfs import safe_join
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
@@ -52,7 +53,7 @@ from richcompose.runtime.boot import boot_kind
 from richcompose.runtime.events import append_event
 from richcompose.runtime.preflight import require_cgroups
 from richcompose.runtime.supervised import Supervised
-from richcompose.state import StatePaths, project_lock, write_json
+from richcompose.state import StatePaths, close_root, project_lock, write_json
 
 Reporter = Callable[[str, str], None]  # (service, message)
 LOG_MAX_ENV = "RICHCOMPOSE_LOG_MAX_SIZE"
@@ -66,6 +67,9 @@ class Engine(StatusOps):
         self.paths = paths
         self.runtime_name = runtime
         self.report: Reporter = report or (lambda service, message: None)
+        closed = close_root(paths.root)
+        if closed:
+            self.report("", f"warning: {closed}")
         self.dumb_init = dumb_init or os.environ.get(
             "RICHCOMPOSE_DUMB_INIT", "/usr/local/libexec/richcompose/dumb-init")
         self.images = ImageStore(paths.images)
@@ -279,7 +283,7 @@ class Engine(StatusOps):
             cpaths = self.paths.project(project.name).container(cid)
             planned = [hook.plan(project, name, cid, cpaths) for hook in self.hooks]
             written.append(write_bundle(rendered.bundle.with_options(spec_options(planned)),
-                                        output / cid))
+                                        safe_join(output, cid)))
         return written
 
     def run_one_off(self, project: Project, name: str, command: list[str] | None, *,
@@ -393,8 +397,9 @@ class Engine(StatusOps):
             for hook in reversed(self.hooks):
                 attempt(partial(hook.cleanup_project, project_name))
             if volumes:
-                for folder in self.paths.volumes.glob(f"{project_name}_*"):
+                for folder in self.containers.own_volumes(project_name):
                     shutil.rmtree(folder, ignore_errors=True)
+                    self.paths.volume_owner(folder).unlink(missing_ok=True)
                 # VMs' disks too (engine/disk.py): without -v they stay for the next `up`.
                 shutil.rmtree(disk.project_disks(self.paths, project_name), ignore_errors=True)
             if not problems:

@@ -11,6 +11,7 @@ from richcompose.engine import disk
 from richcompose.engine.monitorctl import ensure_monitor, monitor_pid
 from richcompose.engine.records import ContainerRecord, ContainerStatus, rebuilt_record
 from richcompose.errors import RuntimeFailure, StateError
+from richcompose.hostfs import safe_join
 from richcompose.runtime import boot, supervised
 from richcompose.runtime.headless import reap_headless
 from richcompose.runtime.oci import OCIRuntime
@@ -92,7 +93,7 @@ class StatusOps:
             return None
 
     def exit_code(self, project_name: str, container_id: str) -> int | None:
-        path = self.paths.project(project_name).exits / container_id
+        path = safe_join(self.paths.project(project_name).exits, container_id)
         try:
             return int(path.read_text().strip() or "0")
         except (FileNotFoundError, ValueError):

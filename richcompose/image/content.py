@@ -117,6 +117,10 @@ class ContentStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        # Snapshots keep setuid files and device nodes as the layers have them: only root may
+        # reach them, even where the store lives outside a closed state root.
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(root, 0o700)
         for sub in ("blobs/sha256", "ingest", "snapshots", "tmp"):
             (root / sub).mkdir(parents=True, exist_ok=True)
 

@@ -3,7 +3,9 @@
 Rules (see docs/images.md): no entry may land outside the snapshot. Names that are absolute or
 hold `..` are refused, and no path component is ever followed through a symlink, so a symlink
 planted by an earlier entry (or layer) cannot redirect a later write. Hardlinks must point at a
-file inside the layer (or a lower layer, which is copied up as overlayfs would). Whiteouts become
+file inside the layer (or a lower layer, which is copied up as overlayfs would). No special file
+is ever opened on the host: a hardlink to a lower layer's device node or FIFO recreates the node,
+and a copied-up regular file is read through an O_NOFOLLOW fd up to its size. Whiteouts become
 overlayfs whiteouts: `.wh.NAME` a 0/0 character device, `.wh..wh..opq` the opaque xattr.
 Ownership, modes, times, device nodes and xattrs are kept; `trusted.overlay.*` xattrs from the
 tarball are dropped, since they would let a layer forge whiteouts or redirects.
@@ -319,12 +321,32 @@ class _Writer:
             if found is not None:
                 # Copy up, as overlayfs would: the link then joins the copy in this layer.
                 full = self._prepare(target, entry)
-                shutil.copy2(found, full, follow_symlinks=False)
-                st = os.lstat(found)
-                os.chown(full, st.st_uid, st.st_gid, follow_symlinks=False)
+                self._copy_up(found, full, entry)
                 return full
         raise self._refuse(entry, f"is a hardlink to {target!r}, which is not in the image "
                                   "(or is reached through a symlink)")
+
+    def _copy_up(self, found: str, full: str, entry: str) -> None:
+        """Recreate a lower layer's entry in this one without ever opening a special file: a
+        device or FIFO is made again with mknod (opening a hardlinked block device would copy
+        the host's disk into the image), a regular file is read through an O_NOFOLLOW fd and
+        no further than the size it had when looked at."""
+        st = os.lstat(found)
+        kind = stat.S_IFMT(st.st_mode)
+        if kind == stat.S_IFREG:
+            _copy_regular(found, full, st)
+        elif kind in (stat.S_IFCHR, stat.S_IFBLK, stat.S_IFIFO):
+            if kind == stat.S_IFCHR and st.st_rdev == 0:
+                raise self._refuse(entry, "is a hardlink to a file a lower layer deleted")
+            os.mknod(full, kind | 0o600, st.st_rdev)
+        elif kind == stat.S_IFLNK:
+            os.symlink(os.readlink(found), full)
+        else:
+            raise self._refuse(entry, "is a hardlink to something that is not a file")
+        os.chown(full, st.st_uid, st.st_gid, follow_symlinks=False)
+        if kind != stat.S_IFLNK:
+            os.chmod(full, stat.S_IMODE(st.st_mode))  # after chown, which clears setuid bits
+        os.utime(full, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
 
     def _attributes(self, full: str, m: tarfile.TarInfo) -> None:
         os.chown(full, m.uid, m.gid, follow_symlinks=False)
@@ -354,6 +376,29 @@ def _lookup_no_symlinks(root: str, rel: str) -> str | None:
         if i < len(parts) - 1 and not stat.S_ISDIR(mode):
             return None
     return path
+
+
+def _copy_regular(source: str, dest: str, seen: os.stat_result) -> None:
+    src = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(src)
+        if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (seen.st_dev, seen.st_ino):
+            raise ImageError(f"{source} changed while it was copied up")
+        out = create_exclusive(dest)
+        try:
+            left = st.st_size  # never more than it had: a growing file cannot fill the disk
+            while left > 0:
+                sent = os.sendfile(out, src, None, min(left, _COPY_CHUNK))
+                if sent == 0:
+                    break
+                left -= sent
+            for key in os.listxattr(src):
+                if not key.startswith("trusted.overlay."):
+                    os.setxattr(out, key, os.getxattr(src, key))
+        finally:
+            os.close(out)
+    finally:
+        os.close(src)
 
 
 def _join(parent: str, base: str) -> str:

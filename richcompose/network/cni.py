@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.errors import NetworkError
+from richcompose.hostfs import safe_join
 from richcompose.network import netns
 from richcompose.network.conflist import plugin_config
 
@@ -90,7 +91,7 @@ class CniRunner:
 
     def cached(self, container_id: str) -> list[dict[str, Any]]:
         """Every cached attachment of a container in attach order (what recovery must DEL)."""
-        folder = self._cache_dir / container_id
+        folder = safe_join(self._cache_dir, container_id)
         if not folder.is_dir():
             return []
         records = [json.loads(p.read_text()) for p in folder.glob("*.json")]
@@ -149,7 +150,7 @@ class CniRunner:
         return json.loads(output) if output else {}
 
     def _cache_path(self, network: str, call: CniCall) -> Path:
-        return self._cache_dir / call.container_id / f"{network}.json"
+        return safe_join(self._cache_dir, call.container_id, f"{network}.json")
 
     def _write_cache(
         self,

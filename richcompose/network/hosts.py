@@ -67,6 +67,9 @@ def render_hosts(
     lines = list(LOCALHOST_LINES)
     seen: set[str] = {"localhost"}
     for entry in [*extra, *([own] if own else []), *peers]:
+        _one_word("hosts address", entry.address)
+        for name in entry.names:
+            _one_word("host name", name)
         names = [n for n in dict.fromkeys(entry.names) if n and n not in seen]
         if names:
             seen.update(names)
@@ -86,6 +89,8 @@ def render_resolv_conf(
     A service's `dns`, `dns_search` and `dns_opt` replace the host's nameserver, search and
     options lines respectively, as docker does.
     """
+    for value in (*nameservers, *search, *options):
+        _one_word("resolv.conf value", value)
     kept = []
     for line in host_resolv.splitlines():
         fields = line.split()
@@ -106,6 +111,14 @@ def render_resolv_conf(
     return "\n".join(kept) + "\n"
 
 
+def _one_word(what: str, value: str) -> None:
+    """A value with a space or line break would add fields or lines to a peer's file; the
+    config stage refuses these already (config/hostnames.py), this is the writer's own check."""
+    if not value or len(value.split()) != 1 or value != value.strip() or "#" in value:
+        raise NetworkError(f"refusing to write the {what} {value[:60]!r}: not a single word",
+                           hint="host names and DNS values may not hold spaces or line breaks")
+
+
 def _is_loopback(address: str) -> bool:
     try:
         return ipaddress.ip_address(address.split("%")[0]).is_loopback
@@ -118,7 +131,9 @@ def write_in_place(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
         handle.seek(0)
-        if handle.read() == text:
+        # The container may have written it (it is mounted read-write): read no more than
+        # needed to compare, however large it has grown.
+        if handle.read(len(text) + 1) == text:
             return
         handle.truncate(0)
         handle.write(text)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.errors import NetworkError
+from richcompose.hostfs import safe_join
 from richcompose.network import conflist, iptables, netns, ports, subnets
 from richcompose.network.cni import CniCall, CniRunner
 from richcompose.network.discovery import refresh_files
@@ -134,7 +135,7 @@ class NetworkManager:
         Published ports go on the first non-internal network; they are checked free first.
         Every container sharing a network then gets its hosts file rewritten.
         """
-        files = files_dir or self.store.files_dir / container_id
+        files = files_dir or safe_join(self.store.files_dir, container_id)
         with self.store.records() as rec:
             mappings = self._choose_ports(rec, service, published)
             gateway = self._gateway(rec, project, networks)
@@ -204,9 +205,9 @@ class NetworkManager:
         for cached in reversed(self._cni.cached(container_id)):
             self._cni.delete(cached["config"]["name"],
                              CniCall(container_id, netns_path, cached["ifname"]))
-        shutil.rmtree(self.store.cache_dir / container_id, ignore_errors=True)
+        shutil.rmtree(safe_join(self.store.cache_dir, container_id), ignore_errors=True)
         if record is not None:
-            if Path(record["files"]) == self.store.files_dir / container_id:
+            if Path(record["files"]) == safe_join(self.store.files_dir, container_id):
                 shutil.rmtree(record["files"], ignore_errors=True)
             del rec["containers"][container_id]
 

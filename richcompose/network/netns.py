@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from richcompose.errors import NetworkError
+from richcompose.hostfs import safe_join
 
 NETNS_DIR = Path("/run/netns")
 NAME_PREFIX = "rc-"
@@ -34,7 +35,7 @@ def netns_name(container_id: str, scope: str) -> str:
 
 
 def netns_path(name: str) -> Path:
-    return NETNS_DIR / name
+    return safe_join(NETNS_DIR, name)
 
 
 def exists(name: str) -> bool:

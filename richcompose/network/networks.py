@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.errors import NetworkError
+from richcompose.hostfs import safe_join
 from richcompose.network import conflist, subnets
 from richcompose.network.store import NetworkStore
 from richcompose.network.types import NetworkSpec
@@ -33,7 +34,7 @@ def make_network(
     config = conflist.bridge_conflist(cni_name, subnet=subnet, gateway=gateway,
                                       internal=spec.internal, ipam_dir=store.ipam_dir,
                                       scope=scope)
-    path = store.conf_dir / f"{cni_name}.conflist"
+    path = safe_join(store.conf_dir, f"{cni_name}.conflist")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(config, indent=1))
     return {"conflist": str(path), "subnet": subnet, "gateway": gateway,

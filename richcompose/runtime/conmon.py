@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from richcompose.errors import RuntimeFailure
+from richcompose.hostfs import safe_join
 from richcompose.runtime.oci import error_message
 
 
@@ -46,7 +47,7 @@ class ConmonLauncher:
         files.socket_dir.mkdir(parents=True, exist_ok=True)  # conmon dies silently without it
         files.exit_dir.mkdir(parents=True, exist_ok=True)
         files.log.parent.mkdir(parents=True, exist_ok=True)
-        (files.exit_dir / container_id).unlink(missing_ok=True)
+        safe_join(files.exit_dir, container_id).unlink(missing_ok=True)
         argv = [
             self.conmon, "--api-version", "1", "-c", container_id, "-u", container_id,
             "-n", container_id, "-r", self.runtime_binary, "-b", str(files.bundle),

@@ -5,6 +5,7 @@ through the exit file as for any other exit. Never left running headless."""
 
 from __future__ import annotations
 
+from richcompose.hostfs import safe_join
 from richcompose.runtime.events import append_event
 from richcompose.runtime.launch import is_process
 from richcompose.runtime.oci import OCIRuntime
@@ -29,7 +30,7 @@ def reap_headless(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str,
     exit code recorded, or None when there was nothing to do. Call under the container's
     lock, so a start in flight (a new conmon) is never mistaken for a dead one."""
     cpaths = ppaths.container(container_id)
-    exit_file = ppaths.exits / container_id
+    exit_file = safe_join(ppaths.exits, container_id)
     if exit_file.exists() or conmon_alive(cpaths) is not False:
         return None
     state = runtime.state(container_id) if runtime.known(container_id) else None

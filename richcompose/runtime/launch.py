@@ -16,11 +16,14 @@ from pathlib import Path
 from richcompose.bundle.launcher import LAUNCHER_ANNOTATION, READY_MARKER
 from richcompose.bundle.rich import HOOK_OUTPUT, RUN_HOST_DIR
 from richcompose.errors import RuntimeFailure
+from richcompose.hostfs import open_dir, read_regular
 from richcompose.logs import read_lines
 from richcompose.runtime import boot
 from richcompose.runtime.conmon import ConmonLauncher, ContainerFiles
 from richcompose.runtime.oci import OCIRuntime
 from richcompose.state import ContainerPaths, ProjectPaths
+
+HOOK_OUTPUT_CAP = 1 << 20  # hook output relayed per start; the rest is dropped, and said so
 
 
 def container_files(ppaths: ProjectPaths, cpaths: ContainerPaths) -> ContainerFiles:
@@ -46,7 +49,7 @@ def create(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
     The log file is opened for append, so output of every run lands in one file."""
     cpaths = ppaths.container(container_id)
     spec = json.loads((cpaths.bundle / "config.json").read_text())
-    (cpaths.bundle / RUN_HOST_DIR / READY_MARKER).unlink(missing_ok=True)
+    (cpaths.bundle / RUN_HOST_DIR / READY_MARKER).unlink(missing_ok=True)  # never follows
     boot.clear_markers(cpaths.bundle)
     launcher = ConmonLauncher(runtime.binary, runtime.root, log_size_max=log_size_max)
     return launcher.create(container_id, container_files(ppaths, cpaths),
@@ -85,17 +88,30 @@ def start(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, pid: int
 
 def _relay_hook_output(path: Path, log: Path) -> None:
     """Hook output that could not reach PID 1's stdout (see run-hook) joins the log now, in
-    conmon's k8s-file format; conmon appends too, so whole lines never interleave."""
+    conmon's k8s-file format; conmon appends too, so whole lines never interleave.
+
+    The container can write the run dir (even as uid 65534): the file is read only if it is a
+    regular file reached without following a link, and no more than HOOK_OUTPUT_CAP bytes,
+    so a link to a host file or to /dev/zero gives nothing."""
     try:
-        text = path.read_text(errors="replace")
+        folder = open_dir(path.parent)
     except FileNotFoundError:
         return
-    path.unlink(missing_ok=True)
-    if not text:
+    try:
+        data = read_regular(folder, path.name, HOOK_OUTPUT_CAP + 1)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path.name, dir_fd=folder)
+    finally:
+        os.close(folder)
+    if not data:
         return
+    text = data[:HOOK_OUTPUT_CAP].decode(errors="replace")
+    lines = text.splitlines()
+    if len(data) > HOOK_OUTPUT_CAP:
+        lines.append(f"richcompose: hook output cut at {HOOK_OUTPUT_CAP} bytes")
     stamp = datetime.now(UTC).isoformat(timespec="microseconds")
     with open(log, "a", encoding="utf-8") as handle:
-        for line in text.splitlines():
+        for line in lines:
             handle.write(f"{stamp} stdout F {line}\n")
 
 
@@ -105,7 +121,7 @@ def _wait_for_system_services(service: str, pid: int, marker: Path, log: Path,
     a system service failed and its reason is in the log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if marker.exists():
+        if os.path.lexists(marker):  # its presence is all that counts: never followed
             return
         if not _alive(pid):
             break

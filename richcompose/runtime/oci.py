@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.errors import RuntimeFailure
+from richcompose.hostfs import safe_join
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class OCIRuntime:
     def known(self, container_id: str) -> bool:
         """Whether the runtime has state for this id: a stat instead of a process (runc and
         crun keep a directory per container under --root)."""
-        return (self.root / container_id).exists()
+        return safe_join(self.root, container_id).exists()
 
     def state(self, container_id: str) -> ContainerState | None:
         proc = self._run("state", container_id, check=False)

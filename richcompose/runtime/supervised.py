@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.errors import StateError
+from richcompose.hostfs import safe_join
 from richcompose.runtime.health import HealthSpec
 from richcompose.state import ProjectPaths, read_json, write_json
 
@@ -46,7 +47,7 @@ class Supervised:
 
 
 def path_of(ppaths: ProjectPaths, container_id: str) -> Path:
-    return ppaths.supervise / f"{container_id}.json"
+    return safe_join(ppaths.supervise, f"{container_id}.json")
 
 
 def save(ppaths: ProjectPaths, entry: Supervised) -> None:
@@ -95,4 +96,4 @@ def _stored(ppaths: ProjectPaths, container_id: str) -> Supervised | None:
 
 
 def health_path(ppaths: ProjectPaths, container_id: str) -> Path:
-    return ppaths.health / f"{container_id}.json"
+    return safe_join(ppaths.health, f"{container_id}.json")
