@@ -3,6 +3,11 @@ real service has (image, command, environment, ports, volumes, healthcheck, depe
 labels, resources), in one file; then the dependency graph. Prints the median of several runs
 per stage.
 
+Then `richcompose config -q` as a command (start-up included) on depends_on shapes of 1,000
+and 5,000 services: a chain (each depends on the one before), fan-in (one depends on all) and
+fan-out (all depend on one). Targets: 1,000 in a chain <= 1.0 s, 5,000 <= 3 s; the ms per
+service at both sizes shows whether the cost is linear.
+
 Run from the repository root:  python bench/config_load.py [--services 1000] [--runs 5]
 """
 
@@ -10,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,6 +72,44 @@ def extends_text(services: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def shape_text(shape: str, services: int) -> str:
+    lines = [f"name: {shape}", "services:"]
+    for i in range(services):
+        lines += [f"  s{i}:", f"    image: registry.example.com/s{i % 50}:1",
+                  f"    command: [run, '{i}']", "    environment: {LOG_LEVEL: info}"]
+        if shape == "chain" and i:
+            lines.append(f"    depends_on: [s{i - 1}]")
+        elif shape == "fan-out" and i:
+            lines.append("    depends_on: [s0]")
+        elif shape == "fan-in" and i == 0:
+            lines += ["    depends_on:"] + [f"      - s{j}" for j in range(1, services)]
+    return "\n".join(lines) + "\n"
+
+
+def config_command(directory: Path, runs: int) -> list[tuple[str, int, float, float, float]]:
+    """(shape, services, median s, min s, median CPU s) of `richcompose config -q`, rounds
+    interleaved. CPU (user + system of the child) shows the cost apart from the load."""
+    cases = [(shape, count) for count in (1000, 5000) for shape in ("chain", "fan-in", "fan-out")]
+    for shape, count in cases:
+        (directory / f"{shape}-{count}.yaml").write_text(shape_text(shape, count))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    times: dict[tuple[str, int], list[float]] = {case: [] for case in cases}
+    cpus: dict[tuple[str, int], list[float]] = {case: [] for case in cases}
+    for _ in range(runs):
+        for shape, count in cases:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "richcompose", "-f",
+                            str(directory / f"{shape}-{count}.yaml"), "config", "-q"],
+                           check=True, env=env, cwd=directory)
+            times[shape, count].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus[shape, count].append(after.ru_utime - before.ru_utime
+                                      + after.ru_stime - before.ru_stime)
+    return [(shape, count, statistics.median(v), min(v), statistics.median(cpus[shape, count]))
+            for (shape, count), v in times.items()]
+
+
 def median_seconds(action, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """Median wall time and median CPU time of this process: on a shared, busy machine the
     wall time grows with the load average, the CPU time much less."""
@@ -96,6 +141,7 @@ def main() -> None:
         ext_options = LoadOptions(files=(ext_path,), environ={}, working_dir=Path(tmp))
         extends = median_seconds(lambda: load_project(ext_options), args.runs)
         lines = path.read_text().count("\n")
+        commands = config_command(Path(tmp), max(3, args.runs // 2))
     print(f"{args.services} services, {lines} lines, median of {args.runs} runs "
           f"(load average {os.getloadavg()[0]:.1f}):")
     for label, (wall, cpu) in (("parse only (libyaml + positions)", parse),
@@ -103,6 +149,13 @@ def main() -> None:
                                ("dependency graph + start order", graph),
                                ("load, every service extends a base", extends)):
         print(f"  {label:34} {wall * 1000:7.1f} ms wall {cpu * 1000:7.1f} ms CPU")
+    print(f"`richcompose config -q` incl. start-up, {max(3, args.runs // 2)} interleaved rounds "
+          f"(load average {os.getloadavg()[0]:.1f}); targets: 1000 <= 1.0 s, 5000 <= 3.0 s")
+    for shape, count, med, low, cpu in commands:
+        target = 1.0 if count == 1000 else 3.0
+        print(f"  {shape:8} {count:5} services  wall median {med:5.2f} s  min {low:5.2f} s  "
+              f"CPU {cpu:5.2f} s ({cpu / count * 1e6:4.0f} us/service)  min/target "
+              f"{low / target:4.2f}x  CPU/target {cpu / target:4.2f}x")
 
 
 if __name__ == "__main__":

@@ -38,15 +38,39 @@ def build_graph(project: Project) -> DepGraph:
                 )
             if not graph.has_edge(name, target):
                 graph.add_edge(name, target, dep=dep, where=where)
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
+    path = find_cycle(graph)
+    if path is None:
         return graph
-    path = [edge[0] for edge in cycle] + [cycle[0][0]]
     where = graph.edges[path[0], path[1]]["where"]
     raise GraphError(f"dependency cycle: {' -> '.join(path)}",
                      location=project.locate(("services", path[0], *where), key=True),
                      hint="remove one of these dependencies")
+
+
+def find_cycle(graph: DepGraph) -> list[str] | None:
+    """A dependency cycle as a path that ends where it starts, or None: one depth-first pass,
+    O(services + edges). (networkx.find_cycle restarts its search per node and is quadratic on
+    a long depends_on chain: 9-19 s for 1,000 services.)"""
+    done: set[str] = set()
+    for root in graph:
+        if root in done:
+            continue
+        path = [root]
+        on_path = {root: 0}
+        pending = [iter(graph.successors(root))]
+        while pending:
+            target = next(pending[-1], None)
+            if target is None:
+                pending.pop()
+                done.add(path[-1])
+                del on_path[path.pop()]
+            elif target in on_path:
+                return [*path[on_path[target]:], target]
+            elif target not in done:
+                on_path[target] = len(path)
+                path.append(target)
+                pending.append(iter(graph.successors(target)))
+    return None
 
 
 def _dependencies(service: Service) -> Iterable[tuple[str, Dependency, Where]]:

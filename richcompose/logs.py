@@ -3,9 +3,10 @@ container, merged and prefixed by service for `logs` and foreground `up`."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,18 +67,61 @@ def read_lines(path: Path) -> Iterator[LogLine]:
     """Whole lines; conmon splits long lines into partial (P) records, joined back here."""
     if not path.exists():
         return
-    pending = ""
     with open(path, encoding="utf-8", errors="replace") as handle:
-        for raw in handle:
-            line = parse_line(raw)
-            if line is None:
+        yield from _joined(handle)
+
+
+def _joined(raws: Iterable[str]) -> Iterator[LogLine]:
+    pending = ""
+    for raw in raws:
+        line = parse_line(raw)
+        if line is None:
+            continue
+        if _tag(raw) == "P":
+            pending += line.text
+            continue
+        yield LogLine(line.time, line.stream, pending + line.text)
+        pending = ""
+
+
+def _tag(raw: str) -> str:
+    parts = raw.split(" ", 3)
+    return parts[2] if len(parts) >= 3 else "F"
+
+
+_BLOCK = 64 << 10
+_MAX_RECORD = 1 << 20  # conmon cuts records at 8 KiB; a longer "line" is not one of its records
+
+
+def read_last_lines(path: Path, count: int) -> list[LogLine]:
+    """The last `count` whole lines, reading the file backwards in blocks: the cost is that of
+    the tail, not of the file (`logs --tail 2` of a 457 MB log read it all before)."""
+    if count <= 0 or not path.exists():
+        return []
+    with open(path, "rb") as handle:
+        position = handle.seek(0, os.SEEK_END)
+        blocks: list[bytes] = []
+        newlines, wanted, unbroken = 0, count + 1, 0
+        while True:
+            step = min(_BLOCK, position)
+            position -= step
+            handle.seek(position)
+            block = handle.read(step)
+            blocks.append(block)
+            newlines += block.count(b"\n")
+            unbroken = unbroken + len(block) if b"\n" not in block else block.index(b"\n")
+            if unbroken > _MAX_RECORD:
+                position = 0  # what lies before is no log record: start after it
+            if position and newlines < wanted:
                 continue
-            tag = raw.split(" ", 3)[2] if raw.count(" ") >= 2 else "F"
-            if tag == "P":
-                pending += line.text
-                continue
-            yield LogLine(line.time, line.stream, pending + line.text)
-            pending = ""
+            raws = b"".join(reversed(blocks)).split(b"\n")[:-1]
+            complete = raws[1:] if position or unbroken > _MAX_RECORD else raws
+            finished = [i for i, raw in enumerate(complete) if raw.split(b" ", 3)[2:3] != [b"P"]]
+            if not position or len(finished) > count:
+                break
+            wanted *= 2  # partial records took some newlines: read on, twice as far
+    start = finished[-count - 1] + 1 if len(finished) > count else 0
+    return list(_joined(raw.decode("utf-8", "replace") for raw in complete[start:]))[-count:]
 
 
 def tail(lines: list[LogLine], count: int | None) -> list[LogLine]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import stat
@@ -82,6 +81,11 @@ class ContainerPaths:
     @property
     def log(self) -> Path:
         return self.dir / "container.log"
+
+    @property
+    def files(self) -> Path:
+        """The container's secret and config files (engine/filerefs.py), bind-mounted."""
+        return self.dir / "files"
 
     @property
     def pidfile(self) -> Path:
@@ -185,6 +189,8 @@ class StatePaths:
     def cgroup_parent(self) -> str:
         """Container cgroups live under a parent per state root: container ids repeat across
         roots, and a shared cgroup would let `kill --all` of one reach another's processes."""
+        import hashlib  # ~4 MiB of libcrypto, which the monitor never needs
+
         return f"/richcompose/{hashlib.sha256(str(self.root).encode()).hexdigest()[:8]}"
 
     def project(self, name: str) -> ProjectPaths:

@@ -11,6 +11,8 @@ APT_PACKAGES=(
   containernetworking-plugins     # CNI: bridge, host-local, loopback, portmap
   iproute2 iptables               # netns, veth, portmap's rules
   skopeo umoci docker-registry    # image fixtures, unpack benchmark, local registry for pull tests
+  buildah                         # compose `build:` (Dockerfile builds, storage private to richcompose)
+  apache2-utils                   # htpasswd: the private-registry (basic auth) tests
   openssl                         # signs the test token server's JWTs (registry token auth)
   debootstrap                     # systemd test image
   golang-github-containers-common # /usr/share/containers/seccomp.json (default seccomp profile)
@@ -27,5 +29,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e "$here[test]"
+# [kube]: Kubernetes JSON schemas for `convert kubernetes`; [test] adds kubectl (kustomize).
+python3 -m pip install -q --disable-pip-version-check -e "$here[test,kube]"
 "$here/scripts/build-dumb-init.sh"
+# Compiled bytecode in place: an editable install is never byte-compiled by pip, and a command
+# that compiles its modules on first run pays ~0.3 s for it.
+python3 -m compileall -q "$here/richcompose"

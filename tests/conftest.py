@@ -84,8 +84,9 @@ def leftovers(root: Path) -> list[str]:
                              capture_output=True, text=True).stdout.split()
         found += [f"runc container {cid}" for cid in out]
     with open("/proc/self/mountinfo") as handle:
+        # Below the root: a test may mount the root itself (a small tmpfs for a full disk).
         found += [f"mount {line.split()[4]}" for line in handle
-                  if line.split()[4].startswith(str(root))]
+                  if line.split()[4].startswith(f"{root}/")]
     network_state = root / "network" / "state.json"
     if network_state.exists():
         recorded = json.loads(network_state.read_text())

@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
+from typing import TYPE_CHECKING
 
 from richcompose.bundle import templates
+from richcompose.bundle.names import LAUNCHER_ANNOTATION, READY_MARKER
 from richcompose.bundle.rich import (
     RICH_DIR,
     RUN_DIR,
@@ -23,12 +25,11 @@ from richcompose.bundle.rich import (
     inner_environment,
 )
 from richcompose.bundle.spec import Spec, with_annotations
-from richcompose.config.models import Readiness, SystemService
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Readiness, SystemService
 
 LAUNCHER = f"{RICH_DIR}/bin/launcher"
-READY_MARKER = "launcher.ready"  # in the run dir, once every system service is ready
-# The engine reads these annotations to wait for the marker (see runtime/launch.py).
-LAUNCHER_ANNOTATION = "org.richcompose.launcher.timeout"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.bundle import host, rich, seccomp, security
+from richcompose.bundle.filerefs import file_ref_mounts
 from richcompose.bundle.imagefs import ImageFS
 from richcompose.bundle.launcher import launcher
 from richcompose.bundle.process import environment, process_args, resolve_groups, resolve_user
@@ -70,6 +71,8 @@ class RenderContext:
     host_cgroup_hybrid: bool = field(default_factory=lambda: os.path.ismount(
         "/sys/fs/cgroup/unified"))
     cgroup_parent: str = "/richcompose"  # the container's cgroup is <parent>/<container id>
+    # Where the engine writes the service's secret and config files (engine/filerefs.py)
+    files_dir: Path = Path("/nonexistent/richcompose-files")
 
     @property
     def service(self) -> Service:
@@ -116,6 +119,8 @@ def render_parts(ctx: RenderContext) -> RichParts:
     # User mounts last: a volume on a path a mode mounts (e.g. /run) wins, as in podman.
     parts.options += [
         with_mounts(volume_mounts(ctx)),
+        with_mounts([m.mount(ctx.files_dir) for m in file_ref_mounts(ctx.project,
+                                                                     ctx.service_name)]),
         with_annotations({"org.richcompose.project": ctx.project.name,
                           "org.richcompose.service": ctx.service_name}),
     ]
@@ -182,9 +187,15 @@ def security_options(ctx: RenderContext) -> list[SpecOption]:
             host=ctx.host_capabilities)))
     else:
         options.append(security.with_capabilities(caps))
-        if "seccomp=unconfined" not in service.security_opt and ctx.seccomp_profile is not None:
+        profile, problem = seccomp.requested_profile(service.security_opt, ctx.seccomp_profile,
+                                                     Path(ctx.project.directory))
+        if problem:
+            raise BundleError(problem, location=ctx.project.locate(
+                ("services", ctx.service_name, "security_opt")),
+                hint="write security_opt: [seccomp=PROFILE.json] or [seccomp=unconfined]")
+        if profile is not None:
             options.append(security.with_seccomp(seccomp.to_oci(
-                ctx.seccomp_profile, arch=seccomp.host_arch(), capabilities=caps)))
+                profile, arch=seccomp.host_arch(), capabilities=caps)))
     if "no-new-privileges=false" in service.security_opt:
         options.append(security.with_no_new_privileges(False))
     if service.shm_size is not None:

@@ -14,17 +14,20 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from richcompose.bundle import templates
 from richcompose.bundle.imagefs import ImageFS
+from richcompose.bundle.names import HOOK_OUTPUT as HOOK_OUTPUT  # re-exported for bundle users
+from richcompose.bundle.names import RUN_HOST_DIR as RUN_HOST_DIR
 from richcompose.bundle.spec import Spec, SpecOption, bind_mount, with_hook, with_mounts
-from richcompose.config.models import Service
 from richcompose.errors import BundleError, Location
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Service
 
 RICH_DIR = "/.richcompose"
 RUN_DIR = f"{RICH_DIR}/run"
-RUN_HOST_DIR = "rich-run"  # relative to the bundle, like HOST_DIR
-HOOK_OUTPUT = "hooks.log"  # in RUN_DIR: hook output when PID 1's stdio is out of reach
 HOST_DIR = "rich"  # inside the bundle dir; mount sources relative to the bundle are fine for runc
 RUN_HOOK = f"{RICH_DIR}/bin/run-hook"
 READY = f"{RICH_DIR}/bin/ready"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 
 def _systemd_quote(value: str) -> str:
@@ -16,6 +17,8 @@ def _systemd_quote(value: str) -> str:
 
 
 def _environment() -> jinja2.Environment:
+    import jinja2  # only bundles with generated scripts or units pay for it
+
     env = jinja2.Environment(loader=jinja2.PackageLoader("richcompose.bundle", "templates"),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              autoescape=False)

@@ -12,17 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from richcompose.bundle.names import (
+    BOOT_ANNOTATION,
+    BOOT_TIMEOUT_ANNOTATION,
+    BOOTED_MARKER,
+    DEFAULT_BOOT_TIMEOUT,
+    REBOOT_MARKER,
+)
 from richcompose.bundle.rich import RUN_DIR
 from richcompose.bundle.spec import SpecOption, with_annotations, with_hook
 
 if TYPE_CHECKING:
     from richcompose.config.models import Service
 
-BOOT_ANNOTATION = "org.richcompose.boot"
-BOOT_TIMEOUT_ANNOTATION = "org.richcompose.boot.timeout"
-BOOTED_MARKER = "booted"  # in the run dir: the inittab reached richcompose's entry
-REBOOT_MARKER = "reboot"  # in the run dir: PID 1 is exiting for a reboot, not a power-off
-DEFAULT_BOOT_TIMEOUT = 120
 BOOT_ID = "/proc/sys/kernel/random/boot_id"
 
 # A createContainer hook runs in the container's mount namespace before pivot_root, with the

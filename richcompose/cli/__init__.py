@@ -12,24 +12,23 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from rich.console import Console
-from rich.markup import escape
-
 from richcompose.cli import (
+    build_cmds,
     config_cmds,
     image_cmds,
     inspect_cmds,
+    kube_cmds,
     lifecycle_cmds,
     network_cmds,
     project_cmds,
     run_cmds,
     vm_cmds,
 )
-from richcompose.cli.context import CliContext
+from richcompose.cli.context import CliContext, stderr_console
 from richcompose.errors import RichComposeError, UsageError
 
 COMMAND_GROUPS = (project_cmds, config_cmds, lifecycle_cmds, run_cmds, inspect_cmds, network_cmds,
-                  image_cmds, vm_cmds)
+                  image_cmds, build_cmds, kube_cmds, vm_cmds)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="state root (default $RICHCOMPOSE_ROOT or /var/lib/richcompose)")
     parser.add_argument("--runtime", default=os.environ.get("RICHCOMPOSE_RUNTIME", "runc"),
                         help="OCI runtime binary: runc (default) or crun")
+    parser.add_argument("--registries-conf", metavar="FILE",
+                        help="registries.conf to use (default $CONTAINERS_REGISTRIES_CONF, else "
+                             "/etc/containers/registries.conf and registries.conf.d/)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for group in COMMAND_GROUPS:
@@ -59,23 +61,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    console = Console(stderr=True, highlight=False, soft_wrap=True)  # one message, one line
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    ctx: CliContext | None = None
     try:
         args = build_parser().parse_args(argv)
-        return int(args.handler(CliContext.from_args(args, console), args))
-    except RichComposeError as exc:
+        ctx = CliContext.from_args(args)
+        return int(args.handler(ctx, args))
+    except (RichComposeError, OSError) as exc:
         if debug:
             traceback.print_exc()
-        # Messages quote the user's text (`[HOST_IP:]...`), which must not be read as markup.
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
+        console = ctx.err if ctx is not None else stderr_console()
+        from richcompose.cli.console import labelled
+
+        # Messages quote the user's text (`[HOST_IP:]...`): printed literally, never as markup.
+        # An OSError is the host refusing something (disk full, permissions): one line too.
+        console.print(labelled("error:", "bold red", str(exc)))
+        if isinstance(exc, OSError):
+            return 1
         for other in getattr(exc, "others", [])[:9]:
-            console.print(f"[red]error:[/] {escape(str(other))}", soft_wrap=True)
+            console.print(labelled("error:", "red", str(other)))
         return exc.exit_code
-    except OSError as exc:  # the host refused something (disk full, permissions): one line
-        if debug:
-            traceback.print_exc()
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
-        return 1
     except KeyboardInterrupt:
         return 130

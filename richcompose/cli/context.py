@@ -1,58 +1,145 @@
-"""What every command handler gets: parsed global options, consoles, and the stages."""
+"""What every command handler gets: parsed global options, consoles, and the stages.
+
+The stages are imported where a command first asks for them, so a command pays only for the
+libraries it uses (`--help` and `ps` never import pydantic, networkx, jinja2 or httpx)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
+from richcompose.state import StatePaths, state_root
 
-from richcompose.config import LoadOptions, Project, load_project
-from richcompose.config.loader import load_document
-from richcompose.config.names import check_project_name
-from richcompose.engine import Engine
-from richcompose.network import NetworkManager
-from richcompose.network.hook import NetworkHook
-from richcompose.state import StatePaths, close_root, state_root
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from richcompose.config import LoadOptions, Project
+    from richcompose.engine import Engine
+    from richcompose.engine.status import StatusOps
+    from richcompose.image.build.builder import Builder, Output
+    from richcompose.image.build.plan import BuildOptions
+    from richcompose.image.store import ImageStore
+    from richcompose.network import NetworkManager
+
+
+def stderr_console() -> Console:
+    from richcompose.cli.console import make_console
+
+    return make_console(stderr=True)  # literal, and one message is one line
 
 
 @dataclass
 class CliContext:
     args: argparse.Namespace
-    err: Console  # progress and messages
-    out: Console  # command output
     paths: StatePaths
+    _err: Console | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, init=False, repr=False)
+    _views: StatusOps | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, err: Console) -> CliContext:
-        return cls(args=args, err=err, out=Console(highlight=False, soft_wrap=True),
-                   paths=StatePaths(state_root(args.root)))
+    def from_args(cls, args: argparse.Namespace, err: Console | None = None) -> CliContext:
+        return cls(args=args, paths=StatePaths(state_root(args.root)), _err=err)
+
+    @cached_property
+    def err(self) -> Console:
+        """Progress and messages."""
+        return self._err if self._err is not None else stderr_console()
+
+    @cached_property
+    def out(self) -> Console:
+        """Command output."""
+        from richcompose.cli.console import make_console
+
+        return make_console()
 
     def report(self, service: str, message: str) -> None:
-        self.err.print(f"[bold]{service}[/] {message}" if service else message)
+        from richcompose.cli.console import labelled
 
-    def engine(self) -> Engine:
-        """One engine per command, so each damaged record is reported once."""
+        self.err.print(labelled(service, "bold", message) if service else message)
+
+    def engine(self, *, build: BuildOptions | None = None,
+               build_output: Output | None = None) -> Engine:
+        """One engine per command, so each damaged record is reported once; `build` (up's
+        --build/--no-build) sets how its builder decides."""
         if self._engine is None:
+            from richcompose.engine import Engine
+            from richcompose.network.hook import NetworkHook
+
+            hooks = [NetworkHook(self.network())]
+            images = self.images()
             self._engine = Engine(self.paths, runtime=self.args.runtime, report=self.report,
-                                  hooks=[NetworkHook(self.network())])
+                                  hooks=hooks, images=images,
+                                  builder=self._builder(images, build, build_output))
+        elif build is not None or build_output is not None:
+            self._engine.builder = self._builder(self._engine.images, build, build_output)
         return self._engine
 
-    def network(self) -> NetworkManager:
+    def _builder(self, images: ImageStore, options: BuildOptions | None,
+                 output: Output | None) -> Builder:
+        from richcompose.image.build.builder import Builder
+
+        return Builder(images, options=options, environ=os.environ,
+                       output=output or self.build_line)
+
+    def images(self) -> ImageStore:
+        """The image store, reading registries.conf (--registries-conf, else
+        $CONTAINERS_REGISTRIES_CONF, else /etc/containers/registries.conf and its .d/) and the
+        credentials of this environment."""
+        from richcompose.image.registries import load_registries_conf
+        from richcompose.image.store import ImageStore
+
+        given = getattr(self.args, "registries_conf", None) or os.environ.get(
+            "CONTAINERS_REGISTRIES_CONF")
+        registries = load_registries_conf(Path(given) if given else None)
+        self._close_root()
+        return ImageStore(self.paths.images, env=os.environ, registries=registries)
+
+    def build_line(self, service: str, line: str) -> None:
+        """Builder output when no BuildOutput was set up: plain, prefixed lines."""
+        from richcompose.cli.console import labelled
+
+        self.err.print(labelled(f"{service} |", "bold", line))
+
+    def _close_root(self) -> None:
+        from richcompose.state import close_root
+
         closed = close_root(self.paths.root)  # before anything is written under it
         if closed:
             self.report("", f"warning: {closed}")
+
+    def status(self) -> StatusOps:
+        """The read-only views (`ps`, `logs`, `inspect`, `ls`, `heal`): the engine's status
+        queries without its bundle, image and network code (the engine itself if built)."""
+        if self._engine is not None:
+            return self._engine
+        if self._views is None:
+            from richcompose.engine.status import StatusOps
+
+            views = StatusOps()
+            views.paths, views.runtime_name, views.report = (self.paths, self.args.runtime,
+                                                             self.report)
+            self._views = views
+        return self._views
+
+    def network(self) -> NetworkManager:
+        from richcompose.network import NetworkManager
+
+        self._close_root()
         return NetworkManager(self.paths.root,
                               warn=lambda message: self.report("", f"warning: {message}"))
 
     _stdin: str | None = None
 
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
+        from richcompose.config.loader import LoadOptions
+        from richcompose.config.names import check_project_name
+
         args = self.args
         if args.project_name is not None:
             check_project_name(args.project_name, source="-p")
@@ -66,24 +153,39 @@ class CliContext:
 
     def load(self) -> Project:
         """The validated project; its warnings go to stderr, once, for every command."""
+        from richcompose.config.loader import load_project
+
         project = load_project(self.load_options())
-        for warning in project.warnings:
-            self.err.print(f"[yellow]warning:[/] {escape(str(warning))}", markup=True,
-                           soft_wrap=True, highlight=False)
+        self._warn(project.warnings)
         return project
 
     def load_document(self) -> dict[str, Any]:
         """The merged files without interpolation or validation (`config --no-interpolate`)."""
+        from richcompose.config.loader import load_document
+
         return load_document(self.load_options(interpolate=False))
 
     def project_name(self) -> str:
-        """Commands that act on state only work without the project file when given -p."""
-        return self.target()[0]
+        """The project a state command acts on, healed first (see `target`). Only the name:
+        the services need not be validated (no pydantic) to read or act on state."""
+        from richcompose.config.loader import load_project_name
+        from richcompose.config.names import check_project_name
+
+        if self.args.project_name is not None and not self.args.file:
+            name = check_project_name(self.args.project_name, source="-p")
+        else:
+            name, warnings = load_project_name(self.load_options())
+            self._warn(warnings)
+        self.status().heal(name)
+        return name
 
     def target(self, *, heal: bool = True) -> tuple[str, Project | None]:
         """The project's name, and the project itself unless only -p names it (then the
         engine orders its work by the stored records). Every command on a project's state
         first lets the engine repair what died meanwhile (engine `heal`); `down` need not."""
+        from richcompose.config.names import check_project_name
+
+        project: Project | None
         if self.args.project_name is not None and not self.args.file:
             # Checked, never normalised: `-p ..` once named every project in the state root.
             name, project = check_project_name(self.args.project_name, source="-p"), None
@@ -93,3 +195,11 @@ class CliContext:
         if heal:
             self.engine().heal(name)
         return name, project
+
+    def _warn(self, warnings: Sequence[object]) -> None:
+        if not warnings:
+            return
+        from richcompose.cli.console import labelled
+
+        for warning in warnings:
+            self.err.print(labelled("warning:", "yellow", str(warning)))

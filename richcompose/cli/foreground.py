@@ -7,15 +7,19 @@ import argparse
 import signal
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from richcompose.cli.context import CliContext
-from richcompose.cli.logview import LogPrinter
-from richcompose.engine import Engine
 from richcompose.logs import follow
 from richcompose.runtime import supervised
 
+if TYPE_CHECKING:
+    from richcompose.engine import Engine
+
 
 def attach(ctx: CliContext, engine: Engine, project_name: str, args: argparse.Namespace) -> int:
+    from richcompose.cli.logview import LogPrinter
+
     records = [r for r in engine.records(project_name) if not r.one_off]
     files = engine.log_files(project_name)
     printer = LogPrinter(ctx.out, list(files))

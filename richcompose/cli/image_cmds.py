@@ -7,15 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.cli.context import CliContext
-from richcompose.errors import UsageError
-from richcompose.image.progress import PullProgress
-from richcompose.image.views import images_table
+from richcompose.errors import ImageError, UsageError
 
 
 def register(sub: Any) -> None:
     pull = sub.add_parser("pull", help="pull the images of the project's services")
     pull.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     pull.add_argument("--ignore-pull-failures", action="store_true")
+    pull.add_argument("--ignore-buildable", action="store_true",
+                      help="skip services that have build:")
+    pull.add_argument("-v", "--verbose", action="store_true",
+                      help="say which registry or mirror served each image")
     pull.add_argument("services", nargs="*")
     pull.set_defaults(handler=pull_command)
 
@@ -34,6 +36,8 @@ def register(sub: Any) -> None:
 
 
 def pull_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.progress import PullProgress
+
     project = ctx.load()
     engine = ctx.engine()
     wanted = args.services or list(project.services)
@@ -43,21 +47,30 @@ def pull_command(ctx: CliContext, args: argparse.Namespace) -> int:
     failed = 0
     with PullProgress(ctx.err, quiet=args.quiet) as progress:
         for name in wanted:
-            reference = project.services[name].image
-            if reference is None:
-                continue  # rootfs: services have nothing to pull
+            service = project.services[name]
+            reference = service.image
+            if reference is None or (service.build is not None and args.ignore_buildable):
+                continue  # rootfs: and build-only services have nothing to pull
             try:
-                engine.images.pull(reference, base_dir=Path(project.directory),
-                                   location=project.locate(("services", name, "image")),
-                                   progress=progress)
-            except Exception:
+                image = engine.images.pull(reference, base_dir=Path(project.directory),
+                                           location=project.locate(("services", name, "image")),
+                                           progress=progress)
+            except ImageError as e:
+                if service.build is not None:  # compose: it can be built instead
+                    ctx.report(name, f"warning: {e.message}; `build` makes it")
+                    continue
                 if not args.ignore_pull_failures:
                     raise
                 failed += 1
+                continue
+            if args.verbose:
+                ctx.report(name, f"{reference} served by {image.served_by or image.reference}")
     return 1 if failed else 0
 
 
 def images_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.views import images_table
+
     stored = ctx.engine().images.list_images()
     if args.quiet:
         ctx.out.print("\n".join(image.digest for image in stored), markup=False)
@@ -79,4 +92,5 @@ def prune_command(ctx: CliContext, args: argparse.Namespace) -> int:
     engine = ctx.engine()
     for removed in engine.images.prune(engine.images_in_use()):
         ctx.out.print(f"Deleted: {removed.reference} {removed.digest}", markup=False)
+    engine.builder.prune()  # buildah's private store: base images and cached steps
     return 0

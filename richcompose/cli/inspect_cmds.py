@@ -11,14 +11,9 @@ import tempfile
 import time
 from typing import Any
 
-from rich.table import Table
-
 from richcompose.cli.context import CliContext
-from richcompose.cli.logview import LogPrinter
-from richcompose.engine.disk import human_size
 from richcompose.errors import UsageError
-from richcompose.logs import follow, parse_since, read_lines, tail
-from richcompose.runtime import supervised
+from richcompose.logs import follow, parse_since, read_last_lines, read_lines, tail
 from richcompose.runtime.events import follow_events, read_events
 
 
@@ -76,7 +71,7 @@ def register(sub: Any) -> None:
 
 
 def ps_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    rows = ctx.engine().ps(ctx.project_name())
+    rows = ctx.status().ps(ctx.project_name())
     if args.services:
         rows = [r for r in rows if r.service in args.services]
     if not args.all:
@@ -86,6 +81,9 @@ def ps_command(ctx: CliContext, args: argparse.Namespace) -> int:
     elif args.format == "json":
         ctx.out.print(json.dumps([r.to_json() for r in rows]), markup=False)
     else:
+        from rich.table import Table
+
+        from richcompose.engine.disk import human_size
         vms = any(r.boot or r.disk for r in rows)  # VM columns only when there is a VM
         table = Table("SERVICE", "CONTAINER", "STATE", "HEALTH", "PID", "EXIT CODE", "RESTARTS",
                       *(("BOOT", "DISK") if vms else ()), box=None)
@@ -99,7 +97,9 @@ def ps_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def logs_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    engine = ctx.engine()
+    from richcompose.cli.logview import LogPrinter
+
+    engine = ctx.status()
     name = ctx.project_name()
     files = engine.log_files(name, args.services)
     printer = LogPrinter(ctx.out, list(files), prefix=not args.no_log_prefix,
@@ -107,14 +107,19 @@ def logs_command(ctx: CliContext, args: argparse.Namespace) -> int:
     since = parse_since(args.since, time.time()) if args.since else None
     merged = []
     for service, path in files.items():
-        lines = [line for line in read_lines(path) if since is None or line.epoch >= since]
-        merged += [(line.time, service, line) for line in tail(lines, args.tail)]
+        if since is None and args.tail is not None and args.tail >= 0:
+            lines = read_last_lines(path, args.tail)
+        else:
+            lines = tail([line for line in read_lines(path)
+                          if since is None or line.epoch >= since], args.tail)
+        merged += [(line.time, service, line) for line in lines]
     for _, service, line in sorted(merged, key=lambda item: item[0]):
         printer.emit(service, line)
     if args.follow:
         # As compose: follow until no container of the selection is running any more.
         # A container the monitor still supervises (a VM rebooting, a restart policy) is
         # coming back: its next run's output is followed too.
+        from richcompose.runtime import supervised
         ppaths = engine.paths.project(name)
 
         def running() -> bool:
@@ -128,7 +133,7 @@ def logs_command(ctx: CliContext, args: argparse.Namespace) -> int:
 def exec_command(ctx: CliContext, args: argparse.Namespace) -> int:
     if not args.cmd:
         raise UsageError("exec needs a command", hint="e.g. richcompose exec app ps")
-    engine = ctx.engine()
+    engine = ctx.status()
     record = engine.container_for(ctx.project_name(), args.service)
     env = dict(item.split("=", 1) if "=" in item else (item, os.environ.get(item, ""))
                for item in args.env)
@@ -150,7 +155,9 @@ def exec_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def top_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    engine = ctx.engine()
+    from rich.table import Table
+
+    engine = ctx.status()
     name = ctx.project_name()
     services = args.services or [s.service for s in engine.ps(name) if s.state == "running"]
     for service in services:
@@ -162,7 +169,7 @@ def top_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def inspect_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    engine = ctx.engine()
+    engine = ctx.status()
     name = ctx.project_name()
     ctx.out.print(json.dumps([engine.inspect(name, s) for s in args.services], indent=2),
                   markup=False)
@@ -170,10 +177,12 @@ def inspect_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def ls_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    rows = ctx.engine().projects()
+    rows = ctx.status().projects()
     if args.format == "json":
         ctx.out.print(json.dumps(rows), markup=False)
         return 0
+    from rich.table import Table
+
     table = Table("NAME", "STATUS", "DIRECTORY", box=None)
     for row in rows:
         table.add_row(row["Name"], row["Status"], row["ConfigFiles"])
@@ -182,7 +191,7 @@ def ls_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def events_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    path = ctx.engine().paths.project(ctx.project_name()).events
+    path = ctx.paths.project(ctx.project_name()).events
 
     def emit(event: dict[str, Any]) -> None:
         if args.json:

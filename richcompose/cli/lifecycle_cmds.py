@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from richcompose.cli import kube_cmds
 from richcompose.cli.context import CliContext
 from richcompose.cli.foreground import attach
 from richcompose.errors import UsageError
@@ -18,6 +19,8 @@ def register(sub: Any) -> None:
     up.add_argument("--parallel", type=int, help="at most N services start at once")
     up.add_argument("--pull", choices=("always", "missing", "never"),
                     help="pull images before starting (default: each service's pull_policy, else missing)")
+    up.add_argument("--build", action="store_true", help="build images before starting")
+    up.add_argument("--no-build", action="store_true", help="do not build missing images")
     recreate = up.add_mutually_exclusive_group()
     recreate.add_argument("--force-recreate", action="store_true",
                           help="recreate containers even if their configuration is unchanged; "
@@ -43,6 +46,7 @@ def register(sub: Any) -> None:
     down.add_argument("-v", "--volumes", action="store_true",
                       help="remove named volumes and VMs' disks (kept writable layers) too")
     down.add_argument("-t", "--timeout", type=float, help="seconds before SIGKILL")
+    kube_cmds.add_down_options(down)
     down.set_defaults(handler=down_command)
 
     for verb, text in (("stop", "stop containers"), ("restart", "restart containers")):
@@ -71,8 +75,13 @@ def register(sub: Any) -> None:
 
 
 def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.build.plan import BuildOptions
+
     project = ctx.load()
-    engine = ctx.engine()
+    if args.build and args.no_build:
+        raise UsageError("--build and --no-build are incompatible")
+    engine = ctx.engine(build=BuildOptions(force=args.build, no_build=args.no_build,
+                                           pull_policy=args.pull))
     engine.pull_policy = args.pull
     if args.exit_code_from and args.exit_code_from not in project.services:
         raise UsageError(f"--exit-code-from: no such service {args.exit_code_from!r}")
@@ -86,6 +95,8 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def down_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    if args.kubeconfig:
+        return kube_cmds.down_command(ctx, args)
     name, project = ctx.target(heal=False)
     ctx.engine().down(name, volumes=args.volumes, timeout=args.timeout, project=project)
     return 0

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.text import Text
 
 from richcompose.logs import LogLine
 
@@ -23,11 +24,12 @@ class LogPrinter:
         self._lock = threading.Lock()
 
     def emit(self, service: str, line: LogLine) -> None:
-        head = ""
+        out = Text()
         if self.prefix:
-            head = f"[{self.colours.get(service, 'white')}]{service.ljust(self.width)} |[/] "
+            out.append(f"{service.ljust(self.width)} |", style=self.colours.get(service, "white"))
+            out.append(" ")
         if self.timestamps:
-            head += f"{line.time} "
+            out.append(f"{line.time} ")
+        out.append(line.text)
         with self._lock:
-            self.out.print(head, end="")
-            self.out.print(line.text, markup=False, highlight=False)
+            self.out.print(out, markup=False, highlight=False, emoji=False)

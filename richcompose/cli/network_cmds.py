@@ -7,7 +7,6 @@ from typing import Any
 
 from richcompose.cli.context import CliContext
 from richcompose.errors import NetworkError
-from richcompose.network.ports import published_address
 
 
 def register(sub: Any) -> None:
@@ -19,6 +18,8 @@ def register(sub: Any) -> None:
 
 
 def port_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.network.ports import published_address
+
     addresses = published_address(ctx.network().ports(ctx.project_name(), args.service),
                                   args.private_port,
                                   args.protocol)

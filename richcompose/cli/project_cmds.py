@@ -6,8 +6,6 @@ import argparse
 from typing import Any
 
 from richcompose.cli.context import CliContext
-from richcompose.config.dump import dump_data, dump_project
-from richcompose.graph import build_graph, to_dot, to_mermaid, to_text
 
 
 def register(sub: Any) -> None:
@@ -28,6 +26,9 @@ def register(sub: Any) -> None:
 
 
 def config_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.config.dump import dump_data, dump_project
+    from richcompose.graph import build_graph
+
     if args.no_interpolate:
         data = ctx.load_document()
         if not args.quiet:
@@ -52,6 +53,8 @@ def config_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def graph_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.graph import build_graph, to_dot, to_mermaid, to_text
+
     project = ctx.load()
     graph = build_graph(project)
     if args.format == "dot":

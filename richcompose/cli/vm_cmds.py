@@ -9,14 +9,12 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from richcompose.cli.context import CliContext
-from richcompose.cli.foreground import attach
-from richcompose.config import LoadOptions, load_project
-from richcompose.config.loader import normalize_project_name
-from richcompose.engine import disk
 from richcompose.errors import UsageError
+
+if TYPE_CHECKING:
+    from richcompose.cli.context import CliContext
 
 RICH_MODES = ("dumb-init", "sbin-init", "systemd")
 
@@ -88,6 +86,10 @@ def container_spec(args: argparse.Namespace, cwd: Path) -> dict[str, Any]:
 
 
 def container_run_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.cli.foreground import attach
+    from richcompose.config import LoadOptions, load_project
+    from richcompose.config.loader import normalize_project_name
+
     name = normalize_project_name(args.name or f"c{os.urandom(3).hex()}")
     if not name:
         raise UsageError(f"--name {args.name!r}: no letters or digits", hint="e.g. --name vm01")
@@ -107,6 +109,8 @@ def container_run_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def disk_export_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.engine import disk
+
     engine = ctx.engine()
     record = engine.container_for(ctx.project_name(), args.service)
     if not record.disk:

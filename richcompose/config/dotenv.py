@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from richcompose.config.files import read_text
 from richcompose.config.interpolate import Template, TemplateError
 from richcompose.errors import ConfigError, Location
 
@@ -107,11 +108,6 @@ def _closed(body: str, quote: str) -> bool:
 
 def read_dotenv(path: Path, environ: Mapping[str, str] | None = None,
                 *, location: Location | None = None) -> dict[str, str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"env file not found: {path}", location=location,
-                          hint="create it, fix the path, or mark it `required: false`") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read env file {path}: {exc}", location=location) from None
+    text = read_text(path, what="env file", location=location,
+                     missing_hint="create it, fix the path, or mark it `required: false`")
     return parse_dotenv(text, str(path), environ)

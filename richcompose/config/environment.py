@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from richcompose.config import normalize
 from richcompose.config.dotenv import read_dotenv
+from richcompose.config.files import is_regular_file, probe
 from richcompose.config.source import SourceMap
 from richcompose.errors import ConfigError
 
@@ -20,9 +22,17 @@ def project_environment(environ: Mapping[str, str], project_dir: Path,
     if env_files:
         for path in env_files:
             values.update(read_dotenv(path, {**values, **environ}))
-    elif (project_dir / ".env").is_file():
+    elif _default_env_file(project_dir / ".env"):
         values.update(read_dotenv(project_dir / ".env", environ))
     return {**values, **environ}
+
+
+def _default_env_file(path: Path) -> bool:
+    """The project's `.env` is read when it exists; a directory of that name is ignored, as
+    compose-go does, and a special file refused."""
+    info = probe(path, what="env file")
+    return info is not None and not stat.S_ISDIR(info.st_mode) and is_regular_file(
+        path, what="env file")
 
 
 def resolve_service_environment(data: dict[str, Any], smap: SourceMap, project_dir: Path,
@@ -52,6 +62,15 @@ def resolve_service_environment(data: dict[str, Any], smap: SourceMap, project_d
                 continue  # validation reports the bad entry with its position
             service["environment"] = {
                 k: (environ.get(k) if v is None else v) for k, v in resolved.items()}
+        build = service.get("build")
+        if isinstance(build, dict) and isinstance(build.get("args"), list | dict):
+            try:
+                args = normalize.environment_dict(build["args"])
+            except ValueError:
+                continue
+            # compose: a bare build arg takes the project's value, or stays unset (dropped)
+            service["build"] = {**build, "args": {
+                k: (environ.get(k) if v is None else v) for k, v in args.items()}}
 
 
 def _overlay(base: dict[str, str], written: Any, *, labels: bool = False) -> Any:
@@ -76,7 +95,7 @@ def _read_files(service: dict[str, Any], key: str, name: str, smap: SourceMap,
         where = smap.locate(("services", name, key, index))
         path = project_dir / Path(entry["path"]).expanduser()
         required = entry.get("required", True)
-        if not path.is_file():
+        if not is_regular_file(path, what=key, location=where):
             if required is False:
                 continue
             raise ConfigError(f"{key} {entry['path']!r} of service {name!r} not found ({path})",

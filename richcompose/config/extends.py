@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from richcompose.config.files import is_regular_file, resolved
 from richcompose.config.merge import merge_service
 from richcompose.config.paths import resolve_service_paths
 from richcompose.config.source import SourceMap
@@ -30,7 +31,7 @@ class _Resolver:
 
     def document(self, path: Path, where: Location | None) -> tuple[dict[str, Any], SourceMap]:
         if path not in self.files:
-            if not path.is_file():
+            if not is_regular_file(path, what="extends file", location=where):
                 raise ConfigError(f"extends file not found: {path}", location=where,
                                   hint="fix extends.file (relative to the file that names it)")
             self.files[path] = self.read(path)
@@ -60,7 +61,7 @@ class _Resolver:
                               hint="one service in this chain must not extend another")
         if isinstance(spec.get("file"), str):
             here = Path(where.file).parent if where and where.file else Path.cwd()
-            other = (here / spec["file"]).resolve()
+            other = resolved(here / spec["file"], what="extends file", location=where)
             other_data, other_map = self.document(other, where)
             base_services = other_data.get("services") or {}
             base_doc, base_map, base_dir = str(other), other_map, other.parent

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from richcompose.config.files import is_regular_file, resolved
 from richcompose.config.paths import resolve_document_paths
 from richcompose.config.source import SourceMap
 from richcompose.errors import ConfigError, Location
@@ -52,18 +53,20 @@ def apply_include(data: dict[str, Any], smap: SourceMap, file: Path, read: Proje
     here = file.parent
     for index, entry in enumerate(_entries(data.pop("include"), where)):
         at = smap.locate(("include", index)) or where
-        paths = [(here / p).resolve() for p in _as_list(entry["path"])]
+        paths = [resolved(here / p, what="included file", location=at)
+                 for p in _as_list(entry["path"])]
         for path in paths:
             if path in seen:
                 chain = " -> ".join(p.name for p in (*seen, path))
                 raise ConfigError(f"include cycle: {chain}", location=at,
                                   hint="a file must not include itself, directly or not")
-            if not path.is_file():
+            if not is_regular_file(path, what="included file", location=at):
                 raise ConfigError(f"included file not found: {path}", location=at,
                                   hint="fix the path (relative to the including file)")
-        project_dir = (here / entry["project_directory"]).resolve() if entry.get(
-            "project_directory") else paths[0].parent
-        env_files = [(here / p).resolve() for p in _as_list(entry.get("env_file"))]
+        project_dir = resolved(here / entry["project_directory"], what="project directory",
+                               location=at) if entry.get("project_directory") else paths[0].parent
+        env_files = [resolved(here / p, what="env file", location=at)
+                     for p in _as_list(entry.get("env_file"))]
         included, positions = read(paths, project_dir, env_files, seen)
         included = resolve_document_paths(included, project_dir)
         _add(data, smap, included, positions, at)

@@ -12,24 +12,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from richcompose.config.environment import project_environment, resolve_service_environment
 from richcompose.config.extends import apply_extends
-from richcompose.config.extensions import split_extensions
-from richcompose.config.hostnames import check_host_values
 from richcompose.config.include import apply_include
 from richcompose.config.interpolate import interpolate
 from richcompose.config.merge import merge_documents, strip_tags
-from richcompose.config.models import Project
 from richcompose.config.names import MAX_NAME, PROJECT_HINT, project_name_problem
 from richcompose.config.parse import parse_yaml, read_yaml_file
 from richcompose.config.profiles import apply_profiles, enabled_profiles
 from richcompose.config.source import SourceMap
-from richcompose.config.systemd_mounts import check as check_systemd_mounts
-from richcompose.config.unsupported import check as check_unsupported
-from richcompose.config.validate import check_references, validate_project
 from richcompose.errors import ConfigError, ConfigWarning
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Project
 
 STDIN_FILE = "-"  # `-f -`: the project comes on standard input (relative paths: the cwd)
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -130,6 +127,7 @@ class _Document:
     smap: SourceMap
     warnings: list[ConfigWarning]
     profiles: list[str]
+    environ: Mapping[str, str] = field(default_factory=dict)
 
 
 def _prepare(options: LoadOptions) -> _Document:
@@ -149,7 +147,7 @@ def _prepare(options: LoadOptions) -> _Document:
     name = _project_name(options, environ, merged, directory, smap)
     merged = {"name": name, **{k: v for k, v in merged.items() if k != "name"}}
     merged["directory"] = str(directory)
-    return _Document(merged, smap, run.warnings, all_profiles)
+    return _Document(merged, smap, run.warnings, all_profiles, environ)
 
 
 def load_document(options: LoadOptions) -> dict[str, Any]:
@@ -160,9 +158,24 @@ def load_document(options: LoadOptions) -> dict[str, Any]:
     return data
 
 
+def load_project_name(options: LoadOptions) -> tuple[str, list[ConfigWarning]]:
+    """The project's name as load_project would give it, and the warnings met on the way,
+    without validating the services."""
+    doc = _prepare(options)
+    return str(doc.data["name"]), doc.warnings
+
+
 def load_project(options: LoadOptions) -> Project:
     """Loads, merges, resolves and validates; `Project.warnings` holds what was accepted but
     will not be done as written."""
+    # Validation is where pydantic comes in: commands that only need the name (`ps`, `down`)
+    # stop at project_name() and never import it.
+    from richcompose.config.extensions import split_extensions
+    from richcompose.config.hostnames import check_host_values
+    from richcompose.config.systemd_mounts import check as check_systemd_mounts
+    from richcompose.config.unsupported import check as check_unsupported
+    from richcompose.config.validate import check_references, validate_project
+
     doc = _prepare(options)
     extensions = split_extensions(doc.data)
     project = validate_project(doc.data, doc.smap)
@@ -173,6 +186,10 @@ def load_project(options: LoadOptions) -> Project:
     project.warnings.extend(check_unsupported(project))
     project.warnings.extend(check_systemd_mounts(project))
     project.all_profiles.extend(doc.profiles)
+    for objects in (project.secrets, project.configs):
+        for obj in objects.values():
+            if obj.environment and obj.environment in doc.environ:
+                project.file_environment[obj.environment] = doc.environ[obj.environment]
     return project
 
 

@@ -22,9 +22,9 @@ from richcompose.config.base import (
     duration,
     number,
 )
+from richcompose.config.build import Build
 from richcompose.config.parts import (
     BindOptions,
-    Build,
     Dependency,
     Deploy,
     DeviceMapping,
@@ -74,7 +74,7 @@ class Service(Model):
         "Keep the container's writable layer (a VM's disk) when it is recreated for a changed "
         "configuration and on `down` (removed by `down -v`). Default: yes with rootfs:, no "
         "with image:."))
-    build: Build | str | None = None
+    build: Build | None = None
     command: list[str] | None = None
     entrypoint: list[str] | None = None
     environment: dict[str, str | None] = Field(default_factory=dict)
@@ -240,6 +240,11 @@ class Service(Model):
     def _networks(cls, value: Any) -> Any:
         return normalize.network_dict(value)
 
+    @field_validator("build", mode="before", json_schema_input_type=Build | str | None)
+    @classmethod
+    def _build(cls, value: Any) -> Any:
+        return {"context": value} if isinstance(value, str) else value
+
     @field_validator("extra_hosts", mode="before",
                      json_schema_input_type=list[str] | dict[str, str])
     @classmethod
@@ -321,14 +326,12 @@ class Service(Model):
 
     @model_validator(mode="after")
     def _what_to_run(self) -> Service:
-        if self.image is None and self.rootfs is None:
-            if self.build is not None:
-                raise KeyProblem("build", "build is not supported: richcompose does not build "
-                                 "images", "build the image with your builder (docker build, "
-                                 "buildah, kaniko) and point image: at it")
-            raise KeyProblem(None, "nothing to run: no image: or rootfs:",
-                             "add image: NAME (registry, oci:DIR, docker-archive:FILE) or "
-                             "rootfs: DIR")
+        if self.image is None and self.rootfs is None and self.build is None:
+            raise KeyProblem(None, "nothing to run: no image:, build: or rootfs:",
+                             "add image: NAME (registry, oci:DIR, docker-archive:FILE), "
+                             "build: DIR or rootfs: DIR")
+        if self.build is not None and self.rootfs is not None:
+            raise KeyProblem("rootfs", "give build: or rootfs:, not both", "remove one of them")
         if self.image is not None and self.rootfs is not None:
             raise KeyProblem("rootfs", "give image: or rootfs:, not both", "remove one of them")
         for name, inner in self.system_services.items():
@@ -372,6 +375,7 @@ class Project(Model):
     _warnings: list[ConfigWarning] = PrivateAttr(default_factory=list)
     _profiles: list[str] = PrivateAttr(default_factory=list)
     _extensions: dict[PathKey, dict[str, Any]] = PrivateAttr(default_factory=dict)
+    _file_environment: dict[str, str] = PrivateAttr(default_factory=dict)
 
     def locate(self, path: PathKey, *, key: bool = False) -> Location | None:
         return self._source.locate(path, key=key)
@@ -389,6 +393,12 @@ class Project(Model):
     def extensions(self) -> dict[PathKey, dict[str, Any]]:
         """The `x-*` keys of the files, by the path of the mapping that holds them."""
         return self._extensions
+
+    @property
+    def file_environment(self) -> dict[str, str]:
+        """Values of the variables that `environment:` secrets and configs name, taken from
+        the project's environment at load; kept out of every dump (`config` prints the name)."""
+        return self._file_environment
 
     @property
     def all_profiles(self) -> list[str]:

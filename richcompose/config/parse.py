@@ -31,6 +31,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
+from richcompose.config.files import read_text
 from richcompose.config.source import MERGE_TAGS, PathKey, Pos, SourceMap, Tagged
 from richcompose.errors import ConfigError, Location
 
@@ -70,6 +71,12 @@ def resolve_plain(text: str) -> Any:
 
 Entries = list[tuple[bool, PathKey, Pos]]
 
+# Bounds on alias expansion (a 665-byte "billion laughs" file otherwise grows without limit).
+# Each alias use costs the number of keys and values it copies; real files stay far below
+# (a 1,000-service file with `<<: *defaults` of 20 keys costs 20,000).
+MAX_ALIASES = 10_000
+MAX_ALIAS_EXPANSION = 100_000
+
 
 class _Builder:
     """Consumes the events of one document, building values and recording positions."""
@@ -80,6 +87,8 @@ class _Builder:
         self.smap = SourceMap()
         self.anchors: dict[str, tuple[Any, Entries]] = {}
         self.recording: list[tuple[int, Entries]] = []  # open anchors: (path length, entries)
+        self.aliases = 0
+        self.expanded = 0  # keys and values copied by aliases so far
 
     def pos(self, event: Event) -> Pos:
         mark = event.start_mark
@@ -100,6 +109,7 @@ class _Builder:
                 raise ConfigError(f"unknown alias *{event.anchor}", location=self.location(event),
                                   hint=f"define &{event.anchor} before using it")
             value, entries = self.anchors[event.anchor]
+            self.charge(event, entries)
             for is_key, rel, pos in entries:
                 self.record(is_key, (*path, *rel), pos)
             return copy.deepcopy(value)
@@ -119,6 +129,18 @@ class _Builder:
         if anchor:
             self.anchors[anchor] = (value, self.recording.pop()[1])
         return value
+
+    def charge(self, event: Event, entries: Entries) -> None:
+        """Counts one alias use against the bounds; past them the file is refused."""
+        self.aliases += 1
+        self.expanded += max(1, len(entries))
+        if self.aliases > MAX_ALIASES:
+            raise ConfigError(f"more than {MAX_ALIASES} YAML aliases", location=self.location(event),
+                              hint="use fewer aliases (*name); is this an alias bomb?")
+        if self.expanded > MAX_ALIAS_EXPANSION:
+            raise ConfigError(f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} keys and "
+                              "values", location=self.location(event),
+                              hint="aliases of aliases multiply; is this an alias bomb?")
 
     def sequence(self, path: PathKey) -> list[Any]:
         items: list[Any] = []
@@ -171,6 +193,7 @@ class _Builder:
         sources = []
         for item in events:
             if isinstance(item, AliasEvent) and item.anchor in self.anchors:
+                self.charge(item, self.anchors[item.anchor][1])
                 sources.append(self.anchors[item.anchor])
             elif isinstance(item, MappingStartEvent):
                 sources.append((self.mapping(path), []))  # inline: positions recorded in place
@@ -257,15 +280,8 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     return value, builder.smap
 
 
-def read_yaml_file(path: Path) -> tuple[Any, SourceMap]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"file not found: {path}",
-                          hint="check the -f path or run from the project directory") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path} is a directory, not a project file",
-                          hint="pass the YAML file itself with -f") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
+def read_yaml_file(path: Path, *, location: Location | None = None) -> tuple[Any, SourceMap]:
+    """A project file parsed; `location` is where it was named (an `include:` entry)."""
+    text = read_text(path, what="project file", location=location,
+                     missing_hint="check the -f path or run from the project directory")
     return parse_yaml(text, str(path))

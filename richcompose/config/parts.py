@@ -263,17 +263,6 @@ class Logging(Model):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class Build(Model):
-    """Accepted so files load; richcompose does not build images (see docs/reference.md)."""
-
-    context: str | None = None
-    dockerfile: str | None = None
-    dockerfile_inline: str | None = None
-    args: dict[str, Any] | list[str] | None = None
-    target: str | None = None
-    model_config = Model.model_config | {"extra": "allow"}
-
-
 class Extends(Model):
     service: str
     file: str | None = None

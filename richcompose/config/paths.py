@@ -39,6 +39,23 @@ def _file_list(value: Any, base: Path) -> Any:
     return out if isinstance(value, list) else out[0]
 
 
+def _build_paths(build: dict[str, Any], base: Path) -> dict[str, Any]:
+    """context (default "."), and additional contexts that are directories, made absolute;
+    the dockerfile stays relative to the context, as compose keeps it."""
+    context = build.get("context")
+    remote = isinstance(context, str) and ("://" in context or context.startswith(
+        ("git@", "github.com/")))  # a located error in config/build.py
+    out = dict(build)
+    if context is not None:
+        out["context"] = context if remote else _abs(context, base)
+    contexts = build.get("additional_contexts")
+    if isinstance(contexts, dict):
+        out["additional_contexts"] = {
+            k: v if not isinstance(v, str) or "://" in v or v.startswith("service:")
+            else _abs(v, base) for k, v in contexts.items()}
+    return out
+
+
 def resolve_service_paths(service: Any, base: Path) -> Any:
     """A copy of one service's raw data with its relative paths made absolute."""
     if not isinstance(service, dict):
@@ -54,8 +71,8 @@ def resolve_service_paths(service: Any, base: Path) -> Any:
     build = out.get("build")
     if isinstance(build, str):
         out["build"] = _abs(build, base)
-    elif isinstance(build, dict) and "context" in build:
-        out["build"] = {**build, "context": _abs(build["context"], base)}
+    elif isinstance(build, dict):
+        out["build"] = _build_paths(build, base)
     extends = out.get("extends")
     if isinstance(extends, dict) and isinstance(extends.get("file"), str):
         out["extends"] = {**extends, "file": _abs(extends["file"], base)}

@@ -46,16 +46,32 @@ def _reservations(s: Service) -> bool:
     return bool(res and res.reservations) and not _reservation_devices(s)
 
 
+def _build_set(attr: str) -> Callable[[Service], bool]:
+    return lambda s: s.build is not None and attr in s.build.model_fields_set and getattr(
+        s.build, attr) not in (None, [], {}, False)
+
+
+_BUILD_WARNINGS = (
+    ("cache_from", "buildah's layer cache under the state root is used; registry caches are not "
+     "read", "remove cache_from (repeat builds reuse cached steps anyway)"),
+    ("cache_to", "build caches are not exported to a registry", "remove cache_to"),
+    ("no_cache_filter", "per-stage cache bypass is not available", "use no_cache: true"),
+    ("ssh", "SSH agent forwarding into RUN steps is not available",
+     "use a build secret (secrets:) holding a deploy key"),
+    ("isolation", "RUN steps always run as runc containers (buildah's OCI isolation)",
+     "remove isolation"),
+    ("privileged", "RUN steps never run privileged", "remove privileged"),
+    ("entitlements", "RUN steps get no extra entitlements", "remove entitlements"),
+    ("ulimits", "RUN steps run with the builder's limits", "remove ulimits"),
+    ("provenance", "no provenance attestation is attached", "remove provenance"),
+    ("sbom", "no SBOM attestation is attached", "remove sbom"),
+)
 _SWARM = "a swarm scheduling setting; richcompose runs every service on this host"
 _WINDOWS = "a Windows-containers setting; it has no meaning for Linux containers under runc"
 
 SERVICE_RULES: tuple[Rule, ...] = (
-    Rule("build", "error", "richcompose does not build images",
-         "build the image with your builder (docker build, buildah, kaniko) and point image: at it",
-         lambda s: s.build is not None and s.image is None and s.rootfs is None),
-    Rule("build", "warning", "richcompose does not build images; image: is used as it is",
-         "build and push the image with your builder before `up`",
-         lambda s: s.build is not None and (s.image is not None or s.rootfs is not None)),
+    *(Rule(f"build.{key}", "warning", reason, instead, _build_set(key)) for key, reason, instead
+      in _BUILD_WARNINGS),
     Rule("scale", "error", "richcompose runs one container per service",
          "set scale: 1, or define more services (extends: keeps them short)",
          lambda s: (s.scale or 1) > 1),
@@ -125,10 +141,6 @@ SERVICE_RULES: tuple[Rule, ...] = (
          "use `richcompose logs SERVICE` to read one", lambda s: not s.attach),
     Rule("volumes_from", "warning", "mounts are not copied from other services",
          "repeat the volumes: of the other service", _set("volumes_from")),
-    Rule("secrets", "warning", "secrets are not mounted yet", "bind-mount the file with volumes:",
-         _set("secrets")),
-    Rule("configs", "warning", "configs are not mounted yet", "bind-mount the file with volumes:",
-         _set("configs")),
     Rule("pid", "warning", "only `pid: host` is honoured", "use pid: host or remove it",
          lambda s: s.pid not in (None, "host")),
     Rule("ipc", "warning", "only `ipc: host` is honoured (private is the default)",

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from richcompose.config.base import KeyProblem
+from richcompose.config.build import Build
 from richcompose.config.models import Project
 from richcompose.config.names import check_section_names
 from richcompose.config.source import PathKey, SourceMap
@@ -213,6 +214,21 @@ def check_references(project: Project) -> None:
                 if ref.source not in defined:
                     _undefined(project, ("services", name, kind, index), kind[:-1], ref.source,
                                list(defined), f"add {ref.source!r} under the top-level {kind}:")
+        if service.build is not None:
+            _check_build_references(project, name, service.build)
+
+
+def _check_build_references(project: Project, name: str, build: Build) -> None:
+    for index, secret in enumerate(build.secrets):
+        if secret.source not in project.secrets:
+            _undefined(project, ("services", name, "build", "secrets", index), "secret",
+                       secret.source, list(project.secrets),
+                       f"add {secret.source!r} under the top-level secrets:")
+    for key, value in build.additional_contexts.items():
+        if value.startswith("service:") and value[8:] not in project.services:
+            _undefined(project, ("services", name, "build", "additional_contexts", key),
+                       "service", value[8:], list(project.services),
+                       "name a service of this project after service:")
 
 
 def _undefined(project: Project, path: PathKey, kind: str, target: str, known: list[str],

@@ -14,9 +14,11 @@ from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
 
+from richcompose.bundle.filerefs import file_ref_mounts
 from richcompose.bundle.render import Bundle, write_bundle
 from richcompose.config.models import Project
 from richcompose.engine import disk
+from richcompose.engine.filerefs import write_file_refs
 from richcompose.engine.hooks import ContainerHook, spec_options
 from richcompose.engine.plan import Instance
 from richcompose.engine.records import ContainerRecord
@@ -83,6 +85,7 @@ class Containers:
         made = [hook.prepare(rendered.project, record.service, cid, cpaths)
                 for hook in self.hooks]
         bundle = rendered.bundle.with_options(spec_options(made))
+        write_file_refs(file_ref_mounts(rendered.project, record.service), cpaths.files)
         self._prepare_volumes(bundle, record.project)
         if record.disk:  # a VM's disk, kept beside the container (engine/disk.py)
             where = disk.DiskPaths(Path(record.disk))
@@ -202,24 +205,31 @@ class Containers:
             supervised.remove(ppaths, container_id)
 
     def stop(self, ppaths: ProjectPaths, record: ContainerRecord, timeout: float | None,
-             notifier: Notifier) -> None:
-        """stop_signal, then SIGKILL after the grace period (or `timeout`)."""
+             notifier: Notifier, status: str | None = None) -> bool:
+        """stop_signal, then SIGKILL after the grace period (or `timeout`); with no grace
+        (`-t 0`) SIGKILL at once. `status` is what the caller already observed (no `runc
+        state` then). True when the container is known to have stopped: the caller may then
+        delete it without `--force` (~20 ms instead of ~110 ms)."""
         runtime = self.runtime(record.runtime)
-        state = runtime.state(record.id)
-        if state is None or state.status == "stopped":
-            return
-        if state.status == "paused":
+        if status is None:
+            state = runtime.state(record.id)
+            status = "missing" if state is None else state.status
+        if status in ("missing", "stopped"):
+            return status == "stopped"
+        if status == "paused":
             runtime.resume(record.id)
         grace = record.stop_grace_period if timeout is None else timeout
         self.report(record.service, f"stopping {record.id}")
-        if state.status == "created":  # never started: nothing to be graceful with
+        if status == "created" or grace <= 0:  # never started, or -t 0: no graceful part
             grace = 0
         else:
             runtime.kill(record.id, self._stop_signal(record))
-        if not self._wait_stopped(ppaths, runtime, record.id, grace, notifier):
+        stopped = grace > 0 and self._wait_stopped(ppaths, runtime, record.id, grace, notifier)
+        if not stopped:
             runtime.kill(record.id, "KILL", all_processes=True)
-            self._wait_stopped(ppaths, runtime, record.id, KILL_WAIT, notifier)
+            stopped = self._wait_stopped(ppaths, runtime, record.id, KILL_WAIT, notifier)
         append_event(ppaths.events, "stop", record.service, record.id)
+        return stopped and status != "created"
 
     def _stop_signal(self, record: ContainerRecord) -> str:
         name = signal_name(record.stop_signal)
@@ -243,7 +253,7 @@ class Containers:
                 return False
 
     def remove(self, ppaths: ProjectPaths, cid: str, runtime_name: str | None = None,
-               service: str = "", *, keep_layer: bool = False) -> None:
+               service: str = "", *, keep_layer: bool = False, stopped: bool = False) -> None:
         """Deletes the runtime's container, undoes the setup hooks, unmounts and removes its
         files; with `keep_layer` the writable layer (`upper/`) stays for the next create.
         Every part is tried even if one fails (the first failure is raised after)."""
@@ -257,7 +267,7 @@ class Containers:
                 failures.append(exc)
 
         supervised.remove(ppaths, cid)
-        attempt(lambda: discard(self.runtime(runtime_name), cpaths, cid))
+        attempt(lambda: discard(self.runtime(runtime_name), cpaths, cid, stopped=stopped))
         for hook in reversed(self.hooks):
             attempt(partial(hook.cleanup, ppaths.dir.name, service, cid, cpaths))
         attempt(lambda: unmount(cpaths.rootfs))

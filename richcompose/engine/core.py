@@ -45,6 +45,7 @@ from richcompose.engine.status import StatusOps
 from richcompose.engine.waiting import Notifier
 from richcompose.errors import GraphError, RichComposeError, RuntimeFailure
 from richcompose.hostfs import safe_join
+from richcompose.image.build.builder import Builder
 from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
@@ -57,13 +58,16 @@ from richcompose.state import StatePaths, close_root, project_lock, write_json
 
 Reporter = Callable[[str, str], None]  # (service, message)
 LOG_MAX_ENV = "RICHCOMPOSE_LOG_MAX_SIZE"
+# Logs are capped unless the project says otherwise: 300 MB of output once became a 457 MB log.
+DEFAULT_LOG_MAX = 10 << 20
 DEFAULT_PARALLEL = 16  # beyond this, 2 cores only queue more runc processes
 
 
 class Engine(StatusOps):
     def __init__(self, paths: StatePaths, *, runtime: str = "runc",
                  report: Reporter | None = None, dumb_init: str | None = None,
-                 hooks: Sequence[ContainerHook] = ()) -> None:
+                 hooks: Sequence[ContainerHook] = (), images: ImageStore | None = None,
+                 builder: Builder | None = None) -> None:
         self.paths = paths
         self.runtime_name = runtime
         self.report: Reporter = report or (lambda service, message: None)
@@ -72,11 +76,15 @@ class Engine(StatusOps):
             self.report("", f"warning: {closed}")
         self.dumb_init = dumb_init or os.environ.get(
             "RICHCOMPOSE_DUMB_INIT", "/usr/local/libexec/richcompose/dumb-init")
-        self.images = ImageStore(paths.images)
+        self.images = images or ImageStore(paths.images)
+        # builds `build:` images before their containers are created
+        self.builder = builder or Builder(self.images)
         self.hooks = list(hooks)
         self.pull_policy: str | None = None  # `up --pull`: overrides each service's pull_policy
         self.pull_progress: Any = None  # a callback for the image store (rich bars in the CLI)
-        self.create_ahead = False  # create containers before their dependency gates open
+        # As docker compose: every container is created (netns, CNI, bundle, overlay, conmon +
+        # `runc create`) in parallel ahead of its dependency gates; only `runc start` waits.
+        self.create_ahead = True
         self._monitor_lock = threading.Lock()
         self.containers = Containers(paths, self.runtime, self.hooks,
                                      lambda service, message: self.report(service, message),
@@ -122,6 +130,8 @@ class Engine(StatusOps):
             write_json(ppaths.record, {"name": project.name, "directory": project.directory})
             if supervised.load_all(ppaths):  # a monitor killed earlier: its work resumes now
                 self._keep_monitor(project.name)
+            # as compose: every image is built before anything is created
+            self.builder.ensure(project, [i.service for i in instances])
             observed = self.observe(project.name)
             rendered = self._render_all(project, instances)
             desired = {i: self._desired(i, project.name, r)
@@ -251,7 +261,8 @@ class Engine(StatusOps):
                  image: ResolvedImage) -> RenderContext:
         return RenderContext(project=project, service_name=name, container_id=cid, image=image,
                              volumes_root=self.paths.volumes, dumb_init=self.dumb_init,
-                             cgroup_parent=self.paths.cgroup_parent)
+                             cgroup_parent=self.paths.cgroup_parent,
+                             files_dir=self.paths.project(project.name).container(cid).files)
 
     def _resolve_image(self, project: Project, name: str, service: Service) -> ResolvedImage:
         if service.rootfs is not None:
@@ -259,6 +270,8 @@ class Engine(StatusOps):
             path = path if path.is_absolute() else Path(project.directory) / path
             return self.images.resolve_rootfs(
                 path, location=project.locate(("services", name, "rootfs")))
+        if service.build is not None:
+            return self.builder.image(project, name)
         assert service.image is not None
         return self.images.resolve(service.image,
                                    pull=self.pull_policy or service.pull_policy or "missing",
@@ -453,8 +466,11 @@ def _health_spec(service: Service, image: ResolvedImage) -> healthchecks.HealthS
 
 def _log_size_max(service: Service) -> int:
     """Per-container log cap: compose's `logging.options.max-size` (json-file driver), else the
-    `org.richcompose.log-max-size` label, else the environment."""
+    `org.richcompose.log-max-size` label, else the environment, else 10 MiB; `-1` lifts it,
+    as docker's max-size does."""
     options = service.logging.options if service.logging else {}
     raw = (str(options.get("max-size") or "") or service.labels.get("org.richcompose.log-max-size")
            or os.environ.get(LOG_MAX_ENV, ""))
-    return int(parse_bytes(raw)) if raw else 0
+    if raw.strip() == "-1":
+        return 0
+    return int(parse_bytes(raw)) if raw else DEFAULT_LOG_MAX

@@ -64,7 +64,10 @@ class Executor:
                 assert want is not None
                 pids[cid] = self._create(step, want, observed, timeout)
 
+        visited: set[str] = set()
+
         def run(cid: str) -> None:
+            visited.add(cid)
             step = steps[cid]
             if not self.create_ahead:
                 make(cid)
@@ -82,10 +85,20 @@ class Executor:
                 self._stop_one(observed.record(cid), timeout, remove=True)
 
         walk = self._walk(plan, plan.steps)
-        walk.forward(
-            run, gate=Gates(probes, self.notifier, label=walk.label),
-            prepare=make if self.create_ahead else None, warn=lambda cid, message: self.containers.report(
-                steps[cid].instance.service, f"warning: {message}"))
+        try:
+            walk.forward(
+                run, gate=Gates(probes, self.notifier, label=walk.label),
+                prepare=make if self.create_ahead else None, warn=lambda cid, message: self.containers.report(
+                    steps[cid].instance.service, f"warning: {message}"))
+        finally:
+            # Created ahead but never started (a dependency failed its gate): removed, so a
+            # failed `up` leaves no half-made container, as before containers were made ahead.
+            for cid in [c for c in pids if c not in visited]:
+                record = steps[cid]
+                want = rendered[cid]
+                assert isinstance(want, Rendered)
+                self.containers.remove(self.ppaths, cid, want.record.runtime,
+                                       record.instance.service)
 
     def _create(self, step: Step, want: Rendered, observed: Observation,
                 timeout: float | None) -> int:
@@ -130,12 +143,17 @@ class Executor:
         for step in steps:
             self.containers.unsupervise(self.ppaths, step.container_id)
 
+        seen = {o.container_id: o.status.value for o in observed.containers}
+
         def run(cid: str) -> None:
             record = observed.record(cid)
+            stopped = False
             try:
-                self.containers.stop(self.ppaths, record, timeout, self.notifier)
+                stopped = self.containers.stop(self.ppaths, record, timeout, self.notifier,
+                                               seen.get(cid))
             finally:  # removal kills what would not stop
                 if plan.step(cid).action in (Action.REMOVE, Action.REMOVE_ORPHAN):
-                    self.containers.remove(self.ppaths, cid, record.runtime, record.service)
+                    self.containers.remove(self.ppaths, cid, record.runtime, record.service,
+                                           stopped=stopped)
 
         self._walk(plan, steps).reverse(run)

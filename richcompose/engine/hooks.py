@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from richcompose.bundle.render import with_attachments
-from richcompose.bundle.spec import SpecOption
-from richcompose.config.models import Project
 from richcompose.state import ContainerPaths
+
+if TYPE_CHECKING:
+    from richcompose.bundle.spec import SpecOption
+    from richcompose.config.models import Project
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class ContainerHook(Protocol):
 
 def spec_options(made: Sequence[Prepared]) -> list[SpecOption]:
     """What the hooks made, as spec options on the rendered (and hashed) bundle."""
+    from richcompose.bundle.render import with_attachments  # the renderer: not for status views
+
     return with_attachments(next((m.netns_path for m in made if m.netns_path), None),
                             [mount for m in made for mount in m.extra_mounts],
                             host_network=any(m.host_network for m in made))

@@ -12,7 +12,7 @@ from richcompose.engine.plan import Instance, Observed, Status
 from richcompose.engine.records import ContainerRecord
 from richcompose.runtime.launch import is_process
 from richcompose.runtime.mounts import is_mounted
-from richcompose.runtime.oci import OCIRuntime
+from richcompose.runtime.oci import ContainerState, OCIRuntime
 from richcompose.state import ProjectPaths
 
 
@@ -27,13 +27,19 @@ class Observation:
 
 def observe(ppaths: ProjectPaths, records: Sequence[ContainerRecord],
             runtime: Callable[[str | None], OCIRuntime]) -> Observation:
-    return Observation(tuple(_observed(ppaths, r, runtime(r.runtime)) for r in records),
-                       {r.id: r for r in records})
+    # One `runc list` per runtime, not one `runc state` per container.
+    states: dict[tuple[str, str], ContainerState] = {}
+    for name in {r.runtime for r in records}:
+        known = runtime(name)
+        if any(known.known(r.id) for r in records if r.runtime == name):
+            states.update(((name, s.id), s) for s in known.list())
+    return Observation(tuple(_observed(ppaths, r, states.get((r.runtime, r.id)))
+                             for r in records), {r.id: r for r in records})
 
 
-def _observed(ppaths: ProjectPaths, record: ContainerRecord, runtime: OCIRuntime) -> Observed:
+def _observed(ppaths: ProjectPaths, record: ContainerRecord,
+              state: ContainerState | None) -> Observed:
     cpaths = ppaths.container(record.id)
-    state = runtime.state(record.id) if runtime.known(record.id) else None
     status = Status.MISSING if state is None else Status(state.status)
     return Observed(
         instance=Instance(record.service, record.index), container_id=record.id,

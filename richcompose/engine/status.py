@@ -130,8 +130,12 @@ class StatusOps:
 
     def ps(self, project_name: str) -> list[ContainerStatus]:
         out = []
-        for record in self.records(project_name):
-            state = self.runtime(record.runtime).state(record.id)
+        records = self.records(project_name)
+        # One `runc list` per runtime instead of one `runc state` per container.
+        states = {(name, s.id): s for name in {r.runtime for r in records}
+                  for s in self.runtime(name).list()}
+        for record in records:
+            state = states.get((record.runtime, record.id))
             code = self.exit_code(project_name, record.id)
             if state is None:
                 status, pid = "missing", 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -43,9 +44,11 @@ class BlobWriter:
     should start; `commit` verifies size and digest and renames the file into blobs/ atomically.
     """
 
-    def __init__(self, partial: Path, final: Path, digest: str, size: int | None) -> None:
+    def __init__(self, partial: Path, final: Path, digest: str, size: int | None,
+                 limit: int | None = None) -> None:
         self.digest = digest
         self.size = size
+        self.limit = limit  # the most bytes accepted when the descriptor gives no size
         self._partial = partial
         self._final = final
         self._file = partial.open("ab+")
@@ -66,8 +69,14 @@ class BlobWriter:
         self._hash.update(data)
         self.offset += len(data)
         if self.size is not None and self.offset > self.size:
+            self.discard()
             raise ImageError(f"blob {self.digest} is larger than its descriptor's {self.size} "
-                             "bytes")
+                             "bytes; refused", hint="the source is corrupt or hostile")
+        if self.size is None and self.limit is not None and self.offset > self.limit:
+            self.discard()
+            raise ImageError(f"blob {self.digest} has no declared size and is larger than "
+                             f"{self.limit} bytes; refused",
+                             hint="raise ImageLimits.layer_compressed_bytes if it is trusted")
 
     def restart(self) -> None:
         """The source cannot resume: start again from byte 0."""
@@ -76,12 +85,19 @@ class BlobWriter:
         self._hash = hashlib.sha256()
         self.offset = 0
 
+    def discard(self) -> None:
+        """Drops the partial file: what it holds can never become this blob."""
+        self.restart()
+        with suppress(OSError):
+            if os.stat(self._partial).st_ino == os.fstat(self._file.fileno()).st_ino:
+                os.unlink(self._partial)
+
     def commit(self) -> Path:
         if self.complete:
             return self._final
         actual = f"sha256:{self._hash.hexdigest()}"
         if actual != self.digest or (self.size is not None and self.offset != self.size):
-            self.restart()
+            self.discard()
             raise ImageError(f"blob {self.digest} failed verification: got {actual}, "
                              f"{self.offset} bytes", hint="the source is corrupt or tampered with")
         self._file.flush()
@@ -133,10 +149,10 @@ class ContentStore:
     def read_blob(self, digest: str) -> bytes:
         return self.blob_path(digest).read_bytes()
 
-    def writer(self, digest: str, size: int | None) -> BlobWriter:
+    def writer(self, digest: str, size: int | None, limit: int | None = None) -> BlobWriter:
         hexpart = digest_hex(digest)
         return BlobWriter(self.root / "ingest" / f"{hexpart}.partial", self.blob_path(digest),
-                          digest, size)
+                          digest, size, limit)
 
     def put_blob(self, data: bytes, digest: str | None = None) -> str:
         """Store small bytes (manifests, configs); verified against `digest` when given."""
@@ -151,6 +167,25 @@ class ContentStore:
                     w.write(data)
                     w.commit()
         return actual
+
+    def adopt_blobs(self, directory: Path) -> None:
+        """Hard-link (copy across filesystems) the blobs of a local OCI layout into blobs/,
+        each checked against its name: the builder's output is verified like a download."""
+        for path in directory.iterdir():
+            digest = f"sha256:{path.name}"
+            if not path.is_file() or path.is_symlink() or self.has_blob(digest):
+                continue
+            with path.open("rb") as f:
+                actual = hashlib.file_digest(f, "sha256").hexdigest()
+            if actual != path.name:
+                raise ImageError(f"blob {path} does not match its name (got sha256:{actual})")
+            tmp = self.root / "ingest" / f"{path.name}.adopt"
+            tmp.unlink(missing_ok=True)
+            try:
+                os.link(path, tmp)
+            except OSError:
+                shutil.copyfile(path, tmp)
+            os.rename(tmp, self.blob_path(digest))
 
     def snapshot_path(self, key: str) -> Path:
         return self.root / "snapshots" / digest_hex(key)
@@ -196,3 +231,14 @@ class ContentStore:
                     freed += path.lstat().st_size
                     path.unlink()
         return freed
+
+
+def write_layout_index(layout: Path, manifest: bytes, tag: str) -> None:
+    """`oci-layout` and an `index.json` naming one manifest (already in blobs/) as `tag`."""
+    doc = json.loads(manifest)
+    media_type = doc.get("mediaType") if isinstance(doc, dict) else None
+    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [{
+        "mediaType": media_type or "application/vnd.oci.image.manifest.v1+json",
+        "digest": f"sha256:{hashlib.sha256(manifest).hexdigest()}", "size": len(manifest),
+        "annotations": {"org.opencontainers.image.ref.name": tag}}]}))

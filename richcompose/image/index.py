@@ -27,6 +27,7 @@ class ImageRecord:
     config: str | None = None  # config blob digest
     size: int = 0
     created: str = ""
+    pulled: str = ""  # last time a registry was asked for it (refresh pull policies)
 
 
 @dataclass

@@ -71,12 +71,20 @@ def media_type_of(data: bytes, header: str | None = None) -> str:
     raise ImageError(f"unsupported manifest media type {declared!r}")
 
 
+_MAX_SIZE = (1 << 63) - 1  # OCI descriptors' size is an int64
+
+
 def descriptor(raw: Any, what: str) -> Descriptor:
     if not isinstance(raw, dict) or not isinstance(raw.get("digest"), str):
         raise ImageError(f"{what} is not a valid descriptor")
-    return Descriptor(media_type=str(raw.get("mediaType", "")), digest=raw["digest"],
-                      size=int(raw.get("size", -1)), annotations=dict(raw.get("annotations") or {}),
-                      platform=raw.get("platform"))
+    size = raw.get("size", -1)
+    if "size" in raw and (not isinstance(size, int) or isinstance(size, bool)
+                          or not 0 <= size <= _MAX_SIZE):
+        raise ImageError(f"{what} {raw['digest'][:80]!r} has the invalid size {size!r}",
+                         hint="a descriptor's size is a byte count (0..2^63-1)")
+    return Descriptor(media_type=str(raw.get("mediaType", "")), digest=raw["digest"], size=size,
+                      annotations=_string_map(raw.get("annotations"), f"{what} annotations"),
+                      platform=_object(raw.get("platform"), f"{what} platform") or None)
 
 
 def index_entries(data: bytes) -> list[Descriptor]:
@@ -108,7 +116,7 @@ def parse_manifest(data: bytes) -> Manifest:
 
 def diff_ids(config: bytes) -> list[str]:
     doc = load_json(config, "image config")
-    rootfs = doc.get("rootfs") or {}
+    rootfs = _object(doc.get("rootfs"), "image config's rootfs")
     ids = rootfs.get("diff_ids")
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ImageError("image config has no rootfs.diff_ids list")
@@ -118,23 +126,53 @@ def diff_ids(config: bytes) -> list[str]:
 def image_config(config: bytes) -> ImageConfig:
     """Docker/OCI `config` section → the defaults a service inherits."""
     doc = load_json(config, "image config")
-    c = doc.get("config") or {}
+    c = _object(doc.get("config"), "image config's config")
+    stop_signal = c.get("StopSignal")
+    if stop_signal is not None and not isinstance(stop_signal, str):
+        raise ImageError(f"image config's StopSignal is {stop_signal!r}, not a string")
     return ImageConfig(
-        entrypoint=_strings(c.get("Entrypoint")),
-        cmd=_strings(c.get("Cmd")),
-        env=_strings(c.get("Env")) or [],
-        working_dir=str(c.get("WorkingDir") or ""),
-        user=str(c.get("User") or ""),
-        exposed_ports=sorted((c.get("ExposedPorts") or {}).keys()),
-        stop_signal=c.get("StopSignal") or None,
-        healthcheck=c.get("Healthcheck") or None,
-        labels={str(k): str(v) for k, v in (c.get("Labels") or {}).items()},
+        entrypoint=_strings(c.get("Entrypoint"), "Entrypoint"),
+        cmd=_strings(c.get("Cmd"), "Cmd"),
+        env=_strings(c.get("Env"), "Env") or [],
+        working_dir=_scalar(c.get("WorkingDir"), "WorkingDir"),
+        user=_scalar(c.get("User"), "User"),
+        exposed_ports=sorted(_object(c.get("ExposedPorts"), "image config's ExposedPorts")),
+        stop_signal=stop_signal or None,
+        healthcheck=_object(c.get("Healthcheck"), "image config's Healthcheck") or None,
+        labels=_string_map(c.get("Labels"), "image config's Labels"),
     )
 
 
-def _strings(value: Any) -> list[str] | None:
+# Image configs come from anyone: each field must have the shape docker's Go types give it
+# (docker itself refuses to decode others), else a one-line error rather than a traceback.
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ImageError(f"{what} is a {type(value).__name__}, not an object",
+                         hint="the image was built wrongly; docker refuses it too")
+    return value
+
+
+def _string_map(value: Any, what: str) -> dict[str, str]:
+    return {str(k): v if isinstance(v, str) else json.dumps(v)
+            for k, v in _object(value, what).items()}
+
+
+def _scalar(value: Any, what: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ImageError(f"image config's {what} is a {type(value).__name__}, not a string")
+    return str(value)
+
+
+def _strings(value: Any, what: str) -> list[str] | None:
     if value is None:
         return None
     if isinstance(value, str):
         return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+        raise ImageError(f"image config's {what} is not a list of strings")
     return [str(v) for v in value]

@@ -30,8 +30,8 @@ class PullProgress:
         self._quiet = quiet
         self._tasks: dict[tuple[str, str], TaskID] = {}
         self._progress = Progress(
-            TextColumn("{task.fields[image]}", style="cyan"),
-            TextColumn("{task.fields[layer]}"),
+            TextColumn("{task.fields[image]}", style="cyan", markup=False),
+            TextColumn("{task.fields[layer]}", markup=False),
             TextColumn("{task.description:<14}"),
             BarColumn(),
             DownloadColumn(),

@@ -48,7 +48,7 @@ class RegistryReference:
     @property
     def insecure(self) -> bool:
         """Loopback registries speak plain http, as docker treats them by default."""
-        return _is_loopback(self.registry)
+        return is_loopback(self.registry)
 
     @property
     def manifest_ref(self) -> str:
@@ -158,7 +158,8 @@ def parse_registry_reference(text: str, *, location: Location | None = None) -> 
     return RegistryReference(registry, repository, tag, digest or None)
 
 
-def _is_loopback(registry: str) -> bool:
+def is_loopback(registry: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1, with or without a port."""
     host = registry.rsplit(":", 1)[0] if not registry.endswith("]") else registry
     host = host.strip("[]")
     if host == "localhost":

@@ -9,6 +9,7 @@ would copy into its own layout first (a second copy of every blob) and only offe
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from types import TracebackType
 
@@ -17,26 +18,33 @@ import httpx
 from richcompose.errors import ImageError
 from richcompose.image.auth import Credentials, parse_challenge
 from richcompose.image.content import BlobWriter
+from richcompose.image.limits import ImageLimits
 from richcompose.image.manifest import ACCEPT
 from richcompose.image.reference import RegistryReference
+from richcompose.image.stall import StallGuardTransport, timeouts
 
-_MAX_MANIFEST = 4 << 20
+MAX_REDIRECTS = 10
 
 
 class RegistryClient:
     """Pull-side distribution API for one repository, with anonymous, basic or token auth."""
 
     def __init__(self, ref: RegistryReference, *, credentials: Credentials | None = None,
-                 transport: httpx.BaseTransport | None = None, timeout: float = 30.0,
-                 retries: int = 3) -> None:
+                 transport: httpx.BaseTransport | None = None,
+                 limits: ImageLimits | None = None, insecure: bool | None = None,
+                 push: bool = False) -> None:
         self.ref = ref
-        scheme = "http" if ref.insecure else "https"
+        self.limits = limits or ImageLimits()
+        # registries.conf may allow plain http for a registry; loopback speaks it by default.
+        scheme = "http" if (ref.insecure if insecure is None else insecure) else "https"
+        self._actions = "pull,push" if push else "pull"
         self._base = f"{scheme}://{ref.api_host}/v2/{ref.repository}"
         self._credentials = credentials
-        self._retries = retries
         self._authorization: str | None = None
-        self._client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=True,
-                                    headers={"User-Agent": "richcompose"})
+        self._client = httpx.Client(
+            transport=transport or StallGuardTransport(self.limits),
+            timeout=timeouts(self.limits), follow_redirects=True, max_redirects=MAX_REDIRECTS,
+            headers={"User-Agent": "richcompose"})
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -57,12 +65,8 @@ class RegistryClient:
             raise self._unreachable(e) from e
         try:
             self._check(response, f"manifest {self.ref.name}:{reference}")
-            data = b""
-            for chunk in response.iter_bytes():
-                data += chunk
-                if len(data) > _MAX_MANIFEST:
-                    raise ImageError(f"manifest of {self.ref} is larger than 4 MiB; refused")
-            return data, response.headers.get("content-type", "")
+            return (self._read_capped(response, self.limits.manifest_bytes, "manifest"),
+                    response.headers.get("content-type", ""))
         except httpx.HTTPError as e:
             raise self._unreachable(e) from e
         finally:
@@ -99,12 +103,50 @@ class RegistryClient:
                     response.close()
             except httpx.TransportError as e:
                 failures += 1
-                if failures > self._retries:
+                if failures > self.limits.retries:
                     raise self._unreachable(e) from e
+            except httpx.HTTPError as e:  # too many redirects, a malformed answer
+                raise self._unreachable(e) from e
 
-    def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
+    def _read_capped(self, response: httpx.Response, limit: int, what: str) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise ImageError(f"{what} of {self.ref} is {declared} bytes, more than the "
+                             f"{limit} allowed; refused")
+        data = bytearray()
+        for chunk in response.iter_bytes():
+            data += chunk
+            if len(data) > limit:
+                raise ImageError(f"{what} of {self.ref} is larger than {limit} bytes; refused")
+        return bytes(data)
+
+    def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
+                content: bytes | None = None, params: dict[str, str] | None = None,
+                stream: bool = False) -> httpx.Response:
+        """One authenticated request under /v2/<repository> (push uses it); `path` may also be an
+        absolute upload URL the registry handed out."""
+        if path.startswith(("http://", "https://")):
+            url = path
+        elif path.startswith("/v2/"):
+            url = self._base.split("/v2/", 1)[0] + path
+        else:
+            url = f"{self._base}{path}"
+        try:
+            response = self._send(url, headers or {}, method=method, content=content,
+                                  params=params)
+            if not stream:
+                response.read()
+                response.close()
+            return response
+        except httpx.HTTPError as e:
+            raise self._unreachable(e) from e
+
+    def _send(self, url: str, headers: dict[str, str], *, method: str = "GET",
+              content: bytes | None = None,
+              params: dict[str, str] | None = None) -> httpx.Response:
         for attempt in range(2):
-            request = self._client.build_request("GET", url, headers=headers)
+            request = self._client.build_request(method, url, headers=headers, content=content,
+                                                 params=params)
             if self._authorization:
                 request.headers["Authorization"] = self._authorization
             response = self._client.send(request, stream=True)
@@ -121,30 +163,41 @@ class RegistryClient:
         if challenge.scheme == "basic":
             if creds is None:
                 raise ImageError(f"registry {self.ref.registry} needs a login",
-                                 hint="add credentials to ~/.docker/config.json or "
-                                      "REGISTRY_AUTH_FILE")
+                                 hint=f"richcompose login {self.ref.registry}")
             return "Basic " + base64.b64encode(
                 f"{creds.username}:{creds.password}".encode()).decode()
         if challenge.scheme != "bearer" or "realm" not in challenge.params:
             raise ImageError(f"registry {self.ref.registry} asks for unsupported "
                              f"authentication {header!r}")
-        params = {"scope": challenge.params.get("scope",
-                                                f"repository:{self.ref.repository}:pull")}
+        params = {"scope": challenge.params.get(
+            "scope", f"repository:{self.ref.repository}:{self._actions}")}
+        if self._actions != "pull":
+            params["scope"] = f"repository:{self.ref.repository}:{self._actions}"
         if "service" in challenge.params:
             params["service"] = challenge.params["service"]
-        auth = (creds.username, creds.password) if creds else None
+        auth = (creds.username, creds.password) if creds and not creds.identity_token else None
         try:
-            response = self._client.get(challenge.params["realm"], params=params, auth=auth)
+            if creds and creds.identity_token:
+                # OAuth2 refresh-token grant, as docker does with an identity token
+                answer = self._client.stream("POST", challenge.params["realm"], data={
+                    **params, "grant_type": "refresh_token", "client_id": "richcompose",
+                    "refresh_token": creds.identity_token})
+            else:
+                answer = self._client.stream("GET", challenge.params["realm"], params=params,
+                                             auth=auth)
+            with answer as response:
+                body = self._read_capped(response, self.limits.manifest_bytes, "token answer")
         except httpx.HTTPError as e:
             raise self._unreachable(e) from e
         if response.status_code != 200:
             raise ImageError(f"token server {challenge.params['realm']} refused access to "
                              f"{self.ref.name} (HTTP {response.status_code})",
-                             hint="check the credentials in ~/.docker/config.json or "
-                                  "REGISTRY_AUTH_FILE")
+                             hint=f"check the credentials (richcompose login "
+                                  f"{self.ref.registry})")
         try:
-            body = response.json()
-            token = body.get("token") or body.get("access_token")
+            answer = json.loads(body)
+            token = answer.get("token") or answer.get("access_token") if isinstance(
+                answer, dict) else None
         except ValueError:
             token = None
         if not isinstance(token, str) or not token:

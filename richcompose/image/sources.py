@@ -10,7 +10,7 @@ import tarfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from richcompose.errors import ImageError
 from richcompose.image.content import ContentStore, digest_hex
@@ -23,7 +23,9 @@ from richcompose.image.manifest import (
     index_entries,
 )
 from richcompose.image.reference import parse_registry_reference
-from richcompose.image.registry import RegistryClient
+
+if TYPE_CHECKING:
+    from richcompose.image.registry import RegistryClient
 
 _TAG_ANNOTATION = "org.opencontainers.image.ref.name"
 
@@ -67,7 +69,8 @@ class RegistrySource:
     def fetch(self, desc: Descriptor, progress: Callable[[int], None] | None) -> None:
         if self._content.has_blob(desc.digest):
             return
-        with self._content.writer(desc.digest, desc.size if desc.size >= 0 else None) as w:
+        with self._content.writer(desc.digest, desc.size if desc.size >= 0 else None,
+                                  self._client.limits.layer_compressed_bytes) as w:
             if not w.complete:
                 self._client.copy_blob(desc.digest, w, progress)
                 w.commit()

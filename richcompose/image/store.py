@@ -7,20 +7,21 @@ serves `rootfs:` keys (a directory as is, or a tarball unpacked once, keyed by i
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
-
-import httpx
+from typing import TYPE_CHECKING, BinaryIO
 
 from richcompose.errors import ImageError, Location
 from richcompose.image.auth import find_credentials
-from richcompose.image.content import ContentStore
+from richcompose.image.content import ContentStore, digest_hex
 from richcompose.image.index import Catalogue, ImageIndex, ImageRecord
+from richcompose.image.limits import ImageLimits
 from richcompose.image.manifest import (
     INDEX_TYPES,
     Descriptor,
@@ -31,6 +32,7 @@ from richcompose.image.manifest import (
     parse_manifest,
     select_platform,
 )
+from richcompose.image.policy import parse_pull_policy
 from richcompose.image.reference import (
     DockerArchiveReference,
     ImageReference,
@@ -38,8 +40,9 @@ from richcompose.image.reference import (
     OciLayoutReference,
     RegistryReference,
     parse_reference,
+    parse_registry_reference,
 )
-from richcompose.image.registry import RegistryClient
+from richcompose.image.registries import Endpoint, RegistriesConf
 from richcompose.image.sources import (
     DirFiles,
     DockerArchiveSource,
@@ -52,9 +55,10 @@ from richcompose.image.sources import (
 from richcompose.image.types import ImageConfig, ImageSummary, LayerEvent, ResolvedImage
 from richcompose.image.unpack import unpack_layer
 
-PULL_POLICIES = ("always", "missing", "never")
+if TYPE_CHECKING:
+    import httpx
+
 PARALLEL_DOWNLOADS = 3
-_POLICY_ALIASES = {"if_not_present": "missing"}  # compose-spec spelling
 TARBALL_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst")
 # Called from download threads too: the callback must be thread-safe (rich's Progress is).
 Progress = Callable[[LayerEvent], None]
@@ -63,17 +67,22 @@ Progress = Callable[[LayerEvent], None]
 class ImageStore:
     """Content-addressed image store under `<state root>/images`.
 
-    `transport` and `env` exist for tests: an httpx transport for the registry client and the
-    environment consulted for registry credentials.
+    `registries` says where names are pulled from (registries.conf); `env` is the environment
+    consulted for registry credentials (auth files, credential helpers on its PATH); `transport`
+    is an httpx transport for tests.
     """
 
     def __init__(self, root: Path, *, transport: httpx.BaseTransport | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None,
+                 registries: RegistriesConf | None = None,
+                 limits: ImageLimits | None = None) -> None:
         self.root = root
+        self.limits = limits or ImageLimits()
         self.content = ContentStore(root)
         self._index = ImageIndex(root)
         self._transport = transport
         self._env = env
+        self.registries = registries or RegistriesConf()
 
     # -- rootfs: ---------------------------------------------------------------------------------
 
@@ -139,20 +148,55 @@ class ImageStore:
         Local transports (oci:, oci-archive:, docker-archive:) are read on every call: it costs
         no download, and a rebuilt layout is picked up; unchanged layers are not unpacked again.
         """
-        pull = _POLICY_ALIASES.get(pull, pull)
-        if pull not in PULL_POLICIES:
-            raise ImageError(f"unknown pull policy {pull!r}", location=location,
-                             hint="use always, missing or never")
+        policy = parse_pull_policy(pull, location=location)
         with _located(location):
             ref = parse_reference(reference, base_dir=base_dir or Path.cwd())
-            if isinstance(ref, RegistryReference) and pull != "always":
-                stored = self._stored(str(ref))
-                if stored is not None:
-                    return stored
-                if pull == "never":
+            if not isinstance(ref, RegistryReference):
+                return self._pull(ref, progress)
+            candidates = self.registries.candidates(reference)
+            if policy.kind != "always":
+                now = datetime.now(UTC)
+                # A name docker would read as docker.io/... (a built image's) counts as stored.
+                for candidate in dict.fromkeys([ref, *candidates]):
+                    record = self._index.read().images.get(str(candidate))
+                    stored = self._stored(str(candidate))
+                    if stored is not None and record is not None and not policy.stale(
+                            record.pulled or record.created, now):
+                        return stored
+                if policy.kind == "never":
                     raise ImageError(f"image {ref} is not in the store and pull is 'never'",
                                      hint="pull it first, or use --pull missing")
-            return self._pull(ref, progress)
+            return self._pull_registry(candidates, progress)
+
+    def _pull_registry(self, candidates: Sequence[RegistryReference],
+                       progress: Progress | None) -> ResolvedImage:
+        """Each candidate name in turn, each from its mirrors then its registry: the first that
+        serves it wins; if none does, every attempt is in the error."""
+        failures: list[tuple[str, ImageError]] = []
+        for candidate in candidates:
+            for endpoint in self.registries.endpoints(candidate):
+                try:
+                    resolved = self._pull(candidate, progress, endpoint=endpoint)
+                except ImageError as e:
+                    failures.append((str(endpoint.ref), e))
+                    continue
+                served = f"{endpoint.ref} (mirror)" if endpoint.mirror else str(endpoint.ref)
+                return replace(resolved, served_by=served)
+        if len(failures) == 1:
+            raise failures[0][1]
+        raise ImageError(f"cannot pull {candidates[0]}: " + "; ".join(
+            f"{where}: {e.message}" for where, e in failures), hint=failures[-1][1].hint)
+
+    def has(self, reference: str, *, base_dir: Path | None = None) -> bool:
+        """Whether a registry-named image is in the store (a build is skipped when it is)."""
+        try:
+            ref = parse_reference(reference, base_dir=base_dir or Path.cwd())
+        except ImageError:
+            return False
+        return self._stored(str(ref)) is not None
+
+    def record(self, reference: str) -> ImageRecord | None:
+        return self._index.read().images.get(_canonical(reference))
 
     def pull(self, reference: str, *, location: Location | None = None,
              base_dir: Path | None = None, progress: Progress | None = None) -> ResolvedImage:
@@ -173,9 +217,11 @@ class ImageStore:
         return ResolvedImage(reference=record.reference, layers=layers, config=config,
                              digest=record.digest)
 
-    def _pull(self, ref: ImageReference, progress: Progress | None) -> ResolvedImage:
+    def _pull(self, ref: ImageReference, progress: Progress | None, *,
+              endpoint: Endpoint | None = None,
+              keys: Sequence[str] = ()) -> ResolvedImage:
         key = str(ref)
-        source = self._open_source(ref)
+        source = self._open_source(ref, endpoint)
         try:
             raw, header = source.manifest()
             if media_type_of(raw, header) in INDEX_TYPES:
@@ -184,7 +230,16 @@ class ImageStore:
                 verified(raw, entry.digest, f"manifest of {key}")
                 if media_type_of(raw, header) in INDEX_TYPES:
                     raise ImageError(f"{key}: nested image indexes are not supported")
+            if len(raw) > self.limits.manifest_bytes:
+                raise ImageError(f"manifest of {key} is {len(raw)} bytes, more than the "
+                                 f"{self.limits.manifest_bytes} allowed; refused")
             manifest = parse_manifest(raw)
+            for layer in manifest.layers:
+                if layer.size > self.limits.layer_compressed_bytes:
+                    raise ImageError(f"layer {layer.digest[:19]} of {key} is {layer.size} bytes, "
+                                     f"more than the {self.limits.layer_compressed_bytes} "
+                                     "allowed; refused", hint="raise ImageLimits."
+                                     "layer_compressed_bytes if the image is trusted")
             manifest_digest = self.content.put_blob(raw)
             config = self._config_blob(source, manifest.config)
             ids = diff_ids(config)
@@ -213,20 +268,27 @@ class ImageStore:
         blobs = [manifest_digest, manifest.config.digest] + [
             layer.digest for layer in manifest.layers if self.content.has_blob(layer.digest)]
         with self._index.update() as cat:
-            previous = cat.images.get(key)
-            # Re-reading an unchanged local image must not make it look freshly pulled.
-            created = previous.created if previous and previous.digest == manifest_digest \
-                else _now()
-            record = ImageRecord(key, manifest_digest, ids, blobs, manifest.config.digest,
-                                 sum(sizes), created)
-            cat.images[key] = record
+            for name in keys or (key,):
+                previous = cat.images.get(name)
+                # Re-reading an unchanged local image must not make it look freshly pulled.
+                created = previous.created if previous and previous.digest == manifest_digest \
+                    else _now()
+                record = ImageRecord(name, manifest_digest, ids, blobs, manifest.config.digest,
+                                     sum(sizes), created,
+                                     _now() if isinstance(ref, RegistryReference) else "")
+                cat.images[name] = record
             cat.snapshot_sizes.update(zip(ids, sizes, strict=True))
         return self._resolved(record)
 
-    def _open_source(self, ref: ImageReference) -> ImageSource:
+    def _open_source(self, ref: ImageReference, endpoint: Endpoint | None = None) -> ImageSource:
         if isinstance(ref, RegistryReference):
-            creds = find_credentials(ref.registry, ref.repository, self._env)
-            client = RegistryClient(ref, credentials=creds, transport=self._transport)
+            where = endpoint or Endpoint(ref, ref.insecure, mirror=False)
+            creds = find_credentials(where.ref.registry, where.ref.repository, self._env)
+            # httpx comes in with the first pull, not with every command that has a store.
+            from richcompose.image.registry import RegistryClient
+
+            client = RegistryClient(where.ref, credentials=creds, transport=self._transport,
+                                    insecure=where.insecure, limits=self.limits)
             return RegistrySource(client, self.content)
         if isinstance(ref, OciLayoutReference):
             return OciLayoutSource(DirFiles(ref.path), ref.tag, str(ref))
@@ -238,8 +300,15 @@ class ImageStore:
     def _config_blob(self, source: ImageSource, desc: Descriptor) -> bytes:
         if self.content.has_blob(desc.digest):
             return self.content.read_blob(desc.digest)
+        limit = self.limits.config_bytes
+        if desc.size > limit:
+            raise ImageError(f"image config {desc.digest[:19]} is {desc.size} bytes, more than "
+                             f"the {limit} allowed; refused")
         with source.open_blob(desc) as f:
-            data = f.read(desc.size + 1 if desc.size >= 0 else -1)
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise ImageError(f"image config {desc.digest[:19]} is larger than {limit} bytes; "
+                             "refused")
         self.content.put_blob(data, desc.digest)
         return data
 
@@ -266,6 +335,7 @@ class ImageStore:
         lowers = [self.content.snapshot_path(s) for s in reversed(below)]
         with self.content.new_snapshot(key) as draft, opener() as blob:
             result = unpack_layer(blob, draft.path, name=f"{layer.digest[:19]} of {image}",
+                                  limits=self.limits,
                                   lowers=lowers, whiteouts=whiteouts, blob_digest=layer.digest,
                                   on_bytes=on_bytes)
             if diff_id is not None and result.diff_id != diff_id:
@@ -274,6 +344,36 @@ class ImageStore:
                                  hint="the image is corrupt or tampered with")
         emit("done", total or read)
         return result.size
+
+    # -- built images ----------------------------------------------------------------------------
+
+    def add_layout(self, layout: Path, tag: str, names: Sequence[str]) -> ResolvedImage:
+        """Adopt an OCI layout written by the builder under `names` (registry names). Its blobs
+        are hard-linked into the store and kept, so the image can be pushed and built on."""
+        self.content.adopt_blobs(layout / "blobs" / "sha256")
+        keys = [str(parse_registry_reference(n)) for n in names]
+        return self._pull(OciLayoutReference(layout, tag), None, keys=keys)
+
+    def export_dir(self, reference: str, directory: Path) -> bool:
+        """Write `reference` in the containers `dir:` format (manifest.json plus blobs named by
+        hex digest, hard links to the store's) for a builder to read — it takes docker-format
+        manifests, which an OCI layout's reader skips. False when the layer blobs are not kept
+        (an image from a local transport)."""
+        record = self.record(reference)
+        if record is None or record.config is None:
+            return False
+        raw = self.content.read_blob(record.digest)
+        wanted = [record.config] + [layer.digest for layer in parse_manifest(raw).layers]
+        if not all(self.content.has_blob(d) for d in wanted):
+            return False
+        directory.mkdir(parents=True, exist_ok=True)
+        for digest in wanted:
+            target = directory / digest_hex(digest)
+            if not target.exists():
+                os.link(self.content.blob_path(digest), target)
+        (directory / "manifest.json").write_bytes(raw)
+        (directory / "version").write_text("Directory Transport Version: 1.1\n")
+        return True
 
     # -- images, rmi, image prune ----------------------------------------------------------------
 

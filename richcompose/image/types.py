@@ -35,6 +35,8 @@ class ResolvedImage:
     layers: tuple[Path, ...]
     config: ImageConfig = ImageConfig()
     digest: str | None = None
+    # Where a registry image came from this time (a mirror, or the registry), for `pull -v`.
+    served_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import hashlib
 import os
 import shutil
 import stat
+import sys
 import tarfile
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -26,10 +27,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
-import zstandard
-
 from richcompose.errors import ImageError
 from richcompose.image.filepool import FilePool, create_exclusive, set_file_attributes
+from richcompose.image.limits import ImageLimits, entry_problem
+
+DEFAULT_LIMITS = ImageLimits()
 
 _WHITEOUT = ".wh."
 _OPAQUE = ".wh..wh..opq"
@@ -49,13 +51,19 @@ class _Reader:
     """A read-through wrapper that hashes and/or counts what passes."""
 
     def __init__(self, raw: BinaryIO, *, hash_it: bool,
-                 on_bytes: Callable[[int], None] | None = None) -> None:
+                 on_bytes: Callable[[int], None] | None = None, limit: int | None = None) -> None:
         self._raw = raw
         self._hash = hashlib.sha256() if hash_it else None
         self._on_bytes = on_bytes
+        self._limit = limit
+        self._count = 0
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n)
+        self._count += len(data)
+        if self._limit is not None and self._count > self._limit:
+            raise ImageError(f"layer is larger than {self._limit} bytes; refused",
+                             hint="raise ImageLimits.layer_compressed_bytes if it is trusted")
         if self._hash is not None:
             self._hash.update(data)
         if self._on_bytes is not None and data:
@@ -86,13 +94,23 @@ def _decompressed(raw: BinaryIO, compression: str) -> BinaryIO:
     if compression == "gzip":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if compression == "zstd":
+        import zstandard  # loaded for zstd layers only (~50 ms)
+
         return zstandard.ZstdDecompressor().stream_reader(raw)
     return raw
 
 
+def _read_errors() -> tuple[type[Exception], ...]:
+    """What reading a bad layer raises; zstandard's errors only once a zstd layer loaded it."""
+    module = sys.modules.get("zstandard")
+    zstd: tuple[type[Exception], ...] = (module.ZstdError,) if module is not None else ()
+    return (tarfile.TarError, EOFError, OSError, *zstd)
+
+
 def unpack_layer(blob: BinaryIO, dest: Path, *, name: str, lowers: Sequence[Path] = (),
                  whiteouts: bool = True, blob_digest: str | None = None,
-                 on_bytes: Callable[[int], None] | None = None) -> UnpackResult:
+                 on_bytes: Callable[[int], None] | None = None,
+                 limits: ImageLimits = DEFAULT_LIMITS) -> UnpackResult:
     """Unpack the (possibly compressed) tar `blob` into the empty directory `dest`.
 
     `name` identifies the layer in errors; `lowers` are the snapshots below it, topmost first,
@@ -101,9 +119,10 @@ def unpack_layer(blob: BinaryIO, dest: Path, *, name: str, lowers: Sequence[Path
     `dest` then.
     """
     compression = compression_of(blob)
-    counted = _Reader(blob, hash_it=True, on_bytes=on_bytes)
+    counted = _Reader(blob, hash_it=True, on_bytes=on_bytes,
+                      limit=limits.layer_compressed_bytes)
     plain = _Reader(_decompressed(counted, compression), hash_it=True)  # type: ignore[arg-type]
-    writer = _Writer(dest, name, lowers, whiteouts, FilePool(name))
+    writer = _Writer(dest, name, lowers, whiteouts, FilePool(name), limits)
     try:
         with tarfile.open(fileobj=plain, mode="r|", bufsize=_COPY_CHUNK) as tar:  # type: ignore[call-overload]
             for member in tar:
@@ -111,7 +130,7 @@ def unpack_layer(blob: BinaryIO, dest: Path, *, name: str, lowers: Sequence[Path
         plain.drain()
         counted.drain()
         writer.finish()
-    except (tarfile.TarError, EOFError, OSError, zstandard.ZstdError) as e:
+    except _read_errors() as e:
         raise ImageError(f"layer {name} cannot be read: {e}",
                          hint="the layer is not a valid (gzip/zstd) tar archive") from e
     finally:
@@ -125,8 +144,9 @@ def unpack_layer(blob: BinaryIO, dest: Path, *, name: str, lowers: Sequence[Path
 
 class _Writer:
     def __init__(self, dest: Path, name: str, lowers: Sequence[Path], whiteouts: bool,
-                 pool: FilePool) -> None:
+                 pool: FilePool, limits: ImageLimits = DEFAULT_LIMITS) -> None:
         self.root = str(dest)
+        self.limits = limits
         self._pool = pool
         self.name = name
         self.lowers = [str(p) for p in lowers]
@@ -139,6 +159,7 @@ class _Writer:
 
     def add(self, m: tarfile.TarInfo, tar: tarfile.TarFile) -> None:
         self.entries += 1
+        self._check_limits(m)
         rel = self._normalise(m.name, m.name)
         parent, _, base = rel.rpartition("/")
         try:
@@ -158,6 +179,22 @@ class _Writer:
                 raise self._refuse(m.name, f"has unsupported tar type {m.type!r}")
         except OSError as e:
             raise ImageError(f"layer {self.name}: cannot unpack entry {m.name!r}: {e}") from e
+
+    def _check_limits(self, m: tarfile.TarInfo) -> None:
+        """Numbers the kernel cannot take (uid 99999999999, mtime 1e30, a 2,000-level path)
+        and layers past the caps are refused before anything is written for the entry."""
+        problem = entry_problem(m)
+        if problem:
+            raise self._refuse(m.name[:200], problem)
+        if self.entries > self.limits.layer_entries:
+            raise ImageError(f"layer {self.name} has more than {self.limits.layer_entries} "
+                             "entries; refused", hint="raise ImageLimits.layer_entries if "
+                             "the image is trusted")
+        if m.isreg() and self.size + m.size > self.limits.layer_expanded_bytes:
+            raise ImageError(f"layer {self.name} expands to more than "
+                             f"{self.limits.layer_expanded_bytes} bytes; refused",
+                             hint="raise ImageLimits.layer_expanded_bytes if the image is "
+                             "trusted")
 
     def finish(self) -> None:
         self._pool.wait_all()

@@ -20,7 +20,7 @@ from richcompose.errors import NetworkError
 from richcompose.hostfs import safe_join
 from richcompose.network import conflist, iptables, netns, ports, subnets
 from richcompose.network.cni import CniCall, CniRunner
-from richcompose.network.discovery import refresh_files
+from richcompose.network.discovery import link_hosts, refresh_hosts, write_own_files
 from richcompose.network.hosts import parse_extra_hosts
 from richcompose.network.networks import destroy_network, find_system_network, make_network
 from richcompose.network.store import NetworkStore
@@ -113,7 +113,9 @@ class NetworkManager:
         name = netns.netns_name(container_id, self._scope)
         with self.store.records() as rec:
             rec.setdefault("netns", {})[name] = project
-            return netns.create(name)
+        # Recorded first (cleanup_project finds it after a crash); made outside the lock, so
+        # containers starting together do not queue behind each other's `ip netns add`.
+        return netns.create(name)
 
     def attach(
         self,
@@ -133,7 +135,11 @@ class NetworkManager:
         """Loopback plus one interface per network (eth0, eth1, … in the given order).
 
         Published ports go on the first non-internal network; they are checked free first.
-        Every container sharing a network then gets its hosts file rewritten.
+        The hosts files of the containers on those networks are then rewritten.
+
+        The store lock is held to record the attachment (ports, interfaces) and then to record
+        its addresses, not while the CNI plugins run: independent containers attach in
+        parallel (host-local's own lock hands out the addresses).
         """
         files = files_dir or safe_join(self.store.files_dir, container_id)
         with self.store.records() as rec:
@@ -148,18 +154,28 @@ class NetworkManager:
                 "files": str(files), "networks": {}, "ports": [],
                 "dns": dataclasses.asdict(dns or DnsConfig()), "host_gateway": gateway,
             }
+            calls = self._plan_networks(rec, record, container_id, netns_path, networks,
+                                        mappings)
             rec["containers"][container_id] = record
-            self.store.flush(rec)
-            try:
-                self._add_networks(rec, record, container_id, netns_path, networks, mappings)
-            except NetworkError:
-                # Undo this attach only; the namespace is the caller's (`detach` removes it).
-                self._delete_networks(rec, container_id)
-                raise
-            self._refresh(rec)
+        try:
+            self._cni.add(conflist.loopback_conflist(), CniCall(container_id, netns_path, "lo"),
+                          {})
+            addresses = {name: _first_ipv4(self._cni.add(config, call, runtime))
+                         for name, (config, call, runtime) in calls.items()}
+        except NetworkError:
+            # Undo this attach only; the namespace is the caller's (`detach` removes it).
+            self._delete_networks(container_id)
+            with self.store.records() as rec:
+                self._forget(rec, container_id)
+            raise
+        with self.store.records() as rec:
+            record = rec["containers"][container_id]
+            for name, address in addresses.items():
+                record["networks"][name]["ip"] = address
+            self._refresh(rec, record, container_id)
         return _attachment(container_id, record)
 
-    def _add_networks(
+    def _plan_networks(
         self,
         rec: dict[str, Any],
         record: dict[str, Any],
@@ -167,8 +183,9 @@ class NetworkManager:
         netns_path: Path,
         networks: Mapping[str, Endpoint],
         mappings: list[PortMapping],
-    ) -> None:
-        self._cni.add(conflist.loopback_conflist(), CniCall(container_id, netns_path, "lo"), {})
+    ) -> dict[str, tuple[dict[str, Any], CniCall, dict[str, Any]]]:
+        """Fills in the record's interfaces and ports; returns the CNI ADD per network."""
+        calls = {}
         publish_on = self._publish_network(rec, record["project"], networks)
         for index, (name, endpoint) in enumerate(networks.items()):
             cni_name = self._cni_name(rec, record["project"], name)
@@ -182,38 +199,56 @@ class NetworkManager:
             record["networks"][name] = {"cni": cni_name, "ifname": ifname, "ip": "",
                                         "aliases": list(endpoint.aliases)}
             config = conflist.load_conflist(Path(rec["networks"][cni_name]["conflist"]))
-            result = self._cni.add(config, CniCall(container_id, netns_path, ifname), runtime)
-            record["networks"][name]["ip"] = _first_ipv4(result)
+            calls[name] = (config, CniCall(container_id, netns_path, ifname), runtime)
+        return calls
 
     def detach(self, project: str, container_id: str) -> None:
         """DEL every CNI attachment (reverse order), delete the container's own netns, and
-        rewrite the neighbours' hosts files. Safe to call twice."""
+        rewrite the neighbours' hosts files. Safe to call twice. The plugins run without the
+        store lock, as in `attach`."""
+        with self.store.records() as rec:
+            record = rec["containers"].get(container_id)
+            netns_path = Path(record["netns"]) if record else self.netns_path(container_id)
+        self._delete_networks(container_id, netns_path)
+        netns.delete(netns.netns_name(container_id, self._scope))  # still recorded: see below
         with self.store.records() as rec:
             self._detach(rec, container_id)
-            self._refresh(rec)
 
     def _detach(self, rec: dict[str, Any], container_id: str) -> None:
-        self._delete_networks(rec, container_id)
+        """After the CNI DELs: forget the container, delete its netns, refresh the hosts."""
+        record = self._forget(rec, container_id)
         name = netns.netns_name(container_id, self._scope)
         netns.delete(name)  # even unrecorded (a lost state file): the name is ours
         rec.get("netns", {}).pop(name, None)
+        if record is not None:
+            self._refresh(rec, record)
 
-    def _delete_networks(self, rec: dict[str, Any], container_id: str) -> None:
-        """CNI DEL of everything cached for the container, last attached first; forget it."""
-        record = rec["containers"].get(container_id)
-        netns_path = Path(record["netns"]) if record else self.netns_path(container_id)
+    def _delete_networks(self, container_id: str, netns_path: Path | None = None) -> None:
+        """CNI DEL of everything cached for the container, last attached first."""
+        netns_path = netns_path or self.netns_path(container_id)
         for cached in reversed(self._cni.cached(container_id)):
             self._cni.delete(cached["config"]["name"],
                              CniCall(container_id, netns_path, cached["ifname"]))
         shutil.rmtree(safe_join(self.store.cache_dir, container_id), ignore_errors=True)
-        if record is not None:
-            if Path(record["files"]) == safe_join(self.store.files_dir, container_id):
-                shutil.rmtree(record["files"], ignore_errors=True)
-            del rec["containers"][container_id]
 
-    def _refresh(self, rec: dict[str, Any]) -> None:
-        resolv = self._host_resolv_conf
-        refresh_files(rec, resolv.read_text() if resolv.exists() else "")
+    def _forget(self, rec: dict[str, Any], container_id: str) -> dict[str, Any] | None:
+        record: dict[str, Any] | None = rec["containers"].pop(container_id, None)
+        if record is not None and Path(record["files"]) == safe_join(self.store.files_dir,
+                                                                     container_id):
+            shutil.rmtree(record["files"], ignore_errors=True)
+        return record
+
+    def _refresh(self, rec: dict[str, Any], record: dict[str, Any],
+                 container_id: str | None = None) -> None:
+        """Hosts files of the groups on the record's networks; with `container_id` (an
+        attach) its own resolv.conf and hostname, and its link to its group's hosts file."""
+        hosts_dir = self.store.root / "hosts"
+        if container_id is not None:
+            resolv = self._host_resolv_conf
+            write_own_files(record, resolv.read_text() if resolv.exists() else "")
+            link_hosts(record, hosts_dir)
+        refresh_hosts(rec, hosts_dir, [e["cni"] for e in record["networks"].values()],
+                      [container_id] if container_id else [])
 
     def cleanup_project(self, project: str) -> None:
         """Remove everything recorded for a project, even after a crash mid-`up`."""
@@ -222,6 +257,8 @@ class NetworkManager:
             for container_id in [c for c, r in rec["containers"].items()
                                  if r["project"] == project]:
                 try:
+                    self._delete_networks(container_id,
+                                          Path(rec["containers"][container_id]["netns"]))
                     self._detach(rec, container_id)
                 except NetworkError as err:
                     errors.append(err)
@@ -233,7 +270,6 @@ class NetworkManager:
                 self._release_network(rec, project, name)
             rec["projects"].pop(project, None)
             netns.remove_stale(f"{netns.NAME_PREFIX}{self._scope}-")
-            self._refresh(rec)
             if errors:
                 raise errors[0]
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from richcompose.bundle.rich import RUN_HOST_DIR
-from richcompose.bundle.vm import (
+from richcompose.bundle.names import (
     BOOT_ANNOTATION,
     BOOT_TIMEOUT_ANNOTATION,
     BOOTED_MARKER,
     DEFAULT_BOOT_TIMEOUT,
     REBOOT_MARKER,
+    RUN_HOST_DIR,
 )
 from richcompose.runtime.oci import OCIRuntime
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from richcompose.errors import RuntimeFailure
 from richcompose.hostfs import safe_join
-from richcompose.runtime.oci import error_message
+from richcompose.runtime.oci import error_message, find_executable
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class ContainerFiles:
 
 class ConmonLauncher:
     def __init__(self, runtime_binary: str, runtime_root: Path, *, log_size_max: int = 0) -> None:
-        found = shutil.which("conmon")
+        found = find_executable("conmon")
         if found is None:
             raise RuntimeFailure("conmon not found", hint="run scripts/setup.sh (installs conmon)")
         self.conmon = found

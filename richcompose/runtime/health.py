@@ -121,6 +121,14 @@ def next_delay(spec: HealthSpec, state: HealthState, *, in_start_period: bool) -
     return spec.interval
 
 
+def next_probe_at(last_start: float, spec: HealthSpec, state: HealthState, *,
+                  in_start_period: bool) -> float:
+    """When the next probe starts: `interval` (or `start_interval`) after the last one
+    *started*, so a probe's own run time does not stretch the period. The first probe counts
+    from the container's start."""
+    return last_start + next_delay(spec, state, in_start_period=in_start_period)
+
+
 def run_probe(runtime: OCIRuntime, container_id: str, spec: HealthSpec) -> Probe:
     start = time.time()
     try:

@@ -10,11 +10,9 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
-from richcompose.bundle.launcher import LAUNCHER_ANNOTATION, READY_MARKER
-from richcompose.bundle.rich import HOOK_OUTPUT, RUN_HOST_DIR
+from richcompose.bundle.names import HOOK_OUTPUT, LAUNCHER_ANNOTATION, READY_MARKER, RUN_HOST_DIR
 from richcompose.errors import RuntimeFailure
 from richcompose.hostfs import open_dir, read_regular
 from richcompose.logs import read_lines
@@ -109,7 +107,9 @@ def _relay_hook_output(path: Path, log: Path) -> None:
     lines = text.splitlines()
     if len(data) > HOOK_OUTPUT_CAP:
         lines.append(f"richcompose: hook output cut at {HOOK_OUTPUT_CAP} bytes")
-    stamp = datetime.now(UTC).isoformat(timespec="microseconds")
+    now = time.time()  # RFC 3339 in UTC, as conmon writes it (time, not datetime: monitor RSS)
+    stamp = (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+             + f".{int(now % 1 * 1_000_000):06d}+00:00")
     with open(log, "a", encoding="utf-8") as handle:
         for line in lines:
             handle.write(f"{stamp} stdout F {line}\n")
@@ -172,9 +172,18 @@ def _wait_past_start_hooks(service: str, pid: int, log: Path, timeout: float = 3
                              hint="see `richcompose logs " + service + "`")
 
 
-def discard(runtime: OCIRuntime, cpaths: ContainerPaths, container_id: str) -> None:
+def discard(runtime: OCIRuntime, cpaths: ContainerPaths, container_id: str, *,
+            stopped: bool = False) -> None:
     """Kills (if needed) and deletes the runc container and waits for its conmon to go; the
-    bundle and rootfs mount stay, so the container can be launched again."""
+    bundle and rootfs mount stay, so the container can be launched again. `stopped`: the
+    caller saw it stop, so a plain `runc delete` does (no state call, no `--force`)."""
+    if stopped and runtime.known(container_id):
+        try:
+            runtime.delete(container_id)
+            wait_conmon_exit(cpaths)
+            return
+        except RuntimeFailure:
+            pass  # something restarted it meanwhile: the careful path below
     state = runtime.state(container_id) if runtime.known(container_id) else None
     if state is not None:
         if state.status not in ("stopped", "created"):

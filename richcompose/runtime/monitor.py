@@ -16,7 +16,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -25,7 +24,7 @@ from richcompose.runtime import supervised
 from richcompose.runtime.boot import rebooted
 from richcompose.runtime.events import append_event
 from richcompose.runtime.headless import reap_headless
-from richcompose.runtime.health import HealthState, next_delay, run_probe
+from richcompose.runtime.health import HealthState, next_probe_at, run_probe
 from richcompose.runtime.inotify import Inotify
 from richcompose.runtime.launch import discard, launch
 from richcompose.runtime.oci import OCIRuntime
@@ -138,6 +137,8 @@ class Monitor:
             try:
                 self._sync_one(cid, entry)
             except Exception:  # one damaged container must not end supervision of the rest
+                import traceback  # only when something broke: not part of the resident set
+
                 traceback.print_exc()
 
     def _sync_one(self, cid: str, entry: Supervised) -> None:
@@ -241,10 +242,13 @@ class Monitor:
         runtime = self.runtime(entry.runtime)
         state = _resumed_health(path, entry)  # a new monitor goes on where the last one was
         write_json(path, {**state.to_json(), "started_at": entry.started_at})
+        last_start = state.log[-1].start if state.log else entry.started_at
         while True:
             in_start = time.time() - entry.started_at < spec.start_period
-            if stop.wait(next_delay(spec, state, in_start_period=in_start)) or exit_file.exists():
+            due = next_probe_at(last_start, spec, state, in_start_period=in_start)
+            if stop.wait(max(0.0, due - time.time())) or exit_file.exists():
                 return
+            last_start = time.time()
             probe = run_probe(runtime, entry.id, spec)
             if stop.is_set() or exit_file.exists():
                 return
@@ -276,6 +280,8 @@ def main(argv: list[str]) -> int:
     try:
         monitor.run()
     except Exception:
+        import traceback  # only to report a crash: not part of the resident set
+
         traceback.print_exc()
         return 1
     return 0

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from richcompose.config import LoadOptions, load_project
-from richcompose.errors import ConfigError
 from richcompose.graph import build_graph, start_order
 
 REALWORLD = Path(__file__).parent / "realworld"
@@ -60,16 +57,14 @@ def test_legacy_file_with_version_and_deploy_limits_loads_with_one_warning() -> 
     assert project.locate(("version",), key=True).line == 1
 
 
-def test_build_only_service_is_refused_naming_build_and_its_line() -> None:
-    with pytest.raises(ConfigError) as caught:
-        load("buildonly")
-    assert caught.value.message.startswith("service 'app': build is not supported")
-    assert caught.value.location.line == 3
-    assert "image:" in caught.value.hint
+def test_build_only_service_loads_with_its_build_section() -> None:
+    build = load("buildonly").services["app"].build
+    assert build is not None
+    assert (build.dockerfile, build.args) == ("Dockerfile", {"NODE_ENV": "production"})
 
 
 def test_monitoring_stack_loads_and_warns_about_log_driver_and_global_mode() -> None:
     project = load("monitoring")
-    assert warned_keys(project) == ["configs", "logging", "secrets", "deploy.mode"]
-    assert [w.location.line for w in project.warnings] == [8, 14, 22, 35]
+    assert warned_keys(project) == ["logging", "deploy.mode"]
+    assert [w.location.line for w in project.warnings] == [14, 35]
     assert project.services["node-exporter"].network_mode == "host"

@@ -24,11 +24,12 @@ def test_service_started_dependency_starts_first(rc: Richcompose) -> None:
             depends_on: [db]
     """)
     rc("up", "-d")
-    assert event_time(rc, "start", "db") <= event_time(rc, "create", "app")
+    # Created ahead of the gate (as docker compose), started in order.
+    assert event_time(rc, "start", "db") <= event_time(rc, "start", "app")
     rc("down")
 
 
-def test_service_healthy_dependent_is_created_after_its_dependency_turns_healthy(
+def test_service_healthy_dependent_is_started_after_its_dependency_turns_healthy(
         rc: Richcompose) -> None:
     # How soon after (issue 17's 100 ms) is measured by bench/, not asserted by a timed test.
     rc.write(f"""
@@ -46,7 +47,7 @@ def test_service_healthy_dependent_is_created_after_its_dependency_turns_healthy
             depends_on: {{db: {{condition: service_healthy}}}}
     """)
     rc("up", "-d")
-    assert event_time(rc, "health_status: healthy", "db") <= event_time(rc, "create", "app")
+    assert event_time(rc, "health_status: healthy", "db") <= event_time(rc, "start", "app")
     rc("down")
 
 
@@ -168,19 +169,21 @@ def test_stop_signal_is_sent_first(rc: Richcompose) -> None:
 
 
 def test_sigkill_follows_the_grace_period_and_timeout_overrides_it(rc: Richcompose) -> None:
+    # Bounds far from the CLI's own cost, so a loaded machine cannot flip the verdict: the
+    # 1 s grace is waited out, the 60 s one is cut short by -t 0.
     rc.write("""
         services:
           stubborn: {rootfs: ./rootfs, command: sleep 300, stop_grace_period: 1s}
+          patient: {rootfs: ./rootfs, command: sleep 300, stop_grace_period: 60s}
     """)
     rc("up", "-d")
     start = time.monotonic()
-    rc("stop")
-    assert 1 <= time.monotonic() - start < 5
+    rc("stop", "stubborn")
+    assert 1 <= time.monotonic() - start < 30
     assert ps(rc)["stubborn"]["exit_code"] == 137
-    rc("start")
     start = time.monotonic()
     rc("down", "-t", "0")
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - start < 30
 
 
 def test_up_again_keeps_unchanged_containers_and_recreates_changed_ones(rc: Richcompose) -> None:

@@ -32,5 +32,6 @@ def down_leaves_nothing(rc: Richcompose) -> None:
     down = rc("down", "-t", "1", check=False)
     assert "Traceback" not in down.stderr, down.stderr
     assert down.returncode == 0, down.stderr
-    assert leftovers(rc.root) == []
+    left = leftovers(rc.root)
+    assert left == [], left
     assert not (rc.root / "projects" / "project").exists()

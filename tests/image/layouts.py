@@ -89,7 +89,9 @@ def write_blob(layout: Path, data: bytes) -> dict[str, Any]:
 def write_manifest(layout: Path, image: OciImage) -> dict[str, Any]:
     """Write config, layers and manifest blobs; the manifest's descriptor."""
     config = {"architecture": image.architecture, "os": "linux", "config": image.config,
-              "rootfs": {"type": "layers", "diff_ids": [sha256(t) for t in image.layers]}}
+              "rootfs": {"type": "layers", "diff_ids": [sha256(t) for t in image.layers]},
+              # as real images have: builders (buildah) check it against the layers
+              "history": [{"created_by": f"layer {i}"} for i in range(len(image.layers))]}
     layers = [{"mediaType": _LAYER_TYPES[image.compression],
                **write_blob(layout, compress(t, image.compression))} for t in image.layers]
     manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
