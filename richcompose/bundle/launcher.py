@@ -39,6 +39,13 @@ class InnerStart:
     argv: list[str]
     env: list[tuple[str, str]]
     ready: list[str] | None  # ATTEMPTS INTERVAL KIND ARGS... for bin/ready
+    restart: str = "no"
+    required: bool = False
+
+    @property
+    def exit_file(self) -> str:
+        """Where the service's last exit status is noted (a start check and for the log)."""
+        return f"{RUN_DIR}/service.{self.name}.exit"
 
 
 def start_order(services: dict[str, SystemService]) -> list[str]:
@@ -68,7 +75,14 @@ def with_launcher(spec: Spec) -> None:
     spec["process"]["args"] = [LAUNCHER, *spec["process"]["args"]]
 
 
-def launcher(inputs: RichInputs, *, wrap_process: bool = True) -> RichParts:
+# How a required system service that ended stops the container: ending the command ends a
+# dumb-init container; busybox init (sbin-init) powers off on SIGUSR2.
+STOP_DUMB_INIT = "kill -TERM $app"
+STOP_BUSYBOX_INIT = "kill -TERM $app; kill -USR2 1"
+
+
+def launcher(inputs: RichInputs, *, wrap_process: bool = True,
+             stop_container: str = STOP_DUMB_INIT) -> RichParts:
     """The launcher file, and (for dumb-init) the option that runs it in front of the command;
     sbin-init puts it in front of the command in its inittab entry instead."""
     inner = inputs.service.system_services
@@ -80,9 +94,11 @@ def launcher(inputs: RichInputs, *, wrap_process: bool = True) -> RichParts:
         assert spec.command is not None  # `unit:` is rejected for these modes by the caller
         env = inner_environment(inputs, spec.environment)
         starts.append(InnerStart(name, spec.command, sorted(env.items()),
-                                 ready_args(spec.ready) if spec.ready else None))
+                                 ready_args(spec.ready) if spec.ready else None,
+                                 spec.restart, spec.required))
     text = templates.render("launcher.sh.j2", service=inputs.name, services=starts,
-                            rich_dir=RICH_DIR, marker=f"{RUN_DIR}/{READY_MARKER}")
+                            rich_dir=RICH_DIR, run_dir=RUN_DIR, stop_container=stop_container,
+                            marker=f"{RUN_DIR}/{READY_MARKER}")
     seconds = int(sum(s.ready.timeout for s in inner.values() if s.ready)) + 10 * len(inner)
     options = [with_annotations({LAUNCHER_ANNOTATION: str(seconds)})]
     if wrap_process:

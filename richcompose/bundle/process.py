@@ -40,6 +40,13 @@ def resolve_user(user: str, layers: Sequence[Path], location: Location | None = 
     return uid, gid
 
 
+def resolve_groups(groups: Sequence[str], layers: Sequence[Path],
+                   location: Location | None = None) -> list[int]:
+    """`group_add:` names or ids, names looked up in the image's /etc/group."""
+    rows = _read_etc(layers, "group") if any(not g.isdigit() for g in groups) else []
+    return [_lookup(g, rows, 2, 2, "group", location)[0] for g in groups]
+
+
 def _read_etc(layers: Sequence[Path], name: str) -> list[list[str]]:
     """The image's own /etc/passwd or /etc/group, as the container would see it: links (an
     /etc that points at the host's) resolved inside the image, never on the host."""

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from richcompose.bundle import rich, seccomp, security
+from richcompose.bundle import host, rich, seccomp, security
 from richcompose.bundle.filerefs import file_ref_mounts
 from richcompose.bundle.imagefs import ImageFS
 from richcompose.bundle.launcher import launcher
-from richcompose.bundle.process import environment, process_args, resolve_user
+from richcompose.bundle.process import environment, process_args, resolve_groups, resolve_user
 from richcompose.bundle.rich import BundleFile, RichInputs, RichParts
 from richcompose.bundle.sbininit import sbin_init_mode
 from richcompose.bundle.spec import (
@@ -30,6 +30,7 @@ from richcompose.bundle.spec import (
     with_annotations,
     with_cgroups_path,
     with_cwd,
+    with_domainname,
     with_env,
     with_hostname,
     with_mounts,
@@ -40,11 +41,14 @@ from richcompose.bundle.spec import (
 )
 from richcompose.bundle.systemd import systemd_mode
 from richcompose.config.models import Project, Service
-from richcompose.errors import BundleError
+from richcompose.errors import BundleError, Location
 from richcompose.hostfs import safe_join
 from richcompose.image import defaults
 from richcompose.image.types import ResolvedImage
 from richcompose.signals import signal_name
+
+LABEL_PREFIX = "org.richcompose.label."
+EXPOSE_ANNOTATION = "org.richcompose.expose"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,11 @@ class RenderContext:
     # Docker-format default profile (seccomp.load_profile()); None: no seccomp filter
     seccomp_profile: Mapping[str, Any] | None = field(default_factory=seccomp.default_profile)
     host_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # The host's capability bounding set: what privileged / cap_add can grant at most.
+    host_capabilities: tuple[str, ...] = field(default_factory=security.host_bounding_set)
+    # A cgroup v1 host with a cgroup2 `unified` mount: systemd then tracks its units there.
+    host_cgroup_hybrid: bool = field(default_factory=lambda: os.path.ismount(
+        "/sys/fs/cgroup/unified"))
     cgroup_parent: str = "/richcompose"  # the container's cgroup is <parent>/<container id>
     # Where the engine writes the service's secret and config files (engine/filerefs.py)
     files_dir: Path = Path("/nonexistent/richcompose-files")
@@ -90,15 +99,18 @@ def render_parts(ctx: RenderContext) -> RichParts:
         with_cwd(cwd),
         with_user(uid, gid),
         with_hostname(hostname),
+        *([with_domainname(service.domainname)] if service.domainname else []),
         with_cgroups_path(f"{ctx.cgroup_parent}/{ctx.container_id}"),
         *security_options(ctx),
     ]
+    options += host_options(ctx, location)
     inputs = RichInputs(
         name=ctx.service_name, service=service, container_id=ctx.container_id, argv=argv, env=env,
         cwd=cwd, hostname=hostname, uid=uid, gid=gid,
         fs=ImageFS(ctx.image.layers, _volume_sources(ctx)),
         mount_targets=frozenset(str(m["destination"]) for m in volume_mounts(ctx)),
         project_dir=str(ctx.project.directory), dumb_init=ctx.dumb_init, host_env=ctx.host_env,
+        cgroup_hybrid=ctx.host_cgroup_hybrid,
         locate=lambda key: ctx.project.locate(("services", ctx.service_name, key)))
     parts = RichParts(options)
     parts.extend(rich_parts(inputs))
@@ -115,14 +127,64 @@ def render_parts(ctx: RenderContext) -> RichParts:
     return parts
 
 
+def host_options(ctx: RenderContext, location: Location | None) -> list[SpecOption]:
+    """Devices, groups, the host's namespaces, cgroup tuning, annotations, a terminal."""
+    service = ctx.service
+
+    def at(key: str) -> Location | None:
+        return ctx.project.locate(("services", ctx.service_name, key)) or location
+
+    options: list[SpecOption] = []
+    if service.devices:
+        options.append(host.with_devices(host.device_entries(service.devices, at("devices"))))
+    if service.device_cgroup_rules:
+        options.append(host.with_device_cgroup_rules(
+            host.device_rule(r, at("device_cgroup_rules")) for r in service.device_cgroup_rules))
+    if service.group_add:
+        options.append(host.with_additional_gids(
+            resolve_groups(service.group_add, ctx.image.layers, at("group_add"))))
+    for kind in ("pid", "ipc", "uts", "cgroup"):
+        if getattr(service, kind) == "host":
+            options.append(host.with_host_namespace(kind))
+    if service.cgroup == "private":
+        options.append(host.with_private_cgroup_namespace())
+    options.append(host.with_tuning(
+        memory_reservation=service.mem_reservation, swappiness=service.mem_swappiness,
+        oom_kill_disable=service.oom_kill_disable, cpu_period=service.cpu_period,
+        cpu_quota=service.cpu_quota, cpu_rt_period=service.cpu_rt_period,
+        cpu_rt_runtime=service.cpu_rt_runtime, cpuset=service.cpuset))
+    if service.annotations:
+        options.append(with_annotations(service.annotations))
+    # Labels and exposed ports are metadata, as in docker: kept on the container (its OCI
+    # annotations, shown by `runc state` and `richcompose render`), not acted on.
+    if service.labels:
+        options.append(with_annotations({f"{LABEL_PREFIX}{k}": v
+                                         for k, v in service.labels.items()}))
+    if service.expose:
+        options.append(with_annotations({EXPOSE_ANNOTATION: ",".join(service.expose)}))
+    if service.tty:
+        options.append(host.with_terminal())
+    return options
+
+
 def security_options(ctx: RenderContext) -> list[SpecOption]:
     service = ctx.service
-    caps = security.capability_set(service.cap_add, service.cap_drop)
+    missing = security.missing_capabilities(service.cap_add, ctx.host_capabilities)
+    if missing:
+        raise BundleError(f"service {ctx.service_name!r}: cap_add {', '.join(missing)}: not in "
+                          "this host's capability bounding set, so no container here can have "
+                          "it", location=ctx.project.locate(("services", ctx.service_name,
+                                                             "cap_add")),
+                          hint="remove it from cap_add (see CapBnd in /proc/self/status)")
+    caps = security.capability_set(service.cap_add, service.cap_drop,
+                                   host=ctx.host_capabilities)
     limits = service.deploy.resources.limits if service.deploy and service.deploy.resources \
         else None
     options: list[SpecOption] = [security.with_device_rules()]
     if service.privileged:
-        options.append(security.with_privileged())
+        options.append(security.with_privileged(security.capability_set(
+            service.cap_add, service.cap_drop, base=ctx.host_capabilities,
+            host=ctx.host_capabilities)))
     else:
         options.append(security.with_capabilities(caps))
         profile, problem = seccomp.requested_profile(service.security_opt, ctx.seccomp_profile,

@@ -65,6 +65,7 @@ class RichInputs:
     dumb_init: str
     host_env: Mapping[str, str]
     locate: Callable[[str], Location | None]
+    cgroup_hybrid: bool = False  # the host has a cgroup2 `unified` mount beside cgroup v1
 
 
 @dataclass

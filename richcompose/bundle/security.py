@@ -8,7 +8,8 @@ from typing import Any
 
 from richcompose.bundle.spec import DEFAULT_CAPABILITIES, Spec, SpecOption
 
-# Every capability runc 1.1 knows; `privileged` and `cap_add: [ALL]` grant these.
+# Every capability runc 1.1 knows, in the kernel's bit order (CAP_CHOWN is bit 0), so a
+# capability mask such as /proc/self/status's CapBnd indexes this tuple.
 ALL_CAPABILITIES = (
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
     "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
@@ -34,24 +35,56 @@ DEFAULT_DEVICE_RULES: tuple[dict[str, Any], ...] = (
 )
 
 
+def bounding_set(status_text: str) -> tuple[str, ...]:
+    """The capability names of a /proc/PID/status text's CapBnd mask (bits past the ones runc
+    knows are ignored: runc could not grant them anyway)."""
+    for line in status_text.splitlines():
+        if line.startswith("CapBnd:"):
+            mask = int(line.split()[1], 16)
+            return tuple(name for bit, name in enumerate(ALL_CAPABILITIES) if mask >> bit & 1)
+    return ALL_CAPABILITIES
+
+
+def host_bounding_set() -> tuple[str, ...]:
+    """What this process may hand on: a container can never get more (runc fails with
+    "unable to apply caps: operation not permitted")."""
+    try:
+        with open("/proc/self/status") as handle:
+            return bounding_set(handle.read())
+    except OSError:
+        return ALL_CAPABILITIES
+
+
 def normalize_capability(name: str) -> str:
     upper = name.strip().upper()
     return upper if upper.startswith("CAP_") or upper == "ALL" else f"CAP_{upper}"
 
 
 def capability_set(cap_add: Iterable[str], cap_drop: Iterable[str],
-                   base: Iterable[str] = DEFAULT_CAPABILITIES) -> list[str]:
-    """Docker's rule: start from the default set, drop (ALL drops everything), then add."""
-    caps = list(base)
+                   base: Iterable[str] = DEFAULT_CAPABILITIES,
+                   host: Iterable[str] = ALL_CAPABILITIES) -> list[str]:
+    """Docker's rule: start from the default set, drop (ALL drops everything), then add; as
+    podman, within what the host has (`host`, the bounding set): a default the host lacks is
+    left out, `ALL` means all the host has. Naming a capability the host lacks is the
+    caller's error to report (see missing_capabilities)."""
+    available = list(host)
+    caps = [c for c in base if c in available]
     dropped = {normalize_capability(c) for c in cap_drop}
     if "ALL" in dropped:
         caps = []
     caps = [c for c in caps if c not in dropped]
     for cap in map(normalize_capability, cap_add):
-        for one in (ALL_CAPABILITIES if cap == "ALL" else (cap,)):
-            if one not in caps:
+        for one in (available if cap == "ALL" else (cap,)):
+            if one not in caps and one in available:
                 caps.append(one)
     return caps
+
+
+def missing_capabilities(cap_add: Iterable[str], host: Iterable[str]) -> list[str]:
+    """Capabilities named in cap_add that the host's bounding set does not have (unknown
+    names too: runc would refuse them)."""
+    available = set(host)
+    return [c for c in map(normalize_capability, cap_add) if c != "ALL" and c not in available]
 
 
 def with_capabilities(caps: Iterable[str]) -> SpecOption:
@@ -62,11 +95,14 @@ def with_capabilities(caps: Iterable[str]) -> SpecOption:
     return apply
 
 
-def with_privileged() -> SpecOption:
-    """Docker's --privileged: every capability, no seccomp, no masked or read-only paths,
-    every device allowed, /sys and the cgroup tree writable."""
+def with_privileged(caps: Iterable[str] = ALL_CAPABILITIES) -> SpecOption:
+    """Docker's --privileged: every capability the host has (`caps`, less cap_drop), no
+    seccomp, no masked or read-only paths, every device allowed, /sys and the cgroup tree
+    writable."""
+    chosen = list(caps)
+
     def apply(spec: Spec) -> None:
-        with_capabilities(ALL_CAPABILITIES)(spec)
+        with_capabilities(chosen)(spec)
         linux = spec["linux"]
         linux.pop("seccomp", None)
         linux["maskedPaths"] = []

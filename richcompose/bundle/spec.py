@@ -117,6 +117,16 @@ def with_hostname(hostname: str) -> SpecOption:
     return apply
 
 
+def with_domainname(domainname: str) -> SpecOption:
+    """The NIS domain name of the container's UTS namespace (`domainname` inside): the OCI
+    field, and the UTS-namespaced sysctl too, since runc 1.1 ignores the field (1.2 and crun
+    honour it); runc allows kernel.domainname when the container has its own UTS namespace."""
+    def apply(spec: Spec) -> None:
+        spec["domainname"] = domainname
+        spec["linux"].setdefault("sysctl", {})["kernel.domainname"] = domainname
+    return apply
+
+
 def with_root(path: str, *, readonly: bool = False) -> SpecOption:
     def apply(spec: Spec) -> None:
         spec["root"] = {"path": path, "readonly": readonly}

@@ -1,5 +1,7 @@
 """systemd mode: PID 1 is the image's systemd, booted unprivileged the way podman's
-`--systemd` does it, and the service's command runs as a generated unit.
+`--systemd` does it, and the service's command (if it has one: a VM need not) runs as a
+generated unit. Each boot gets its own boot id and the journal is kept on the VM's disk, so
+`journalctl --list-boots` works; a reboot inside restarts the container (vm.py).
 
 What systemd needs, measured under runc 1.1.5 on a cgroup v1 hybrid host: tmpfs on /run and
 /run/lock, a writable cgroup subtree of its own (a cgroup namespace plus a read-write cgroup
@@ -13,6 +15,7 @@ from __future__ import annotations
 import uuid
 
 from richcompose.bundle import templates
+from richcompose.bundle.host import with_terminal  # systemd writes its console only to a tty
 from richcompose.bundle.launcher import ready_args, start_order
 from richcompose.bundle.rich import (
     HOST_DIR,
@@ -32,13 +35,22 @@ from richcompose.bundle.spec import (
     with_process_args,
     with_user,
 )
+from richcompose.bundle.vm import (
+    has_app,
+    reboot_marker_command,
+    with_boot_watch,
+    with_own_boot_id,
+)
 from richcompose.errors import BundleError
 
 SYSTEMD_PATHS = ("/lib/systemd/systemd", "/usr/lib/systemd/systemd")
 UNITS_DIR = f"{RICH_DIR}/units"
 APP_UNIT = "richcompose-app.service"
+REBOOT_UNIT = "richcompose-reboot.service"
 STOP_SIGNAL = "37"  # SIGRTMIN+3: systemd's "halt" in a container
-TMPFS_DIRS = ("/run", "/run/lock", "/tmp", "/var/log/journal")
+# /var/log/journal is not among them: the journal lives on the VM's disk (journald.conf.j2).
+TMPFS_DIRS = ("/run", "/run/lock", "/tmp")
+JOURNALD_DROPIN = "/run/systemd/journald.conf.d/richcompose.conf"
 
 
 def find_systemd(inputs: RichInputs) -> str:
@@ -51,12 +63,8 @@ def find_systemd(inputs: RichInputs) -> str:
                       hint="use an image with systemd installed, or rich_mode: dumb-init")
 
 
-def with_terminal() -> SpecOption:
-    """A pty as stdio and /dev/console: systemd writes its console only to a terminal; the
-    monitor copies the other side into the log."""
-    def apply(spec: Spec) -> None:
-        spec["process"]["terminal"] = True
-    return apply
+UNIFIED_MOUNT = {"destination": "/sys/fs/cgroup/unified", "type": "cgroup2", "source": "cgroup2",
+                 "options": ["nosuid", "noexec", "nodev", "relatime", "rw"]}
 
 
 # The files of a cgroup that set its limits (and freeze or throttle it), cgroup v1 per
@@ -107,13 +115,19 @@ def cgroup_limit_paths() -> list[str]:
     return paths
 
 
-def with_own_cgroup_tree() -> SpecOption:
+def with_own_cgroup_tree(hybrid: bool = False) -> SpecOption:
     """systemd manages a cgroup tree of its own, below the container's limits, never at them:
     a cgroup namespace whose root is the container's limit cgroup, mounted read-write so
     systemd can make and configure children (which the kernel keeps within the root's
     limits), with the root's own limit files bind-mounted read-only over themselves. The
-    container (without CAP_SYS_ADMIN) can neither remount them nor reach its parent."""
+    container (without CAP_SYS_ADMIN) can neither remount them nor reach its parent.
+    On a hybrid host also the container's part of the cgroup2 hierarchy at
+    /sys/fs/cgroup/unified: without it systemd runs in legacy mode, never hears that a unit's
+    cgroup emptied, and every stop of a unit whose main process exits before its children
+    waits out TimeoutStopSec (90 s) in final-sigterm."""
     def apply(spec: Spec) -> None:
+        if hybrid:
+            spec["mounts"].append(dict(UNIFIED_MOUNT))
         namespaces = spec["linux"]["namespaces"]
         if not any(ns["type"] == "cgroup" for ns in namespaces):
             namespaces.append({"type": "cgroup"})
@@ -137,7 +151,9 @@ def boot_options(inputs: RichInputs, pid1: str) -> list[SpecOption]:
                   "SYSTEMD_UNIT_PATH": f"{UNITS_DIR}:"}),  # the trailing ':' keeps the defaults
         with_mounts(tmpfs),
         with_terminal(),
-        with_own_cgroup_tree(),
+        with_own_cgroup_tree(inputs.cgroup_hybrid),
+        with_own_boot_id(inputs.host_env),
+        with_boot_watch("systemd"),
     ]
 
 
@@ -148,36 +164,51 @@ def unit_name(name: str, unit: str | None) -> str:
 
 
 def units(inputs: RichInputs) -> dict[str, BundleFile]:
+    """A unit (or a drop-in for the image's own unit) per system service, ordered with
+    After= and Wants= (never Requires=: restarting one inside must not stop the others), the
+    app unit when the service has a command, and the reboot marker."""
     inner = inputs.service.system_services
     names = {name: unit_name(name, s.unit) for name, s in inner.items()}
     files: dict[str, BundleFile] = {}
     for name in start_order(inner):
         spec = inner[name]
-        requires = [names[dep] for dep in spec.after]
+        after = [names[dep] for dep in spec.after]
         ready = None
         timeout = 90.0
         if spec.ready is not None:
             ready = templates.systemd_command([READY, name, *ready_args(spec.ready)])
             timeout = spec.ready.timeout + 5
         if spec.unit is not None:
+            # The image's unit keeps its own Restart= unless the project sets one.
+            restart = spec.restart if "restart" in spec.model_fields_set else None
             text = templates.render("inner-dropin.conf.j2", name=name, unit=names[name],
-                                    requires=requires, ready=ready, timeout=f"{timeout:g}")
+                                    after=after, ready=ready, timeout=f"{timeout:g}",
+                                    required=spec.required, restart=restart)
             files[f"units/{names[name]}.d/richcompose.conf"] = BundleFile(text)
             continue
         assert spec.command is not None
         env = inner_environment(inputs, spec.environment)
         text = templates.render(
-            "inner.service.j2", name=name, service=inputs.name, requires=requires, ready=ready,
-            timeout=f"{timeout:g}", exec_start=templates.systemd_command(_resolve(inputs, spec.command, env)),
+            "inner.service.j2", name=name, service=inputs.name, after=after, ready=ready,
+            timeout=f"{timeout:g}", required=spec.required, restart=spec.restart,
+            exec_start=templates.systemd_command(_resolve(inputs, spec.command, env)),
             environment=templates.systemd_environment(env))
         files[f"units/{names[name]}"] = BundleFile(text)
-    files[f"units/{APP_UNIT}"] = BundleFile(templates.render(
-        "app.service.j2", service=inputs.name, requires=list(names.values()),
-        exec_start=templates.systemd_command(_resolve(inputs, inputs.argv, inputs.env)),
-        cwd=inputs.cwd, uid=inputs.uid, gid=inputs.gid,
-        environment=templates.systemd_environment(inputs.env)))
-    files["units/multi-user.target.d/richcompose.conf"] = BundleFile(
-        templates.render("wants.conf.j2", units=[*names.values(), APP_UNIT]))
+    wanted = list(names.values())
+    if has_app(inputs.service):
+        files[f"units/{APP_UNIT}"] = BundleFile(templates.render(
+            "app.service.j2", service=inputs.name, after=list(names.values()),
+            exec_start=templates.systemd_command(_resolve(inputs, inputs.argv, inputs.env)),
+            cwd=inputs.cwd, uid=inputs.uid, gid=inputs.gid,
+            environment=templates.systemd_environment(inputs.env)))
+        wanted.append(APP_UNIT)
+    if wanted:
+        files["units/multi-user.target.d/richcompose.conf"] = BundleFile(
+            templates.render("wants.conf.j2", units=wanted))
+    files[f"units/{REBOOT_UNIT}"] = BundleFile(templates.render(
+        "reboot.service.j2", exec_start=templates.systemd_command(reboot_marker_command())))
+    files["units/reboot.target.d/richcompose.conf"] = BundleFile(
+        templates.render("reboot-wants.conf.j2", unit=REBOOT_UNIT))
     return files
 
 
@@ -199,7 +230,10 @@ def systemd_mode(inputs: RichInputs, pid1: str | None = None) -> RichParts:
     # systemd sets the hostname from /etc/hostname at boot, which fails without
     # CAP_SYS_ADMIN unless it already matches the container's.
     files["hostname"] = BundleFile(f"{inputs.hostname}\n")
-    options = [*boot_options(inputs, pid1),
-               with_mounts([bind_mount(f"{HOST_DIR}/hostname", "/etc/hostname")])]
+    mounts = [bind_mount(f"{HOST_DIR}/hostname", "/etc/hostname")]
+    if "/var/log/journal" not in inputs.mount_targets:
+        files["journald.conf"] = BundleFile(templates.render("journald.conf.j2"))
+        mounts.append(bind_mount(f"{HOST_DIR}/journald.conf", JOURNALD_DROPIN))
+    options = [*boot_options(inputs, pid1), with_mounts(mounts)]
     return RichParts(options, files,
                      stop_signal=None if inputs.service.stop_signal else STOP_SIGNAL)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -133,6 +134,8 @@ class CliContext:
         return NetworkManager(self.paths.root,
                               warn=lambda message: self.report("", f"warning: {message}"))
 
+    _stdin: str | None = None
+
     def load_options(self, *, interpolate: bool = True) -> LoadOptions:
         from richcompose.config.loader import LoadOptions
         from richcompose.config.names import check_project_name
@@ -141,7 +144,9 @@ class CliContext:
         if args.project_name is not None:
             check_project_name(args.project_name, source="-p")
         directory = Path(args.project_directory) if args.project_directory else None
-        return LoadOptions(files=tuple(Path(f) for f in args.file),
+        if "-" in args.file and self._stdin is None:  # `-f -`, read once per command
+            self._stdin = sys.stdin.read()
+        return LoadOptions(files=tuple(Path(f) for f in args.file), stdin=self._stdin,
                            project_name=args.project_name, project_directory=directory,
                            env_files=tuple(Path(f) for f in getattr(args, "env_file", [])),
                            profiles=tuple(getattr(args, "profile", [])), interpolate=interpolate)

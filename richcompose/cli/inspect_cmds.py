@@ -36,7 +36,14 @@ def register(sub: Any) -> None:
 
     exec_ = sub.add_parser("exec", help="run a command in a running service container")
     exec_.add_argument("-d", "--detach", action="store_true", help="run in the background")
-    exec_.add_argument("-T", dest="no_tty", action="store_true", help="no pseudo-terminal")
+    exec_.add_argument("-T", "--no-tty", dest="no_tty", action="store_true",
+                       help="no pseudo-terminal")
+    # docker's -i/-t (and -it, -ti): accepted as compose accepts them; a terminal is used
+    # whenever stdin is one, unless -T.
+    exec_.add_argument("-i", "--interactive", action="store_true",
+                       help="keep stdin open (always so here)")
+    exec_.add_argument("-t", "--tty", action="store_true",
+                       help="allocate a pseudo-terminal (the default when stdin is a terminal)")
     exec_.add_argument("-e", "--env", action="append", default=[])
     exec_.add_argument("-u", "--user")
     exec_.add_argument("-w", "--workdir")
@@ -78,11 +85,15 @@ def ps_command(ctx: CliContext, args: argparse.Namespace) -> int:
     else:
         from rich.table import Table
 
+        from richcompose.engine.disk import human_size
+        vms = any(r.boot or r.disk for r in rows)  # VM columns only when there is a VM
         table = Table("SERVICE", "CONTAINER", "STATE", "HEALTH", "PID", "EXIT CODE", "RESTARTS",
-                      box=None)
+                      *(("BOOT", "DISK") if vms else ()), box=None)
         for r in rows:
+            disk = "" if not r.disk else human_size(r.disk_size or 0)  # where: --format json
             table.add_row(r.service, r.container, r.state, r.health, str(r.pid or ""),
-                          "" if r.exit_code is None else str(r.exit_code), str(r.restarts))
+                          "" if r.exit_code is None else str(r.exit_code), str(r.restarts),
+                          *((r.boot, disk) if vms else ()))
         ctx.out.print(table)
     return 0
 
@@ -108,8 +119,14 @@ def logs_command(ctx: CliContext, args: argparse.Namespace) -> int:
         printer.emit(service, line)
     if args.follow:
         # As compose: follow until no container of the selection is running any more.
+        # A container the monitor still supervises (a VM rebooting, a restart policy) is
+        # coming back: its next run's output is followed too.
+        from richcompose.runtime import supervised
+        ppaths = engine.paths.project(name)
+
         def running() -> bool:
-            return any(row.service in files and row.state in ("running", "paused", "restarting")
+            return any(row.service in files and (row.state in ("running", "paused")
+                                                 or supervised.load(ppaths, row.container))
                        for row in engine.ps(name))
         follow(files, printer.emit, keep_going=running, from_start=False)
     return 0

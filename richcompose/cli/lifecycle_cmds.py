@@ -23,7 +23,8 @@ def register(sub: Any) -> None:
     up.add_argument("--no-build", action="store_true", help="do not build missing images")
     recreate = up.add_mutually_exclusive_group()
     recreate.add_argument("--force-recreate", action="store_true",
-                          help="recreate containers even if their configuration is unchanged")
+                          help="recreate containers even if their configuration is unchanged; "
+                               "discards a VM's disk whose rootfs changed (with a warning)")
     recreate.add_argument("--no-recreate", action="store_true",
                           help="keep existing containers even if their configuration changed")
     up.add_argument("--remove-orphans", action="store_true",
@@ -44,7 +45,8 @@ def register(sub: Any) -> None:
     up.set_defaults(handler=up_command)
 
     down = sub.add_parser("down", help="stop and remove containers, mounts and state")
-    down.add_argument("-v", "--volumes", action="store_true", help="remove named volumes too")
+    down.add_argument("-v", "--volumes", action="store_true",
+                      help="remove named volumes and VMs' disks (kept writable layers) too")
     down.add_argument("-t", "--timeout", type=float, help="seconds before SIGKILL")
     kube_cmds.add_down_options(down)
     down.set_defaults(handler=down_command)

@@ -24,7 +24,7 @@ from richcompose.config.include import IncludeEntry, apply_include
 from richcompose.config.interpolate import interpolate
 from richcompose.config.merge import merge_documents, strip_tags
 from richcompose.config.names import MAX_NAME, PROJECT_HINT, project_name_problem
-from richcompose.config.parse import read_yaml_file
+from richcompose.config.parse import parse_documents, read_yaml_file
 from richcompose.config.paths import resolve_document_paths
 from richcompose.config.profiles import apply_profiles, enabled_profiles
 from richcompose.config.source import SourceMap
@@ -33,6 +33,7 @@ from richcompose.errors import ConfigError, ConfigWarning, Location
 if TYPE_CHECKING:
     from richcompose.config.models import Project
 
+STDIN_FILE = "-"  # `-f -`: the project comes on standard input (relative paths: the cwd)
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 
 
@@ -46,6 +47,7 @@ class LoadOptions:
     env_files: tuple[Path, ...] = ()
     profiles: tuple[str, ...] = ()
     interpolate: bool = True
+    stdin: str | None = None  # the text of `-f -` (the CLI reads standard input once)
 
 
 def find_project_files(directory: Path) -> tuple[Path, ...]:
@@ -88,7 +90,10 @@ class _Run:
     def parse(self, path: Path) -> list[tuple[Any, SourceMap]]:
         """The documents of a file, parsed once per load (the name is read before the rest)."""
         if path not in self.parsed:
-            self.parsed[path] = read_yaml_file(path)
+            if path.name == STDIN_FILE and self.options.stdin is not None:
+                self.parsed[path] = parse_documents(self.options.stdin, STDIN_FILE)
+            else:
+                self.parsed[path] = read_yaml_file(path)
         documents = self.parsed[path]
         # Interpolation builds new values; without it, later stages must not change the cache.
         return documents if self.options.interpolate else copy.deepcopy(documents)
@@ -238,6 +243,7 @@ def load_project(options: LoadOptions) -> Project:
     # stop at project_name() and never import it.
     from richcompose.config.hostnames import check_host_values
     from richcompose.config.replicas import check_replicas
+    from richcompose.config.systemd_mounts import check as check_systemd_mounts
     from richcompose.config.unsupported import check as check_unsupported
     from richcompose.config.validate import check_references, validate_project
 
@@ -250,6 +256,7 @@ def load_project(options: LoadOptions) -> Project:
     check_replicas(project)
     project.warnings.extend(doc.warnings)
     project.warnings.extend(check_unsupported(project))
+    project.warnings.extend(check_systemd_mounts(project))
     project.all_profiles.extend(doc.profiles)
     for objects in (project.secrets, project.configs):
         for obj in objects.values():

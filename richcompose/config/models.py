@@ -73,6 +73,10 @@ class Service(Model):
     rootfs: str | None = Field(None, description=(
         "A root filesystem directory or tarball to run instead of an image (the VM-migration "
         "path); relative to the project directory."))
+    keep_layer: bool | None = Field(None, description=(
+        "Keep the container's writable layer (a VM's disk) when it is recreated for a changed "
+        "configuration and on `down` (removed by `down -v`). Default: yes with rootfs:, no "
+        "with image:."))
     build: Build | None = None
     command: list[str] | None = None
     entrypoint: list[str] | None = None

@@ -237,6 +237,13 @@ class SystemService(Model):
     after: list[str] = Field(default_factory=list)
     ready: Readiness | None = None
     environment: dict[str, str | None] = Field(default_factory=dict)
+    restart: Literal["no", "on-failure", "always"] = Field("no", description=(
+        "Whether the service is started again when it ends after its start (systemd's "
+        "Restart=); an image unit's own Restart= stays unless this is set."))
+    required: bool = Field(False, description=(
+        "The container's lifeline: when this service fails (or, outside systemd, ends for "
+        "good) the container stops. By default a system service is the VM's, not the "
+        "container's: restarting, stopping or crashing it never stops the container."))
 
     @field_validator("command", mode="before", json_schema_input_type=CommandInput)
     @classmethod

@@ -18,6 +18,7 @@ from richcompose.bundle.filerefs import file_ref_mounts
 from richcompose.bundle.lifecycle import HookCommand, read_hook_commands, write_hook_commands
 from richcompose.bundle.render import Bundle, write_bundle
 from richcompose.config.models import Project
+from richcompose.engine import disk
 from richcompose.engine.filerefs import write_file_refs
 from richcompose.engine.hooks import ContainerHook, spec_options
 from richcompose.engine.plan import Instance
@@ -28,6 +29,7 @@ from richcompose.hostfs import safe_join
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import launch as launching
 from richcompose.runtime import supervised
+from richcompose.runtime.boot import BootState
 from richcompose.runtime.events import append_event
 from richcompose.runtime.launch import discard, is_process
 from richcompose.runtime.lifecycle import run_hooks
@@ -88,7 +90,12 @@ class Containers:
         bundle = rendered.bundle.with_options(spec_options(made))
         write_file_refs(file_ref_mounts(rendered.project, record.service), cpaths.files)
         self._prepare_volumes(bundle, record.project)
-        mount_overlay(rendered.image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
+        if record.disk:  # a VM's disk, kept beside the container (engine/disk.py)
+            where = disk.DiskPaths(Path(record.disk))
+            disk.write_base(where, record.disk_base, rendered.image.reference)
+            mount_overlay(rendered.image.layers, where.upper, where.work, cpaths.rootfs)
+        else:
+            mount_overlay(rendered.image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
         write_bundle(bundle, cpaths.bundle)
         write_hook_commands(cpaths.dir, rendered.lifecycle)
         write_json(cpaths.supervision, rendered.supervision.to_json())
@@ -101,8 +108,19 @@ class Containers:
         """`runc start` of a created container, then supervision."""
         ppaths = self.paths.project(record.project)
         launching.start(self.runtime(record.runtime), ppaths, record.id, pid,
-                        service=record.service)
+                        service=record.service, on_boot=self._boot_reporter(record.service))
         self._started(record, entry)
+
+    def _boot_reporter(self, service: str) -> Callable[[BootState], None]:
+        """A VM's start waits for its boot (runtime/boot.py); failed units are reported, not
+        fatal."""
+        def report(state: BootState) -> None:
+            if state.failed:
+                self.report(service, f"warning: booted {state.describe()}; see `richcompose "
+                                     f"exec {service} systemctl --failed`")
+            else:
+                self.report(service, f"booted ({state.state})")
+        return report
 
     def start_created(self, record: ContainerRecord) -> None:
         """Starts a container an earlier command created (its conmon waits for the start)."""
@@ -111,7 +129,8 @@ class Containers:
             pid = int(cpaths.pidfile.read_text().strip())
             entry = self.supervision_of(record)
             launching.start(self.runtime(record.runtime), self.paths.project(record.project),
-                            record.id, pid, service=record.service)
+                            record.id, pid, service=record.service,
+                            on_boot=self._boot_reporter(record.service))
         self._started(record, entry)
 
     def relaunch(self, record: ContainerRecord) -> None:
@@ -125,7 +144,7 @@ class Containers:
             supervised.health_path(ppaths, record.id).unlink(missing_ok=True)
             entry = self.supervision_of(record)
             launching.launch(runtime, ppaths, record.id, log_size_max=entry.log_size_max,
-                             service=record.service)
+                             service=record.service, on_boot=self._boot_reporter(record.service))
         self._started(record, entry)
 
     def _started(self, record: ContainerRecord, entry: Supervised) -> None:

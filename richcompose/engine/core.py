@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from richcompose.bundle.render import Bundle, RenderContext, render_bundle, writ
 from richcompose.config.models import PreStartHook, Project, Service
 from richcompose.config.replicas import replica_count
 from richcompose.config.units import parse_bytes
+from richcompose.engine import disk
 from richcompose.engine.containers import Containers, Rendered, remove_empty_cgroups
 from richcompose.engine.execute import Executor
 from richcompose.engine.gates import Probes
@@ -51,6 +52,7 @@ from richcompose.image.store import ImageStore
 from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
 from richcompose.runtime import supervised
+from richcompose.runtime.boot import boot_kind
 from richcompose.runtime.events import append_event
 from richcompose.runtime.lifecycle import copy_log
 from richcompose.runtime.preflight import require_cgroups
@@ -142,9 +144,7 @@ class Engine(StatusOps):
             self.builder.ensure(project, [i.service for i in instances])
             observed = self.observe(project.name)
             rendered = self._render_all(project, instances)
-            desired = {i: Desired(i, i.container_id(project.name),
-                                  r.record.config_hash if isinstance(r, Rendered) else "",
-                                  failed=not isinstance(r, Rendered))
+            desired = {i: self._desired(i, project.name, r)
                        for i, r in zip(instances, rendered, strict=True)}
             plan = plan_up(graph, desired, observed.containers, options)
             parallel = parallel or min(DEFAULT_PARALLEL, len(plan.steps) or 1)
@@ -157,6 +157,18 @@ class Engine(StatusOps):
                     self._wait_ready(project.name, graph, [s.container_id for s in plan.steps],
                                      notifier, wait_timeout)
         return [s.container_id for s in plan.steps]
+
+    def _desired(self, instance: Instance, project_name: str,
+                 rendered: Rendered | RichComposeError) -> Desired:
+        """What the planner needs of a rendered instance; for a kept disk (engine/disk.py)
+        also the base it is wanted on and the one the disk on the host was made on."""
+        cid = instance.container_id(project_name)
+        if not isinstance(rendered, Rendered):
+            return Desired(instance, cid, "", failed=True)
+        record = rendered.record
+        found = disk.found_base(disk.DiskPaths(Path(record.disk))) if record.disk else ""
+        return Desired(instance, cid, record.config_hash, keep_layer=bool(record.disk),
+                       layer_base=record.disk_base, layer_found=found)
 
     def _render_all(self, project: Project,
                     instances: list[Instance]) -> list[Rendered | RichComposeError]:
@@ -242,6 +254,9 @@ class Engine(StatusOps):
         where = project.locate(("services", name))
         lifecycle = tuple(command for kind in ("post_start", "pre_stop") for command in
                           hook_commands(service, kind, image.layers, context.host_env, where))
+        # A VM (bundle/vm.py): a reboot inside starts it again, so the monitor watches it.
+        entry = replace(entry, reboots=boot_kind(bundle.spec) is not None)
+        keeps = not one_off and disk.keeps_layer(service)
         record = ContainerRecord(id=cid, project=project.name, service=name,
                                  stop_signal=bundle.stop_signal,
                                  stop_grace_period=service.stop_grace_period,
@@ -251,7 +266,10 @@ class Engine(StatusOps):
                                                       if dep.restart),
                                  one_off=one_off,
                                  config_hash=_config_hash(bundle, image, entry, lifecycle),
-                                 index=instance.index)
+                                 index=instance.index,
+                                 disk=str(disk.disk_paths(self.paths, project.name, cid).dir)
+                                 if keeps else "",
+                                 disk_base=disk.base_of(image) if keeps else "")
         return Rendered(project, instance, image, bundle, record, entry, lifecycle)
 
     def _context(self, project: Project, name: str, cid: str,
@@ -435,6 +453,8 @@ class Engine(StatusOps):
                 for folder in self.containers.own_volumes(project_name):
                     shutil.rmtree(folder, ignore_errors=True)
                     self.paths.volume_owner(folder).unlink(missing_ok=True)
+                # VMs' disks too (engine/disk.py): without -v they stay for the next `up`.
+                shutil.rmtree(disk.project_disks(self.paths, project_name), ignore_errors=True)
             if not problems:
                 shutil.rmtree(ppaths.dir, ignore_errors=True)
         remove_empty_cgroups(self.paths.cgroup_parent)

@@ -10,10 +10,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from richcompose.engine import disk
 from richcompose.engine.containers import Containers, Rendered
 from richcompose.engine.gates import Gates, Probes
 from richcompose.engine.observe import Observation
-from richcompose.engine.plan import Action, Plan, Step
+from richcompose.engine.plan import Action, Plan, Reason, Step
 from richcompose.engine.records import ContainerRecord
 from richcompose.engine.traversal import Walk
 from richcompose.engine.waiting import Notifier
@@ -62,6 +63,10 @@ class Executor:
             step, want = steps[cid], rendered.get(cid)
             if isinstance(want, RichComposeError):
                 raise want
+            if step.reason is Reason.DISK_REFUSED and want is not None:
+                service = want.project.services[step.instance.service]
+                raise disk.refusal(want.record, want.image.reference, want.project.locate(
+                    ("services", step.instance.service, "rootfs" if service.rootfs else "image")))
             if step.action in (Action.CREATE, Action.RECREATE):
                 assert want is not None
                 pids[cid] = self._create(step, want, observed, timeout)
@@ -136,6 +141,10 @@ class Executor:
         if old is not None or self.containers.exists(self.project_name, cid, want.record.runtime):
             self.containers.remove(self.ppaths, cid, old.runtime if old else None,
                                    keep_layer=step.keep_layer)
+        if step.discard_layer:  # after the old container let go of it
+            self.containers.report(step.instance.service, "warning: " + disk.discard_notice(
+                want.record, want.image.reference))
+            disk.discard(disk.DiskPaths(Path(want.record.disk)))
         return self.containers.create(want)
 
     def _stop_one(self, record: ContainerRecord, timeout: float | None, *,

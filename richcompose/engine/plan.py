@@ -54,6 +54,8 @@ class Reason(StrEnum):
     ORPHAN = "its service is no longer in the project"
     SURPLUS = "more replicas than the project asks for"
     UNRENDERABLE = "its bundle could not be rendered"
+    DISK_REFUSED = "its rootfs changed under its disk, which a recreate would lose"
+    DISK_DISCARDED = "--force-recreate, discarding its disk: its rootfs changed"
     REQUESTED = "asked for"
     NOT_RUNNING = "not running"
 
@@ -93,6 +95,15 @@ class Desired:
     # sets it). The executor then keeps `upper/` and mounts the new image under it.
     keep_layer: bool = False
     failed: bool = False  # rendering failed (e.g. an image that cannot be pulled)
+    # With keep_layer (engine/disk.py): the rootfs/image the disk is wanted on, and the one
+    # the disk found on the host was made on (observed; empty: no disk yet). A disk is only
+    # ever put back on the rootfs it was made on.
+    layer_base: str = ""
+    layer_found: str = ""
+
+    @property
+    def layer_moved(self) -> bool:
+        return self.keep_layer and bool(self.layer_found) and self.layer_found != self.layer_base
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,7 @@ class Step:
     container_id: str
     reason: Reason
     keep_layer: bool = False  # with RECREATE: keep the writable layer
+    discard_layer: bool = False  # with (RE)CREATE: remove the kept disk first (--force-recreate)
 
     def describe(self) -> str:
         return f"{self.action.value} {self.container_id}: {self.reason.value}"
@@ -207,6 +219,11 @@ def _converge(want: Desired, have: Observed | None, options: UpOptions) -> Step:
 
     if want.failed:
         return step(Action.FAIL, Reason.UNRENDERABLE)
+    if want.layer_moved:  # the VM's disk rule (engine/disk.py): refuse unless forced
+        if not options.force_recreate:
+            return step(Action.FAIL, Reason.DISK_REFUSED)
+        return Step(Action.CREATE if have is None else Action.RECREATE, want.instance,
+                    want.container_id, Reason.DISK_DISCARDED, discard_layer=True)
     if have is None:
         return step(Action.CREATE, Reason.NEW)
     if have.status is Status.MISSING:

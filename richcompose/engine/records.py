@@ -33,6 +33,8 @@ class ContainerRecord:
     one_off: bool = False
     config_hash: str = ""  # decides whether `up` keeps the container or recreates it
     index: int = 1  # the replica number of the service's instance
+    disk: str = ""  # a kept writable layer's folder (engine/disk.py); empty: none
+    disk_base: str = ""  # what that layer sits on (image digest or rootfs directory)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class ContainerStatus:
     health: str = ""  # starting, healthy, unhealthy; empty without a health check
     restarts: int = 0
     health_output: str = ""  # the last probe's output, as `docker inspect` keeps it
+    boot: str = ""  # a VM's boot state (runtime/boot.py) while it runs; empty otherwise
+    disk: str = ""  # where a kept writable layer (a VM's disk) lives; empty without one
+    disk_size: int | None = None  # its size in bytes
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from richcompose.engine import disk
 from richcompose.engine.monitorctl import ensure_monitor, monitor_pid
 from richcompose.engine.records import ContainerRecord, ContainerStatus, rebuilt_record
 from richcompose.errors import RuntimeFailure, StateError
 from richcompose.hostfs import safe_join
-from richcompose.runtime import supervised
+from richcompose.runtime import boot, supervised
 from richcompose.runtime.headless import reap_headless
 from richcompose.runtime.oci import OCIRuntime
 from richcompose.runtime.supervised import Supervised
@@ -150,8 +151,25 @@ class StatusOps:
             entry = self.supervision_entry(project_name, record.id) or self.stored_supervision(
                 project_name, record.id)
             out.append(ContainerStatus(record.service, record.id, status, pid, code, health,
-                                       entry.restarts if entry else 0, output))
+                                       entry.restarts if entry else 0, output,
+                                       self.boot_state(record) if status == "running" else "",
+                                       *self.disk_of(record)))
         return out
+
+    def boot_state(self, record: ContainerRecord) -> str:
+        """A running VM's boot state (booting, starting, running, degraded...), else empty."""
+        bundle = self.paths.project(record.project).container(record.id).bundle
+        spec = read_json_object(bundle / "config.json") or {}
+        kind = boot.boot_kind(spec)
+        if kind is None:
+            return ""
+        return boot.probe(self.runtime(record.runtime), record.id, kind, bundle).describe()
+
+    def disk_of(self, record: ContainerRecord) -> tuple[str, int | None]:
+        """Where the container's kept writable layer is, and its size (see engine/disk.py)."""
+        if not record.disk:
+            return "", None
+        return record.disk, disk.size_of(Path(record.disk))
 
     def wait(self, project_name: str, container_id: str, *, poll: float = 0.05,
              timeout: float | None = None) -> int | None:
@@ -204,6 +222,11 @@ class StatusOps:
             "DependsOn": record.depends_on,
             "LogPath": str(ppaths.container(record.id).log),
             "Bundle": str(ppaths.container(record.id).bundle),
+            "Boot": self.boot_state(record) if state is not None and state.status == "running"
+            else "",
+            "Disk": None if not record.disk else {
+                "Path": record.disk, "Size": disk.size_of(Path(record.disk)),
+                "Base": record.disk_base},
         }
 
     def top(self, project_name: str, service: str) -> list[tuple[int, str, str]]:

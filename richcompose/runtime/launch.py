@@ -9,12 +9,14 @@ import json
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from richcompose.bundle.names import HOOK_OUTPUT, LAUNCHER_ANNOTATION, READY_MARKER, RUN_HOST_DIR
 from richcompose.errors import RuntimeFailure
 from richcompose.hostfs import open_dir, read_regular
 from richcompose.logs import read_lines
+from richcompose.runtime import boot
 from richcompose.runtime.conmon import ConmonLauncher, ContainerFiles
 from richcompose.runtime.oci import OCIRuntime
 from richcompose.state import ContainerPaths, ProjectPaths
@@ -29,11 +31,13 @@ def container_files(ppaths: ProjectPaths, cpaths: ContainerPaths) -> ContainerFi
 
 
 def launch(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
-           log_size_max: int = 0, service: str = "") -> int:
+           log_size_max: int = 0, service: str = "",
+           on_boot: Callable[[boot.BootState], None] | None = None) -> int:
     """A new start of the container from its bundle: `create` then `start`, so a restart by
-    the monitor does exactly what the first start did, and the rich init hooks run again."""
+    the monitor does exactly what the first start did, and the rich init hooks run again.
+    With `on_boot`, a VM (bundle/vm.py) is waited for until it has booted."""
     pid = create(runtime, ppaths, container_id, log_size_max=log_size_max)
-    start(runtime, ppaths, container_id, pid, service=service)
+    start(runtime, ppaths, container_id, pid, service=service, on_boot=on_boot)
     return pid
 
 
@@ -44,15 +48,17 @@ def create(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
     cpaths = ppaths.container(container_id)
     spec = json.loads((cpaths.bundle / "config.json").read_text())
     (cpaths.bundle / RUN_HOST_DIR / READY_MARKER).unlink(missing_ok=True)  # never follows
+    boot.clear_markers(cpaths.bundle)
     launcher = ConmonLauncher(runtime.binary, runtime.root, log_size_max=log_size_max)
     return launcher.create(container_id, container_files(ppaths, cpaths),
                            terminal=bool(spec.get("process", {}).get("terminal")))
 
 
 def start(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, pid: int, *,
-          service: str = "") -> None:
+          service: str = "", on_boot: Callable[[boot.BootState], None] | None = None) -> None:
     """`runc start` a created container, then wait past what the start needs (startContainer
-    hooks, the launcher's readiness marker), read from the bundle."""
+    hooks, the launcher's readiness marker, with `on_boot` a VM's boot), read from the
+    bundle."""
     cpaths = ppaths.container(container_id)
     spec = json.loads((cpaths.bundle / "config.json").read_text())
     run_dir = cpaths.bundle / RUN_HOST_DIR
@@ -65,6 +71,17 @@ def start(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, pid: int
     if timeout is not None:
         _wait_for_system_services(name, pid, run_dir / READY_MARKER, cpaths.log,
                                   float(timeout) + 5)
+    kind = boot.boot_kind(spec)
+    if kind is not None and on_boot is not None:
+        seconds = boot.boot_timeout(spec)
+        state = boot.wait_booted(runtime, container_id, kind, cpaths.bundle,
+                                 alive=lambda: _alive(pid), timeout=seconds)
+        if not state.booted and _alive(pid) and state.state not in ("maintenance", "stopping"):
+            raise RuntimeFailure(f"service {name!r} did not finish booting within {seconds:g}s "
+                                 f"(state: {state.state}); it is still running",
+                                 hint=f"see `richcompose logs {name}` and `richcompose exec "
+                                      f"{name} systemctl list-jobs`")
+        on_boot(state if _alive(pid) else boot.BootState("exited"))
 
 
 def _relay_hook_output(path: Path, log: Path) -> None:

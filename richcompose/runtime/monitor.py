@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from richcompose.runtime import supervised
+from richcompose.runtime.boot import rebooted
 from richcompose.runtime.events import append_event
 from richcompose.runtime.headless import reap_headless
 from richcompose.runtime.health import HealthState, next_probe_at, run_probe
@@ -177,14 +178,18 @@ class Monitor:
         append_event(self.paths.events, "die", entry.service, entry.id, exitCode=code)
         if item.health_stop is not None:
             item.health_stop.set()
-        if not RestartPolicy.parse(entry.restart).should_restart(code, entry.restarts):
+        # A VM that rebooted inside comes back as a VM would, whatever its restart policy.
+        reboot = entry.reboots and rebooted(self.paths.container(entry.id).bundle)
+        if reboot:
+            append_event(self.paths.events, "reboot", entry.service, entry.id)
+        elif not RestartPolicy.parse(entry.restart).should_restart(code, entry.restarts):
             # Keeps the restart count for `ps` once the policy has given up.
             write_json(self.paths.container(entry.id).supervision, entry.to_json())
             supervised.remove(self.paths, entry.id)
             self._forget(entry.id)
             return
         ran = stamp / 1e9 - entry.started_at
-        item.fast_failures = 0 if ran >= RESET_AFTER else item.fast_failures + 1
+        item.fast_failures = 0 if ran >= RESET_AFTER or reboot else item.fast_failures + 1
         delay = backoff(max(0, item.fast_failures - 1))
         item.restart_due = time.monotonic() + delay
 

@@ -25,10 +25,12 @@ class Supervised:
     log_size_max: int = 0
     restarts: int = 0
     started_at: float = field(default_factory=time.time)
+    # A VM (bundle/vm.py): a reboot inside starts it again, whatever the restart policy.
+    reboots: bool = False
 
     @property
     def needs_monitor(self) -> bool:
-        return self.restart != "no" or self.health is not None
+        return self.restart != "no" or self.health is not None or self.reboots
 
     def restarted(self) -> Supervised:
         return replace(self, restarts=self.restarts + 1, started_at=time.time())

@@ -95,3 +95,44 @@ def test_a_system_service_that_exits_while_awaited_fails_at_once(rc: Richcompose
     assert up.returncode != 0
     assert "system service crashy exited before it was ready" in up.stderr
     rc("down")
+
+
+def test_a_system_service_that_dies_after_start_is_logged_and_restarted_not_fatal(
+        rc: Richcompose) -> None:
+    rc.write("""
+        services:
+          app:
+            rootfs: ./rootfs
+            rich: true
+            stop_grace_period: 1s
+            command: sleep 300
+            system_services:
+              flaky:
+                command: sh -c 'echo run >> /tmp/runs; sleep 0.5; exit 3'
+                restart: always
+              once: {command: sh -c 'sleep 0.3; exit 0'}
+    """)
+    rc("up", "-d")
+    logs = wait_log(rc, "app", "restarting system service flaky")
+    assert "system service flaky exited with status 3" in logs
+    wait_log(rc, "app", "system service once exited with status 0")
+    runs = rc("exec", "-T", "app", "cat", "/tmp/runs").stdout.split()
+    assert len(runs) >= 2
+    assert rc("ps", "--format", "json").stdout.count('"running"') == 1
+    rc("down", "-t", "1")
+
+
+def test_a_required_system_service_that_ends_stops_the_container(rc: Richcompose) -> None:
+    rc.write("""
+        services:
+          app:
+            rootfs: ./rootfs
+            rich: true
+            command: sleep 300
+            system_services:
+              lifeline: {command: sh -c 'sleep 0.5; exit 3', required: true}
+    """)
+    rc("up", "-d")
+    wait_log(rc, "app", "required system service lifeline ended: stopping the container")
+    assert rc("wait", "app", check=False).stdout.strip() == "143"  # the command got TERM
+    rc("down")

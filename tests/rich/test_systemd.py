@@ -95,7 +95,7 @@ def test_systemd_mode_on_an_image_without_systemd_is_an_error_before_start(
     assert "started" not in up.stderr
 
 
-def test_a_failing_system_service_stops_the_container_with_its_status(
+def test_a_failing_required_system_service_stops_the_container_with_its_status(
         rc: Richcompose, systemd_rootfs: Path) -> None:
     rc.write(f"""
         services:
@@ -105,7 +105,7 @@ def test_a_failing_system_service_stops_the_container_with_its_status(
             rich_mode: systemd
             command: sleep 300
             system_services:
-              broken: {{command: sh -c 'echo no config >&2; exit 4'}}
+              broken: {{command: sh -c 'echo no config >&2; exit 4', required: true}}
     """)
     rc("up", "-d")
     deadline = time.monotonic() + 20
@@ -113,4 +113,22 @@ def test_a_failing_system_service_stops_the_container_with_its_status(
         time.sleep(0.2)
     assert ps_rows(rc)["app"]["exit_code"] == 4
     assert "no config" in rc("logs", "app").stdout
+    rc("down")
+
+
+def test_a_failing_system_service_is_reported_at_boot_and_the_vm_stays_up(
+        rc: Richcompose, systemd_rootfs: Path) -> None:
+    rc.write(f"""
+        services:
+          app:
+            rootfs: {systemd_rootfs}
+            rich: true
+            rich_mode: systemd
+            system_services:
+              broken: {{command: sh -c 'echo no config >&2; exit 4'}}
+    """)
+    up = rc("up", "-d")
+    assert "booted degraded (failed units: richcompose-inner-broken.service)" in up.stderr
+    row = ps_rows(rc)["app"]
+    assert row["state"] == "running" and row["boot"].startswith("degraded")
     rc("down")
