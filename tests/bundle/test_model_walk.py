@@ -56,6 +56,7 @@ SAMPLES: dict[str, dict[str, Any] | None] = {
     "stop_grace_period": {"stop_grace_period": "3s"},
     "post_start": {"post_start": [{"command": "true"}]},
     "pre_stop": {"pre_stop": [{"command": "true"}]},
+    "pre_start": {"pre_start": [{"command": "true"}]},
     "logging": {"logging": {"driver": "syslog"}},
     "privileged": {"privileged": True},
     "cap_add": {"cap_add": ["NET_ADMIN"]},
@@ -143,6 +144,10 @@ ENGINE: dict[str, tuple[str, str]] = {
     "dns_search": ("richcompose/network/service.py", "the container's resolv.conf"),
     "dns_opt": ("richcompose/network/service.py", "the container's resolv.conf"),
     "links": ("richcompose/graph.py", "an implicit dependency"),
+    "scale": ("richcompose/config/replicas.py", "how many containers the service has"),
+    "post_start": ("richcompose/engine/core.py", "run in the container after it starts"),
+    "pre_stop": ("richcompose/engine/core.py", "run in the container before it stops"),
+    "pre_start": ("richcompose/engine/core.py", "a one-off container before the first start"),
 }
 
 LAYER_FILES = {
