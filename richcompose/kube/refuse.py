@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from richcompose.bundle.vm import has_app
 from richcompose.config.models import Project, Service
 from richcompose.errors import ConfigError
 from richcompose.kube import names
@@ -104,11 +105,18 @@ def _rich(refuse: Refuse, service: Service, block: KubeBlock) -> Iterator[Config
     mode = service.effective_rich_mode
     if mode is None:
         return
-    if not (service.command or service.entrypoint):
-        yield refuse("rich", "a rich container's command must be written in the project: the "
-                     "converter does not read the image's ENTRYPOINT/CMD",
-                     "add command: (the image's default command, spelled out)")
     systemd = mode == "systemd" or (mode == "sbin-init" and block.sbin_init == "systemd")
+    # Without a command a systemd or sbin-init service is a VM: its init is all it runs.
+    if mode == "dumb-init" and not has_app(service):
+        yield refuse("rich", "a dumb-init rich container's command must be written in the "
+                     "project: the converter does not read the image's ENTRYPOINT/CMD",
+                     "add command: (the image's default command, spelled out), or boot the "
+                     "image's own init with rich_mode: systemd or sbin-init")
+    if (mode == "sbin-init" and not systemd and not has_app(service)
+            and service.system_services):
+        yield refuse("system_services", "a busybox/SysV VM without command: boots the image's "
+                     "own /etc/inittab, which the converter does not read to add the system "
+                     "services to", "add command:, or start them from the VM's inittab")
     if mode == "sbin-init" and block.sbin_init is None:
         yield refuse("rich_mode", "rich_mode sbin-init: the converter cannot look into the "
                      "image to see what /sbin/init is",

@@ -18,8 +18,14 @@ from typing import Any
 
 from richcompose.bundle import templates
 from richcompose.bundle.imagefs import ImageFS
-from richcompose.bundle.launcher import InnerStart, ready_args, start_order
-from richcompose.bundle.names import READY_MARKER
+from richcompose.bundle.launcher import (
+    STOP_BUSYBOX_INIT,
+    STOP_DUMB_INIT,
+    InnerStart,
+    ready_args,
+    start_order,
+)
+from richcompose.bundle.names import BOOTED_MARKER, READY_MARKER
 from richcompose.bundle.rich import (
     DUMB_INIT_IN_CONTAINER,
     RICH_DIR,
@@ -27,9 +33,10 @@ from richcompose.bundle.rich import (
     RichInputs,
     timeout_seconds,
 )
-from richcompose.bundle.systemd import SYSTEMD_PATHS, TMPFS_DIRS, UNITS_DIR, units
+from richcompose.bundle.systemd import REBOOT_UNIT, SYSTEMD_PATHS, TMPFS_DIRS, UNITS_DIR, units
+from richcompose.bundle.vm import has_app
 from richcompose.errors import ConfigError
-from richcompose.kube import labels, signals
+from richcompose.kube import labels, signals, workload
 from richcompose.kube.context import Obj, ServiceContext
 from richcompose.kube.options import ConvertOptions
 
@@ -40,6 +47,10 @@ LAUNCHER = f"{RICH_DIR}/bin/launcher"
 APP_SCRIPT = f"{RICH_DIR}/bin/app"
 STOP_SYSTEMD = f"{RICH_DIR}/bin/stop-systemd"
 SYSTEMD_STOP_SIGNAL = "SIGRTMIN+3"
+JOURNAL_DIR = "/var/log/journal"
+# The reboot marker tells the engine to start the container again; in a pod there is no such
+# engine: PID 1 exits on a reboot and the kubelet restarts the container by restartPolicy.
+_REBOOT_FILES = (f"units/{REBOOT_UNIT}", "units/reboot.target.d/richcompose.conf")
 ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le",
         "s390x": "s390x"}
 _STOP_SYSTEMD = """#!/bin/sh
@@ -48,6 +59,16 @@ _STOP_SYSTEMD = """#!/bin/sh
 kill -37 1
 sleep {grace}
 """
+
+
+@dataclass(frozen=True)
+class _PodStart(InnerStart):
+    """A system service's start with its exit status noted in the pod's run dir (the bundle's
+    is inside the read-only ConfigMap here)."""
+
+    @property
+    def exit_file(self) -> str:
+        return f"{RUN_DIR}/service.{self.name}.exit"
 
 
 @dataclass
@@ -92,23 +113,37 @@ def rich_pod(sc: ServiceContext, argv: list[str], env: dict[str, str],
         "bin/entrypoint": (entrypoint(sc), 0o755),
     }
     flavour = sc.block.sbin_init if mode == "sbin-init" else None
+    if workload.is_vm(sc.service) and "restart" in sc.service.model_fields_set \
+            and sc.service.restart.partition(":")[0] in ("no", "on-failure"):
+        sc.warn("restart", f"restart {sc.service.restart}: a VM runs under restartPolicy "
+                "Always, so that the kubelet starts it again after a reboot inside; it "
+                "cannot tell a poweroff from a reboot and restarts it then too",
+                "scale it to 0 to keep it off")
     if mode == "systemd" or flavour == "systemd":
         pid1 = ["/sbin/init" if flavour else SYSTEMD_PATHS[0], "--unit=multi-user.target"]
         pod = RichPod([ENTRYPOINT, *pid1], files)
         _systemd(sc, pod, argv, env, user_mounts)
     elif mode == "dumb-init":
-        pod = RichPod([ENTRYPOINT, *_dumb_init_args(sc), "--", *_launch(sc, files), *argv],
+        pod = RichPod([ENTRYPOINT, *_dumb_init_args(sc), "--",
+                       *_launch(sc, files, STOP_DUMB_INIT), *argv],
                       files, dumb_init=True)
         pod.pod["nodeSelector"] = {"kubernetes.io/arch": ARCH.get(sc.options.host_arch,
                                                                   sc.options.host_arch)}
+    elif not has_app(sc.service) and not sc.service.system_services:
+        # A VM booting the image's own inittab, which the converter does not read: nothing
+        # of richcompose's to add to it.
+        pod = RichPod([ENTRYPOINT, "/sbin/init"], files)
+        pod.container["securityContext"] = {"runAsUser": 0, "runAsGroup": 0}
     else:
         pod = RichPod([ENTRYPOINT, "/sbin/init"], files)
-        app = [*_launch(sc, files), *argv]
+        stop = STOP_BUSYBOX_INIT if flavour == "busybox" else STOP_DUMB_INIT
+        app = [*_launch(sc, files, stop), *argv]
         files["bin/app"] = (templates.render("app.sh.j2", service=sc.name,
                                              env=sorted(env.items()),
-                                             cwd=sc.service.working_dir or "/", argv=app), 0o755)
+                                             cwd=sc.service.working_dir or "/", argv=app,
+                                             booted=f": > {RUN_DIR}/{BOOTED_MARKER}"), 0o755)
         files["inittab"] = (templates.render("inittab.j2", service=sc.name,
-                                             flavour=flavour, app=APP_SCRIPT), 0o644)
+                                             flavour=flavour, app=APP_SCRIPT, own=""), 0o644)
         pod.mounts.append({"name": "richcompose", "mountPath": "/etc/inittab",
                            "subPath": "inittab", "readOnly": True})
         pod.container["securityContext"] = {"runAsUser": 0, "runAsGroup": 0}
@@ -171,7 +206,8 @@ def _dumb_init_args(sc: ServiceContext) -> list[str]:
     return args
 
 
-def _launch(sc: ServiceContext, files: dict[str, tuple[str, int]]) -> list[str]:
+def _launch(sc: ServiceContext, files: dict[str, tuple[str, int]], stop_container: str
+            ) -> list[str]:
     inner = sc.service.system_services
     if not inner:
         return []
@@ -181,10 +217,12 @@ def _launch(sc: ServiceContext, files: dict[str, tuple[str, int]]) -> list[str]:
         assert spec.command is not None  # unit: is refused outside systemd
         own = {k: (v if v is not None else sc.options.environ.get(k, ""))
                for k, v in spec.environment.items()}
-        starts.append(InnerStart(name, spec.command, sorted(own.items()),
-                                 ready_args(spec.ready) if spec.ready else None))
+        starts.append(_PodStart(name, spec.command, sorted(own.items()),
+                                ready_args(spec.ready) if spec.ready else None,
+                                spec.restart, spec.required))
     files["bin/launcher"] = (templates.render("launcher.sh.j2", service=sc.name, services=starts,
-                                              rich_dir=RICH_DIR,
+                                              rich_dir=RICH_DIR, run_dir=RUN_DIR,
+                                              stop_container=stop_container,
                                               marker=f"{RUN_DIR}/{READY_MARKER}"), 0o755)
     return [LAUNCHER]
 
@@ -209,6 +247,8 @@ def _systemd(sc: ServiceContext, pod: RichPod, argv: list[str], env: dict[str, s
         locate=lambda key: sc.locate(key))
     prefix = UNITS_DIR.removeprefix(f"{RICH_DIR}/") + "/"
     for path, item in units(inputs).items():
+        if path in _REBOOT_FILES:
+            continue
         pod.files[prefix + path.removeprefix("units/")] = (item.text, 0o644)
     grace = max(1, int(sc.service.stop_grace_period))
     pod.files["bin/stop-systemd"] = (_STOP_SYSTEMD.format(grace=grace), 0o755)
@@ -218,6 +258,12 @@ def _systemd(sc: ServiceContext, pod: RichPod, argv: list[str], env: dict[str, s
         name = f"systemd-{index}"
         pod.volumes.append({"name": name, "emptyDir": {"medium": "Memory"}})
         pod.mounts.append({"name": name, "mountPath": target})
+    if JOURNAL_DIR not in user_mounts:
+        # On the node's disk and kept across container restarts (a reboot inside included) for
+        # the pod's life; journald's Storage=auto keeps a persistent journal where the
+        # directory exists, as the bundle's Storage=persistent does on the VM's disk.
+        pod.volumes.append({"name": "journal", "emptyDir": {}})
+        pod.mounts.append({"name": "journal", "mountPath": JOURNAL_DIR})
     pod.env += [{"name": "container", "value": "richcompose"},
                 _field("container_uuid", "metadata.uid"),
                 {"name": "SYSTEMD_UNIT_PATH", "value": f"{UNITS_DIR}:"}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from richcompose.bundle.vm import has_app
 from richcompose.config.models import Service
 from richcompose.kube import quantity, signals
 from richcompose.kube.context import Obj, ServiceContext
@@ -14,9 +15,17 @@ PULL_POLICY = {"always": "Always", "never": "Never", "missing": "IfNotPresent",
 FOREVER = 2147483647  # on-failure without a count: compose retries without end
 
 
+def is_vm(service: Service) -> bool:
+    """A systemd or sbin-init service without a command: its init is all it runs."""
+    return service.effective_rich_mode in ("systemd", "sbin-init") and not has_app(service)
+
+
 def controller_kind(service: Service, has_named_volumes: bool) -> str:
     policy = service.restart.partition(":")[0]
-    if policy in ("no", "on-failure"):
+    # A VM is started again after a reboot inside whatever its restart policy; in a container
+    # without CAP_SYS_BOOT a reboot ends PID 1 just as a poweroff does (systemd simply exits),
+    # which only restartPolicy Always is sure to restart.
+    if policy in ("no", "on-failure") and not is_vm(service):
         return "Job"
     return "StatefulSet" if has_named_volumes or service.hostname else "Deployment"
 

@@ -235,7 +235,30 @@ def test_systemd_mode_has_memory_dirs_tty_runtime_class_and_a_pre_stop(tmp_path:
     assert main["tty"] and main["stdin"]
     assert main["lifecycle"] == {"preStop": {"exec": {"command": ["/.richcompose/bin/stop-systemd"]}}}
     memory = {m["mountPath"] for m in main["volumeMounts"] if m["name"].startswith("systemd-")}
-    assert memory == {"/run", "/run/lock", "/tmp", "/var/log/journal"}
+    assert memory == {"/run", "/run/lock", "/tmp"}
+    # The journal is kept on disk across container restarts (a reboot inside), not in memory.
+    journal = next(m for m in main["volumeMounts"] if m["mountPath"] == "/var/log/journal")
+    assert next(v for v in pod["volumes"] if v["name"] == journal["name"]) == \
+        {"name": "journal", "emptyDir": {}}
+    units = find(_one(tmp_path, "rich: true\nrich_mode: systemd\ncommand: sleep 9\n"
+                      "x-kubernetes: {runtime_class: crio-systemd}"), "ConfigMap", "app-rich")
+    assert "units_richcompose-app.service" in units["data"]
+    assert not any("reboot" in key for key in units["data"])
+
+
+def test_systemd_service_without_a_command_is_a_vm_whose_init_is_all_it_runs(
+        tmp_path: Path) -> None:
+    objs = _one(tmp_path, "rich: true\nrich_mode: sbin-init\n"
+                "x-kubernetes: {runtime_class: crio-systemd, sbin_init: systemd}")
+    # A reboot inside ends PID 1 as a poweroff does: only restartPolicy Always restarts it.
+    deployment = find(objs, "Deployment", "app")
+    assert pod_of(deployment)["restartPolicy"] == "Always"
+    main = pod_of(deployment)["containers"][0]
+    assert main["command"] == ["/.richcompose/bin/entrypoint", "/sbin/init",
+                               "--unit=multi-user.target"]
+    assert "args" not in main
+    data = find(objs, "ConfigMap", "app-rich")["data"]
+    assert not any("richcompose-app" in key for key in data)
 
 
 def test_systemd_mode_stop_signal_with_version_and_gate(tmp_path: Path) -> None:
@@ -320,3 +343,23 @@ def test_systemd_mode_keeps_a_stop_signal_the_user_set(tmp_path: Path) -> None:
                            kube_version="1.37", feature_gates={"ContainerStopSignals": True}),
                       "Job", "app"))
     assert pod["containers"][0]["lifecycle"]["stopSignal"] == "SIGINT"
+
+
+def test_a_vm_told_not_to_restart_is_warned_that_it_runs_under_always(tmp_path: Path) -> None:
+    from richcompose.kube.convert import convert
+    from richcompose.kube.options import ConvertOptions
+    from tests.kube.conftest import DUMB_INIT
+    project = load_snippet(tmp_path, f"services:\n  app:\n    {IMG}\n    rich: true\n"
+                           "    rich_mode: systemd\n    restart: 'no'\n"
+                           "    x-kubernetes: {runtime_class: crio-systemd}\n")
+    result = convert(project, ConvertOptions(dumb_init=DUMB_INIT))
+    assert any(o["kind"] == "Deployment" for o in result.objects)
+    (warning,) = [w for w in result.warnings if "restartPolicy Always" in w.message]
+    assert str(warning.location).rsplit(":", 2)[1] == "6"
+
+
+def test_a_busybox_vm_boots_the_images_own_inittab(tmp_path: Path) -> None:
+    objs = _one(tmp_path, "rich: true\nrich_mode: sbin-init\nx-kubernetes: {sbin_init: busybox}")
+    main = pod_of(find(objs, "Deployment", "app"))["containers"][0]
+    assert main["command"] == ["/.richcompose/bin/entrypoint", "/sbin/init"]
+    assert not any(m["mountPath"] == "/etc/inittab" for m in main["volumeMounts"])

@@ -47,6 +47,10 @@ CASES = {
                           "    command: sleep 1", "sbin-init", "sbin_init"),
     "rich-without-command": (f"app:\n    {IMG}\n    rich: true", "command must be written",
                              "add command:"),
+    "busybox-vm-with-system-services": (
+        f"app:\n    {IMG}\n    rich: true\n    rich_mode: sbin-init\n"
+        "    x-kubernetes: {sbin_init: busybox}\n    system_services: {cron: {command: crond}}",
+        "own /etc/inittab", "add command:"),
     "user-name": (f"app:\n    {IMG}\n    user: www-data", "numeric ids only", "numeric uid"),
     "host-gateway": (f"app:\n    {IMG}\n    extra_hosts: ['h:host-gateway']", "host-gateway",
                      "host_gateway"),
