@@ -25,7 +25,19 @@ def environment(service: Service, image: ImageConfig, host_env: Mapping[str, str
     own = {key: given if given is not None else host_env.get(key)
            for key, given in service.environment.items()}
     merged = defaults.environment(image, {k: v for k, v in own.items() if v is not None})
-    return dict(item.split("=", 1) for item in merged)
+    pairs = (item.partition("=") for item in merged)
+    return {key: value for key, eq, value in pairs if valid_env_name(key) and eq}
+
+
+def valid_env_name(name: str) -> bool:
+    """runc refuses an empty name (an image's `Env: ["="]`) and a NUL cannot pass exec."""
+    return bool(name) and "\0" not in name
+
+
+def invalid_image_env(image: ImageConfig) -> list[str]:
+    """The image's Env entries that name no variable (left out, with a warning)."""
+    return [item for item in image.env
+            if not valid_env_name(item.partition("=")[0]) or "=" not in item]
 
 
 def resolve_user(user: str, layers: Sequence[Path], location: Location | None = None

@@ -19,7 +19,13 @@ from richcompose.bundle import host, rich, seccomp, security
 from richcompose.bundle.filerefs import file_ref_mounts
 from richcompose.bundle.imagefs import ImageFS
 from richcompose.bundle.launcher import launcher
-from richcompose.bundle.process import environment, process_args, resolve_groups, resolve_user
+from richcompose.bundle.process import (
+    environment,
+    invalid_image_env,
+    process_args,
+    resolve_groups,
+    resolve_user,
+)
 from richcompose.bundle.rich import BundleFile, RichInputs, RichParts
 from richcompose.bundle.sbininit import sbin_init_mode
 from richcompose.bundle.spec import (
@@ -324,6 +330,11 @@ def with_attachments(netns_path: str | None, mounts: Sequence[Mapping[str, Any]]
 def render_bundle(ctx: RenderContext) -> Bundle:
     parts = render_parts(ctx)
     signal, warnings = stop_signal(ctx, parts)
+    bad_env = invalid_image_env(ctx.image.config)
+    if bad_env:
+        warnings += (f"service {ctx.service_name!r}: the image's Env entries "
+                     f"{', '.join(repr(e[:40]) for e in bad_env[:5])} name no variable; "
+                     "left out",)
     return Bundle(build_spec(parts.options), dict(parts.files), signal, warnings)
 
 
