@@ -204,6 +204,11 @@ def main() -> int:
                         bench.run("up", "-d")  # converge again, as a user would
                         bench.check_ps()
                 bench.down_and_check()
+                print(f"{done:4d} faults, {time.monotonic() - started:5.0f} s: "
+                      f"{len(bench.tracebacks)} tracebacks, {len(bench.lies)} ps lies, "
+                      f"{len(bench.leftovers)} leftovers", flush=True)
+        except KeyboardInterrupt:
+            print(f"interrupted after {done} faults", flush=True)
         finally:
             force_cleanup(bench.root)
     print(f"faults injected:    {done} in {time.monotonic() - started:.0f} s "
