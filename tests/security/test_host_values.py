@@ -31,7 +31,10 @@ def test_line_breaking_host_value_is_refused_where_it_is_written(tmp_path: Path,
                                                                  case: str) -> None:
     text, line = CASES[case]
     (tmp_path / "compose.yaml").write_text(f"services:\n  web:\n    image: busybox\n{text}")
-    with pytest.raises(ConfigError, match=f"invalid {case}") as raised:
+    # The address is refused by the IP check itself (config's extra_hosts parse) before the
+    # line check: either way, where it is written.
+    message = "is not an IP address" if case == "extra_hosts address" else f"invalid {case}"
+    with pytest.raises(ConfigError, match=message) as raised:
         load_project(LoadOptions(files=(tmp_path / "compose.yaml",), working_dir=tmp_path,
                                  environ={}))
     assert raised.value.location is not None and raised.value.location.line == line
