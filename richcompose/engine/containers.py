@@ -31,10 +31,11 @@ from richcompose.runtime import launch as launching
 from richcompose.runtime import supervised
 from richcompose.runtime.boot import BootState
 from richcompose.runtime.events import append_event
-from richcompose.runtime.launch import discard, is_process
+from richcompose.runtime.launch import discard
 from richcompose.runtime.lifecycle import run_hooks
 from richcompose.runtime.mounts import mount_overlay, unmount
 from richcompose.runtime.oci import OCIRuntime
+from richcompose.runtime.procs import is_process
 from richcompose.runtime.supervised import Supervised
 from richcompose.signals import signal_name
 from richcompose.state import ProjectPaths, StatePaths, file_lock, read_json, write_json

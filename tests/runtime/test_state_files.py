@@ -16,7 +16,7 @@ from richcompose.runtime.events import append_event, read_events
 from richcompose.runtime.health import HealthSpec
 from richcompose.runtime.inotify import Inotify
 from richcompose.runtime.supervised import Supervised
-from richcompose.state import ProjectPaths
+from richcompose.state import ProjectPaths, write_json
 
 
 def test_events_are_appended_as_json_lines(tmp_path: Path) -> None:
@@ -73,3 +73,21 @@ def test_since_takes_durations_and_times() -> None:
     assert parse_since("1970-01-01T00:00:05Z", 0) == 5.0
     with pytest.raises(UsageError):
         parse_since("yesterday", 0)
+
+
+def test_an_unreadable_supervision_entry_is_rebuilt_from_the_stored_copy(
+        tmp_path: Path) -> None:
+    paths = ProjectPaths(tmp_path)
+    entry = Supervised(id="p-a-1", service="a", restart="always", restarts=2)
+    supervised.save(paths, entry)
+    write_json(paths.container("p-a-1").supervision, entry.to_json())
+    supervised.path_of(paths, "p-a-1").write_bytes(b"\xff\xfe garbage")
+    assert supervised.load_all(paths)["p-a-1"].restarts == 2
+
+
+def test_an_unreadable_supervision_entry_without_a_copy_is_dropped(tmp_path: Path) -> None:
+    paths = ProjectPaths(tmp_path)
+    paths.supervise.mkdir(parents=True)
+    supervised.path_of(paths, "p-a-1").write_bytes(b"{")
+    assert supervised.load_all(paths) == {}
+    assert not supervised.path_of(paths, "p-a-1").exists()
