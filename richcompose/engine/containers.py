@@ -1,4 +1,4 @@
-"""The effects on one container, as the executor applies them: create (setup hooks, bundle,
+"""The effects on one container, as the executor applies them: create (container setups, bundle,
 root filesystem, conmon + `runc create`), start, relaunch, stop, remove. Removal is idempotent,
 so `down` after a crash can call it for half-made containers."""
 
@@ -16,11 +16,12 @@ from pathlib import Path
 
 from richcompose.bundle.filerefs import file_ref_mounts
 from richcompose.bundle.lifecycle import HookCommand, read_hook_commands, write_hook_commands
-from richcompose.bundle.render import Bundle, write_bundle
+from richcompose.bundle.render import Bundle, with_attachments, write_bundle
+from richcompose.bundle.spec import SpecOption
 from richcompose.config.models import Project
+from richcompose.container_setup import ContainerSetup, Contribution
 from richcompose.engine import disk
 from richcompose.engine.filerefs import write_file_refs
-from richcompose.engine.hooks import ContainerHook, spec_options
 from richcompose.engine.plan import Instance
 from richcompose.engine.records import ContainerRecord
 from richcompose.engine.waiting import Notifier
@@ -47,7 +48,7 @@ Reporter = Callable[[str, str], None]  # (service, message)
 @dataclass(frozen=True)
 class Rendered:
     """One instance as the project wants it, rendered once: `bundle` is what was hashed into
-    `record.config_hash`; what the setup hooks make is added to it as spec options."""
+    `record.config_hash`; what the container setups make is added to it as spec options."""
 
     project: Project
     instance: Instance
@@ -64,11 +65,11 @@ class Rendered:
 
 class Containers:
     def __init__(self, paths: StatePaths, runtime: Callable[[str | None], OCIRuntime],
-                 hooks: Sequence[ContainerHook], report: Reporter,
+                 setups: Sequence[ContainerSetup], report: Reporter,
                  keep_monitor: Callable[[str], None]) -> None:
         self.paths = paths
         self.runtime = runtime
-        self.hooks = hooks
+        self.setups = setups
         self.report = report
         self.keep_monitor = keep_monitor
 
@@ -86,8 +87,8 @@ class Containers:
         ppaths = self.paths.project(record.project)
         cpaths = ppaths.container(cid)
         write_json(cpaths.record, asdict(record))
-        made = [hook.prepare(rendered.project, record.service, cid, cpaths)
-                for hook in self.hooks]
+        made = [setup.prepare(rendered.project, record.service, cid, cpaths)
+                for setup in self.setups]
         bundle = rendered.bundle.with_options(spec_options(made))
         write_file_refs(file_ref_mounts(rendered.project, record.service), cpaths.files)
         self._prepare_volumes(bundle, record.project)
@@ -274,7 +275,7 @@ class Containers:
 
     def remove(self, ppaths: ProjectPaths, cid: str, runtime_name: str | None = None,
                service: str = "", *, keep_layer: bool = False, stopped: bool = False) -> None:
-        """Deletes the runtime's container, undoes the setup hooks, unmounts and removes its
+        """Deletes the runtime's container, undoes the container setups, unmounts and removes its
         files; with `keep_layer` the writable layer (`upper/`) stays for the next create.
         Every part is tried even if one fails (the first failure is raised after)."""
         cpaths = ppaths.container(cid)
@@ -288,8 +289,8 @@ class Containers:
 
         supervised.remove(ppaths, cid)
         attempt(lambda: discard(self.runtime(runtime_name), cpaths, cid, stopped=stopped))
-        for hook in reversed(self.hooks):
-            attempt(partial(hook.cleanup, ppaths.dir.name, service, cid, cpaths))
+        for setup in reversed(self.setups):
+            attempt(partial(setup.cleanup, ppaths.dir.name, service, cid, cpaths))
         attempt(lambda: unmount(cpaths.rootfs))
         if failures:
             raise failures[0]
@@ -315,6 +316,13 @@ class Containers:
         for pid in _conmons_under(ppaths.dir):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)  # ours: its bundle path is in this project
+
+
+def spec_options(made: Sequence[Contribution]) -> list[SpecOption]:
+    """What the container setups made, as spec options on the rendered (and hashed) bundle."""
+    return with_attachments(next((m.netns_path for m in made if m.netns_path), None),
+                            [mount for m in made for mount in m.extra_mounts],
+                            host_network=any(m.host_network for m in made))
 
 
 def _remove_path(path: Path) -> None:
