@@ -5,14 +5,13 @@ create` + `runc start`, and the rich initcmd/initscript hooks run again."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from richcompose.bundle.names import HOOK_OUTPUT, LAUNCHER_ANNOTATION, READY_MARKER, RUN_HOST_DIR
+from richcompose.bundle.launchplan import read_launch_plan
 from richcompose.errors import RuntimeFailure
 from richcompose.hostfs import open_dir, read_regular
 from richcompose.logs import read_lines
@@ -47,35 +46,32 @@ def create(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
     """conmon runs `runc create` and stays as the container's parent; returns PID 1's PID.
     The log file is opened for append, so output of every run lands in one file."""
     cpaths = ppaths.container(container_id)
-    spec = json.loads((cpaths.bundle / "config.json").read_text())
-    (cpaths.bundle / RUN_HOST_DIR / READY_MARKER).unlink(missing_ok=True)  # never follows
+    plan = read_launch_plan(cpaths.bundle)
+    (cpaths.bundle / plan.run_dir / plan.ready_marker).unlink(missing_ok=True)  # never follows
     boot.clear_markers(cpaths.bundle)
     launcher = ConmonLauncher(runtime.binary, runtime.root, log_size_max=log_size_max)
     return launcher.create(container_id, container_files(ppaths, cpaths),
-                           terminal=bool(spec.get("process", {}).get("terminal")))
+                           terminal=plan.terminal)
 
 
 def start(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, pid: int, *,
           service: str = "", on_boot: Callable[[boot.BootState], None] | None = None) -> None:
-    """`runc start` a created container, then wait past what the start needs (startContainer
-    hooks, the launcher's readiness marker, with `on_boot` a VM's boot), read from the
-    bundle."""
+    """`runc start` a created container, then wait past what its launch plan says the start
+    needs (startContainer hooks, the launcher's readiness marker, with `on_boot` a VM's boot)."""
     cpaths = ppaths.container(container_id)
-    spec = json.loads((cpaths.bundle / "config.json").read_text())
-    run_dir = cpaths.bundle / RUN_HOST_DIR
+    plan = read_launch_plan(cpaths.bundle)
+    run_dir = cpaths.bundle / plan.run_dir
     runtime.start(container_id)
     name = service or container_id
-    if spec.get("hooks", {}).get("startContainer"):
+    if plan.start_hooks:
         _wait_past_start_hooks(name, pid, cpaths.log)
-        _relay_hook_output(run_dir / HOOK_OUTPUT, cpaths.log)
-    timeout = spec.get("annotations", {}).get(LAUNCHER_ANNOTATION)
-    if timeout is not None:
-        _wait_for_system_services(name, pid, run_dir / READY_MARKER, cpaths.log,
-                                  float(timeout) + 5)
-    kind = boot.boot_kind(spec)
-    if kind is not None and on_boot is not None:
-        seconds = boot.boot_timeout(spec)
-        state = boot.wait_booted(runtime, container_id, kind, cpaths.bundle,
+        _relay_hook_output(run_dir / plan.hook_output, cpaths.log)
+    if plan.readiness_timeout is not None:
+        _wait_for_system_services(name, pid, run_dir / plan.ready_marker, cpaths.log,
+                                  plan.readiness_timeout + 5)
+    if plan.boot_kind is not None and on_boot is not None:
+        seconds = plan.boot_timeout
+        state = boot.wait_booted(runtime, container_id, plan.boot_kind, cpaths.bundle,
                                  alive=lambda: alive(pid), timeout=seconds)
         if not state.booted and alive(pid) and state.state not in ("maintenance", "stopping"):
             raise RuntimeFailure(f"service {name!r} did not finish booting within {seconds:g}s "
