@@ -39,7 +39,7 @@ from richcompose.runtime.oci import OCIRuntime
 from richcompose.runtime.procs import is_process
 from richcompose.runtime.supervised import Supervised
 from richcompose.signals import signal_name
-from richcompose.state import ProjectPaths, StatePaths, file_lock, read_json, write_json
+from richcompose.state import ProjectPaths, StatePaths, file_lock, write_json
 
 KILL_WAIT = 10.0
 Reporter = Callable[[str, str], None]  # (service, message)
@@ -100,7 +100,7 @@ class Containers:
             mount_overlay(rendered.image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
         write_bundle(bundle, cpaths.bundle)
         write_hook_commands(cpaths.dir, rendered.lifecycle)
-        write_json(cpaths.supervision, rendered.supervision.to_json())
+        supervised.store(ppaths, rendered.supervision)
         supervised.health_path(ppaths, cid).unlink(missing_ok=True)
         append_event(ppaths.events, "create", record.service, cid)
         return launching.create(self.runtime(record.runtime), ppaths, cid,
@@ -172,12 +172,10 @@ class Containers:
 
     def supervision_of(self, record: ContainerRecord) -> Supervised:
         """What the container was created with; a user's start resets the restart count."""
-        path = self.paths.project(record.project).container(record.id).supervision
         try:
-            stored = read_json(path)
-            entry = None if stored is None else Supervised.from_json(stored)
-        except (StateError, TypeError, ValueError, AttributeError):
-            entry = None  # unreadable: what the record knows (the monitor logs nothing lost)
+            entry = supervised.load(self.paths.project(record.project), record.id)
+        except StateError:
+            entry = None  # unreadable: what the container record knows
         if entry is None:
             return Supervised(id=record.id, service=record.service, runtime=record.runtime,
                               restart=record.restart)
@@ -213,14 +211,7 @@ class Containers:
 
     def unsupervise(self, ppaths: ProjectPaths, container_id: str) -> None:
         """Before a user's stop: the monitor must not restart it."""
-        cpaths = ppaths.container(container_id)
-        with file_lock(cpaths.lock):  # waits out a restart in flight
-            try:
-                entry = supervised.load(ppaths, container_id)
-            except StateError:
-                entry = None
-            if entry is not None and cpaths.dir.is_dir():
-                write_json(cpaths.supervision, entry.to_json())  # keeps the restart count
+        with file_lock(ppaths.container(container_id).lock):  # waits out a restart in flight
             supervised.remove(ppaths, container_id)
 
     def stop(self, ppaths: ProjectPaths, record: ContainerRecord, timeout: float | None,

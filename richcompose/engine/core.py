@@ -190,7 +190,7 @@ class Engine(StatusOps):
         return Probes(
             exit_code=lambda cid: self.exit_code(project_name, cid),
             health=lambda cid: self.health_status(project_name, cid),
-            has_health=lambda cid: (e := self.stored_supervision(project_name, cid))
+            has_health=lambda cid: (e := self.supervision(project_name, cid))
             is not None and e.health is not None,
             keep_monitor=lambda: self._keep_monitor(project_name),
         )

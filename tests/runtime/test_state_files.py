@@ -16,7 +16,7 @@ from richcompose.runtime.events import append_event, read_events
 from richcompose.runtime.health import HealthSpec
 from richcompose.runtime.inotify import Inotify
 from richcompose.runtime.supervised import Supervised
-from richcompose.state import ProjectPaths, write_json
+from richcompose.state import ProjectPaths
 
 
 def test_events_are_appended_as_json_lines(tmp_path: Path) -> None:
@@ -47,7 +47,8 @@ def test_supervision_entry_round_trips(tmp_path: Path) -> None:
     assert supervised.load(paths, "p-a-1") == entry
     assert supervised.load_all(paths) == {"p-a-1": entry}
     supervised.remove(paths, "p-a-1")
-    assert supervised.load(paths, "p-a-1") is None
+    assert supervised.load_all(paths) == {}
+    assert supervised.load(paths, "p-a-1") == entry  # one record: it outlives the watch
 
 
 def test_inotify_reports_a_file_written_in_a_watched_directory(tmp_path: Path) -> None:
@@ -75,19 +76,9 @@ def test_since_takes_durations_and_times() -> None:
         parse_since("yesterday", 0)
 
 
-def test_an_unreadable_supervision_entry_is_rebuilt_from_the_stored_copy(
-        tmp_path: Path) -> None:
+def test_a_watched_container_whose_record_is_unreadable_is_dropped(tmp_path: Path) -> None:
     paths = ProjectPaths(tmp_path)
-    entry = Supervised(id="p-a-1", service="a", restart="always", restarts=2)
-    supervised.save(paths, entry)
-    write_json(paths.container("p-a-1").supervision, entry.to_json())
-    supervised.path_of(paths, "p-a-1").write_bytes(b"\xff\xfe garbage")
-    assert supervised.load_all(paths)["p-a-1"].restarts == 2
-
-
-def test_an_unreadable_supervision_entry_without_a_copy_is_dropped(tmp_path: Path) -> None:
-    paths = ProjectPaths(tmp_path)
-    paths.supervise.mkdir(parents=True)
-    supervised.path_of(paths, "p-a-1").write_bytes(b"{")
+    supervised.save(paths, Supervised(id="p-a-1", service="a", restart="always"))
+    supervised.record_path(paths, "p-a-1").write_bytes(b"\xff\xfe garbage")
     assert supervised.load_all(paths) == {}
-    assert not supervised.path_of(paths, "p-a-1").exists()
+    assert not supervised.is_watched(paths, "p-a-1")
