@@ -22,7 +22,6 @@ test-fast: setup
 lint:
 	$(PY) -m ruff check richcompose tests
 	$(PY) -m mypy
-	$(PY) -m mypy
 
 schema:
 	$(PY) -m richcompose.config.schema > schemas/richcompose.schema.json

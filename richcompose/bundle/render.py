@@ -15,10 +15,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from richcompose.bundle import host, rich, seccomp, security
+from richcompose.bundle import host, launchplan, rich, seccomp, security
 from richcompose.bundle.filerefs import file_ref_mounts
 from richcompose.bundle.imagefs import ImageFS
 from richcompose.bundle.launcher import launcher
+from richcompose.bundle.launchplan import LaunchPlan
 from richcompose.bundle.process import (
     environment,
     invalid_image_env,
@@ -308,6 +309,11 @@ class Bundle:
     stop_signal: str
     warnings: tuple[str, ...] = ()  # what was accepted with a fallback
 
+    @property
+    def launch(self) -> LaunchPlan:
+        """What starting it takes besides config.json (written beside it as launch.json)."""
+        return LaunchPlan.of_spec(self.spec)
+
     def with_options(self, options: Sequence[SpecOption]) -> Bundle:
         """The same bundle with more options applied (e.g. what the engine's container setup
         made: a network namespace, mounts), without rendering it again."""
@@ -349,15 +355,17 @@ def write_bundle(bundle: Bundle | Spec, bundle_dir: Path) -> Path:
     if files:
         rich.files_under(bundle_dir / rich.HOST_DIR, files)
         _run_dir_for(bundle_dir / rich.RUN_HOST_DIR, spec)
-    target = bundle_dir / "config.json"
-    tmp = target.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    # 0600: the environment in it holds the project's secrets.
-    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600),
-              "w") as handle:
-        handle.write(json.dumps(spec, indent=2) + "\n")
-    tmp.replace(target)
-    return target
+    plan = bundle.launch if isinstance(bundle, Bundle) else LaunchPlan.of_spec(spec)
+    for name, text in ((launchplan.FILE, json.dumps(plan.to_json(), indent=2)),
+                       ("config.json", json.dumps(spec, indent=2))):
+        tmp = bundle_dir / f".{name}.tmp"
+        tmp.unlink(missing_ok=True)
+        # 0600: config.json's environment holds the project's secrets.
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600),
+                  "w") as handle:
+            handle.write(text + "\n")
+        tmp.replace(bundle_dir / name)
+    return bundle_dir / "config.json"
 
 
 def _run_dir_for(run_dir: Path, spec: Spec) -> None:

@@ -20,14 +20,14 @@ from richcompose.cli import (
     kube_cmds,
     lifecycle_cmds,
     network_cmds,
-    project_cmds,
+    render_cmds,
     run_cmds,
     vm_cmds,
 )
 from richcompose.cli.context import CliContext, stderr_console
 from richcompose.errors import RichComposeError, UsageError
 
-COMMAND_GROUPS = (project_cmds, config_cmds, lifecycle_cmds, run_cmds, inspect_cmds, network_cmds,
+COMMAND_GROUPS = (config_cmds, render_cmds, lifecycle_cmds, run_cmds, inspect_cmds, network_cmds,
                   image_cmds, build_cmds, kube_cmds, vm_cmds)
 
 

@@ -69,12 +69,12 @@ class CliContext:
         --build/--no-build) sets how its builder decides."""
         if self._engine is None:
             from richcompose.engine import Engine
-            from richcompose.network.hook import NetworkHook
+            from richcompose.network.setup import NetworkSetup
 
-            hooks = [NetworkHook(self.network())]
+            setups = [NetworkSetup(self.network())]
             images = self.images()
             self._engine = Engine(self.paths, runtime=self.args.runtime, report=self.report,
-                                  hooks=hooks, images=images,
+                                  setups=setups, images=images,
                                   builder=self._builder(images, build, build_output))
         elif build is not None or build_output is not None:
             self._engine.builder = self._builder(self._engine.images, build, build_output)

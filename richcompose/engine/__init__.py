@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from richcompose.engine.hooks import ContainerHook, Prepared
-from richcompose.engine.records import ContainerRecord, ContainerStatus, container_name
+from richcompose.engine.records import ContainerRecord, ContainerStatus
 
 if TYPE_CHECKING:
     from richcompose.engine.core import Engine
 
-__all__ = ["ContainerHook", "ContainerRecord", "ContainerStatus", "Engine", "Prepared",
-           "container_name"]
+__all__ = ["ContainerRecord", "ContainerStatus", "Engine"]
 
 
 def __getattr__(name: str) -> Any:

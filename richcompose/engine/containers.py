@@ -1,4 +1,4 @@
-"""The effects on one container, as the executor applies them: create (setup hooks, bundle,
+"""The effects on one container, as the executor applies them: create (container setups, bundle,
 root filesystem, conmon + `runc create`), start, relaunch, stop, remove. Removal is idempotent,
 so `down` after a crash can call it for half-made containers."""
 
@@ -16,11 +16,12 @@ from pathlib import Path
 
 from richcompose.bundle.filerefs import file_ref_mounts
 from richcompose.bundle.lifecycle import HookCommand, read_hook_commands, write_hook_commands
-from richcompose.bundle.render import Bundle, write_bundle
+from richcompose.bundle.render import Bundle, with_attachments, write_bundle
+from richcompose.bundle.spec import SpecOption
 from richcompose.config.models import Project
+from richcompose.container_setup import ContainerSetup, Contribution
 from richcompose.engine import disk
 from richcompose.engine.filerefs import write_file_refs
-from richcompose.engine.hooks import ContainerHook, spec_options
 from richcompose.engine.plan import Instance
 from richcompose.engine.records import ContainerRecord
 from richcompose.engine.waiting import Notifier
@@ -31,13 +32,14 @@ from richcompose.runtime import launch as launching
 from richcompose.runtime import supervised
 from richcompose.runtime.boot import BootState
 from richcompose.runtime.events import append_event
-from richcompose.runtime.launch import discard, is_process
+from richcompose.runtime.launch import discard
 from richcompose.runtime.lifecycle import run_hooks
 from richcompose.runtime.mounts import mount_overlay, unmount
 from richcompose.runtime.oci import OCIRuntime
+from richcompose.runtime.procs import is_process
 from richcompose.runtime.supervised import Supervised
 from richcompose.signals import signal_name
-from richcompose.state import ProjectPaths, StatePaths, file_lock, read_json, write_json
+from richcompose.state import ProjectPaths, StatePaths, file_lock, write_json
 
 KILL_WAIT = 10.0
 Reporter = Callable[[str, str], None]  # (service, message)
@@ -46,7 +48,7 @@ Reporter = Callable[[str, str], None]  # (service, message)
 @dataclass(frozen=True)
 class Rendered:
     """One instance as the project wants it, rendered once: `bundle` is what was hashed into
-    `record.config_hash`; what the setup hooks make is added to it as spec options."""
+    `record.config_hash`; what the container setups make is added to it as spec options."""
 
     project: Project
     instance: Instance
@@ -63,11 +65,11 @@ class Rendered:
 
 class Containers:
     def __init__(self, paths: StatePaths, runtime: Callable[[str | None], OCIRuntime],
-                 hooks: Sequence[ContainerHook], report: Reporter,
+                 setups: Sequence[ContainerSetup], report: Reporter,
                  keep_monitor: Callable[[str], None]) -> None:
         self.paths = paths
         self.runtime = runtime
-        self.hooks = hooks
+        self.setups = setups
         self.report = report
         self.keep_monitor = keep_monitor
 
@@ -85,8 +87,8 @@ class Containers:
         ppaths = self.paths.project(record.project)
         cpaths = ppaths.container(cid)
         write_json(cpaths.record, asdict(record))
-        made = [hook.prepare(rendered.project, record.service, cid, cpaths)
-                for hook in self.hooks]
+        made = [setup.prepare(rendered.project, record.service, cid, cpaths)
+                for setup in self.setups]
         bundle = rendered.bundle.with_options(spec_options(made))
         write_file_refs(file_ref_mounts(rendered.project, record.service), cpaths.files)
         self._prepare_volumes(bundle, record.project)
@@ -98,7 +100,7 @@ class Containers:
             mount_overlay(rendered.image.layers, cpaths.upper, cpaths.work, cpaths.rootfs)
         write_bundle(bundle, cpaths.bundle)
         write_hook_commands(cpaths.dir, rendered.lifecycle)
-        write_json(cpaths.supervision, rendered.supervision.to_json())
+        supervised.store(ppaths, rendered.supervision)
         supervised.health_path(ppaths, cid).unlink(missing_ok=True)
         append_event(ppaths.events, "create", record.service, cid)
         return launching.create(self.runtime(record.runtime), ppaths, cid,
@@ -170,12 +172,10 @@ class Containers:
 
     def supervision_of(self, record: ContainerRecord) -> Supervised:
         """What the container was created with; a user's start resets the restart count."""
-        path = self.paths.project(record.project).container(record.id).supervision
         try:
-            stored = read_json(path)
-            entry = None if stored is None else Supervised.from_json(stored)
-        except (StateError, TypeError, ValueError, AttributeError):
-            entry = None  # unreadable: what the record knows (the monitor logs nothing lost)
+            entry = supervised.load(self.paths.project(record.project), record.id)
+        except StateError:
+            entry = None  # unreadable: what the container record knows
         if entry is None:
             return Supervised(id=record.id, service=record.service, runtime=record.runtime,
                               restart=record.restart)
@@ -211,14 +211,7 @@ class Containers:
 
     def unsupervise(self, ppaths: ProjectPaths, container_id: str) -> None:
         """Before a user's stop: the monitor must not restart it."""
-        cpaths = ppaths.container(container_id)
-        with file_lock(cpaths.lock):  # waits out a restart in flight
-            try:
-                entry = supervised.load(ppaths, container_id)
-            except StateError:
-                entry = None
-            if entry is not None and cpaths.dir.is_dir():
-                write_json(cpaths.supervision, entry.to_json())  # keeps the restart count
+        with file_lock(ppaths.container(container_id).lock):  # waits out a restart in flight
             supervised.remove(ppaths, container_id)
 
     def stop(self, ppaths: ProjectPaths, record: ContainerRecord, timeout: float | None,
@@ -273,7 +266,7 @@ class Containers:
 
     def remove(self, ppaths: ProjectPaths, cid: str, runtime_name: str | None = None,
                service: str = "", *, keep_layer: bool = False, stopped: bool = False) -> None:
-        """Deletes the runtime's container, undoes the setup hooks, unmounts and removes its
+        """Deletes the runtime's container, undoes the container setups, unmounts and removes its
         files; with `keep_layer` the writable layer (`upper/`) stays for the next create.
         Every part is tried even if one fails (the first failure is raised after)."""
         cpaths = ppaths.container(cid)
@@ -287,8 +280,8 @@ class Containers:
 
         supervised.remove(ppaths, cid)
         attempt(lambda: discard(self.runtime(runtime_name), cpaths, cid, stopped=stopped))
-        for hook in reversed(self.hooks):
-            attempt(partial(hook.cleanup, ppaths.dir.name, service, cid, cpaths))
+        for setup in reversed(self.setups):
+            attempt(partial(setup.cleanup, ppaths.dir.name, service, cid, cpaths))
         attempt(lambda: unmount(cpaths.rootfs))
         if failures:
             raise failures[0]
@@ -314,6 +307,13 @@ class Containers:
         for pid in _conmons_under(ppaths.dir):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)  # ours: its bundle path is in this project
+
+
+def spec_options(made: Sequence[Contribution]) -> list[SpecOption]:
+    """What the container setups made, as spec options on the rendered (and hashed) bundle."""
+    return with_attachments(next((m.netns_path for m in made if m.netns_path), None),
+                            [mount for m in made for mount in m.extra_mounts],
+                            host_network=any(m.host_network for m in made))
 
 
 def _remove_path(path: Path) -> None:

@@ -25,11 +25,11 @@ from richcompose.bundle.render import Bundle, RenderContext, render_bundle, writ
 from richcompose.config.models import PreStartHook, Project, Service
 from richcompose.config.replicas import replica_count
 from richcompose.config.units import parse_bytes
+from richcompose.container_setup import ContainerSetup
 from richcompose.engine import disk
-from richcompose.engine.containers import Containers, Rendered, remove_empty_cgroups
+from richcompose.engine.containers import Containers, Rendered, remove_empty_cgroups, spec_options
 from richcompose.engine.execute import Executor
 from richcompose.engine.gates import Probes
-from richcompose.engine.hooks import ContainerHook, spec_options
 from richcompose.engine.monitorctl import ensure_monitor, stop_monitor
 from richcompose.engine.observe import Observation, observe
 from richcompose.engine.plan import (
@@ -69,7 +69,7 @@ DEFAULT_PARALLEL = 16  # beyond this, 2 cores only queue more runc processes
 class Engine(StatusOps):
     def __init__(self, paths: StatePaths, *, runtime: str = "runc",
                  report: Reporter | None = None, dumb_init: str | None = None,
-                 hooks: Sequence[ContainerHook] = (), images: ImageStore | None = None,
+                 setups: Sequence[ContainerSetup] = (), images: ImageStore | None = None,
                  builder: Builder | None = None) -> None:
         self.paths = paths
         self.runtime_name = runtime
@@ -82,14 +82,14 @@ class Engine(StatusOps):
         self.images = images or ImageStore(paths.images)
         # builds `build:` images before their containers are created
         self.builder = builder or Builder(self.images)
-        self.hooks = list(hooks)
+        self.setups = list(setups)
         self.pull_policy: str | None = None  # `up --pull`: overrides each service's pull_policy
         self.pull_progress: Any = None  # a callback for the image store (rich bars in the CLI)
         # As docker compose: every container is created (netns, CNI, bundle, overlay, conmon +
         # `runc create`) in parallel ahead of its dependency gates; only `runc start` waits.
         self.create_ahead = True
         self._monitor_lock = threading.Lock()
-        self.containers = Containers(paths, self.runtime, self.hooks,
+        self.containers = Containers(paths, self.runtime, self.setups,
                                      lambda service, message: self.report(service, message),
                                      self._keep_monitor)
 
@@ -190,7 +190,7 @@ class Engine(StatusOps):
         return Probes(
             exit_code=lambda cid: self.exit_code(project_name, cid),
             health=lambda cid: self.health_status(project_name, cid),
-            has_health=lambda cid: (e := self.stored_supervision(project_name, cid))
+            has_health=lambda cid: (e := self.supervision(project_name, cid))
             is not None and e.health is not None,
             keep_monitor=lambda: self._keep_monitor(project_name),
         )
@@ -235,7 +235,7 @@ class Engine(StatusOps):
                   override: Callable[[Service], Service] | None = None,
                   one_off: bool = False) -> Rendered:
         """The instance as the project wants it: image, bundle (rendered once, before any
-        setup hook), supervision and the record to write, with the config hash."""
+        container setup), supervision and the record to write, with the config hash."""
         name = instance.service
         service = project.services[name]
         if override is not None:
@@ -309,7 +309,7 @@ class Engine(StatusOps):
             rendered = self._rendered(project, Instance(name))
             cid = rendered.container_id
             cpaths = self.paths.project(project.name).container(cid)
-            planned = [hook.plan(project, name, cid, cpaths) for hook in self.hooks]
+            planned = [setup.plan(project, name, cid, cpaths) for setup in self.setups]
             written.append(write_bundle(rendered.bundle.with_options(spec_options(planned)),
                                         safe_join(output, cid)))
         return written
@@ -447,8 +447,8 @@ class Engine(StatusOps):
                 attempt(lambda: self._executor(project_name, notifier).stop(plan, observed,
                                                                             timeout))
             attempt(lambda: self.containers.remove_strays(ppaths))
-            for hook in reversed(self.hooks):
-                attempt(partial(hook.cleanup_project, project_name))
+            for setup in reversed(self.setups):
+                attempt(partial(setup.cleanup_project, project_name))
             if volumes:
                 for folder in self.containers.own_volumes(project_name):
                     shutil.rmtree(folder, ignore_errors=True)
@@ -490,7 +490,7 @@ class Engine(StatusOps):
 
 def _config_hash(bundle: Bundle, image: ResolvedImage, entry: Supervised,
                  lifecycle: tuple[HookCommand, ...] = ()) -> str:
-    """What decides a container: its spec (before the setup hooks, which may make things),
+    """What decides a container: its spec (before the container setups, which make things),
     image, supervision settings and lifecycle hooks."""
     text = json.dumps([bundle.spec, bundle.files, bundle.stop_signal, image.reference,
                        image.digest, entry.restart,

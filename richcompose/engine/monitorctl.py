@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from richcompose.runtime.procs import alive
 from richcompose.state import ProjectPaths, StatePaths, read_json, write_json
 
 _MARK = "richcompose.runtime.monitor"
@@ -78,8 +79,4 @@ def _alive(pid: int, ppaths: ProjectPaths) -> bool:
     with contextlib.suppress(ChildProcessError):
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
             return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z" and _is_monitor(pid, ppaths)
+    return alive(pid) and _is_monitor(pid, ppaths)

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from richcompose.engine.plan import Instance, Observed, Status
 from richcompose.engine.records import ContainerRecord
-from richcompose.runtime.launch import is_process
+from richcompose.runtime.headless import conmon_alive
 from richcompose.runtime.mounts import is_mounted
 from richcompose.runtime.oci import ContainerState, OCIRuntime
 from richcompose.state import ProjectPaths
@@ -45,12 +44,5 @@ def _observed(ppaths: ProjectPaths, record: ContainerRecord,
         instance=Instance(record.service, record.index), container_id=record.id,
         status=status, config_hash=record.config_hash,
         rootfs_mounted=state is not None and is_mounted(cpaths.rootfs),
-        conmon_alive=status is Status.CREATED and _conmon_alive(cpaths.conmon_pidfile),
+        conmon_alive=status is Status.CREATED and conmon_alive(cpaths) is True,
         one_off=record.one_off, depends_on=tuple(record.depends_on))
-
-
-def _conmon_alive(pidfile: Path) -> bool:
-    try:
-        return is_process(int(pidfile.read_text().strip()), "conmon")
-    except (OSError, ValueError):
-        return False

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from richcompose import graph as graphs
-from richcompose.engine.records import container_name
+from richcompose.container_setup import container_name
 from richcompose.engine.traversal import Edge
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from richcompose.container_setup import container_name
 
-def container_name(project: str, service: str, number: int = 1) -> str:
-    return f"{project}-{service}-{number}"
+__all__ = ["ContainerRecord", "ContainerStatus", "container_name", "rebuilt_record"]
 
 
 @dataclass

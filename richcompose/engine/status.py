@@ -84,15 +84,6 @@ class StatusOps:
                                                "bundle (`up` recreates it, `down` removes it)")
             return rebuilt_record(project_name, container_id, cpaths.bundle)
 
-    def supervision_entry(self, project_name: str, container_id: str) -> Supervised | None:
-        """What the monitor watches for it (or, once it has given up, the stored copy)."""
-        ppaths = self.paths.project(project_name)
-        try:
-            return supervised.load(ppaths, container_id)
-        except StateError as exc:
-            self.warn_once(str(supervised.path_of(ppaths, container_id)), exc.message)
-            return None
-
     def exit_code(self, project_name: str, container_id: str) -> int | None:
         path = safe_join(self.paths.project(project_name).exits, container_id)
         try:
@@ -100,13 +91,13 @@ class StatusOps:
         except (FileNotFoundError, ValueError):
             return None
 
-    def stored_supervision(self, project_name: str, container_id: str) -> Supervised | None:
-        path = self.paths.project(project_name).container(container_id).supervision
+    def supervision(self, project_name: str, container_id: str) -> Supervised | None:
+        """The container's one supervision record (None without one, or unreadable)."""
+        ppaths = self.paths.project(project_name)
         try:
-            data = read_json_object(path)
-            return None if data is None else Supervised.from_json(data)
-        except (StateError, TypeError, ValueError) as exc:
-            self.warn_once(str(path), getattr(exc, "message", f"unreadable state file {path}"))
+            return supervised.load(ppaths, container_id)
+        except StateError as exc:
+            self.warn_once(str(supervised.record_path(ppaths, container_id)), exc.message)
             return None
 
     def health(self, project_name: str, container_id: str) -> dict[str, Any] | None:
@@ -120,7 +111,7 @@ class StatusOps:
             data = None
         if data is not None:
             return dict(data)
-        stored = self.stored_supervision(project_name, container_id)
+        stored = self.supervision(project_name, container_id)
         if stored is not None and stored.health is not None:
             return {"status": "starting", "failing_streak": 0, "log": []}
         return None
@@ -148,8 +139,7 @@ class StatusOps:
             if status == "running" and (data := self.health(project_name, record.id)):
                 health = str(data.get("status", ""))
                 output = str(data["log"][-1]["output"]) if data.get("log") else ""
-            entry = self.supervision_entry(project_name, record.id) or self.stored_supervision(
-                project_name, record.id)
+            entry = self.supervision(project_name, record.id)
             out.append(ContainerStatus(record.service, record.id, status, pid, code, health,
                                        entry.restarts if entry else 0, output,
                                        self.boot_state(record) if status == "running" else "",
@@ -206,8 +196,7 @@ class StatusOps:
         record = self.container_for(project_name, service)
         ppaths = self.paths.project(project_name)
         state = self.runtime(record.runtime).state(record.id)
-        stored = self.stored_supervision(project_name, record.id)
-        entry = self.supervision_entry(project_name, record.id) or stored
+        stored = entry = self.supervision(project_name, record.id)
         return {
             "Id": record.id, "Service": record.service, "Project": project_name,
             "Image": record.image, "Created": record.created_at,

@@ -80,12 +80,8 @@ class NetworkManager:
             rec["projects"].setdefault(project, {})[name] = cni_name
         return cni_name
 
-    def remove_network(self, project: str, name: str) -> None:
-        """Drop a project's use of a network; the last user removes bridge, config and leases."""
-        with self.store.records() as rec:
-            self._release_network(rec, project, name)
-
     def _release_network(self, rec: dict[str, Any], project: str, name: str) -> None:
+        """Drop a project's use of a network; the last user removes bridge, config and leases."""
         cni_name = rec["projects"].get(project, {}).pop(name, None)
         network = rec["networks"].get(cni_name) if cni_name else None
         if network is None:

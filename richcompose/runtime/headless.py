@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from richcompose.hostfs import safe_join
 from richcompose.runtime.events import append_event
-from richcompose.runtime.launch import is_process
 from richcompose.runtime.oci import OCIRuntime
+from richcompose.runtime.procs import is_process
 from richcompose.state import ContainerPaths, ProjectPaths
 
 KILLED = 137  # 128 + SIGKILL: what we did to it

@@ -5,20 +5,20 @@ create` + `runc start`, and the rich initcmd/initscript hooks run again."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from richcompose.bundle.names import HOOK_OUTPUT, LAUNCHER_ANNOTATION, READY_MARKER, RUN_HOST_DIR
+from richcompose.bundle.launchplan import read_launch_plan
 from richcompose.errors import RuntimeFailure
 from richcompose.hostfs import open_dir, read_regular
 from richcompose.logs import read_lines
 from richcompose.runtime import boot
 from richcompose.runtime.conmon import ConmonLauncher, ContainerFiles
 from richcompose.runtime.oci import OCIRuntime
+from richcompose.runtime.procs import alive, is_process
 from richcompose.state import ContainerPaths, ProjectPaths
 
 HOOK_OUTPUT_CAP = 1 << 20  # hook output relayed per start; the rest is dropped, and said so
@@ -46,42 +46,39 @@ def create(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, *,
     """conmon runs `runc create` and stays as the container's parent; returns PID 1's PID.
     The log file is opened for append, so output of every run lands in one file."""
     cpaths = ppaths.container(container_id)
-    spec = json.loads((cpaths.bundle / "config.json").read_text())
-    (cpaths.bundle / RUN_HOST_DIR / READY_MARKER).unlink(missing_ok=True)  # never follows
+    plan = read_launch_plan(cpaths.bundle)
+    (cpaths.bundle / plan.run_dir / plan.ready_marker).unlink(missing_ok=True)  # never follows
     boot.clear_markers(cpaths.bundle)
     launcher = ConmonLauncher(runtime.binary, runtime.root, log_size_max=log_size_max)
     return launcher.create(container_id, container_files(ppaths, cpaths),
-                           terminal=bool(spec.get("process", {}).get("terminal")))
+                           terminal=plan.terminal)
 
 
 def start(runtime: OCIRuntime, ppaths: ProjectPaths, container_id: str, pid: int, *,
           service: str = "", on_boot: Callable[[boot.BootState], None] | None = None) -> None:
-    """`runc start` a created container, then wait past what the start needs (startContainer
-    hooks, the launcher's readiness marker, with `on_boot` a VM's boot), read from the
-    bundle."""
+    """`runc start` a created container, then wait past what its launch plan says the start
+    needs (startContainer hooks, the launcher's readiness marker, with `on_boot` a VM's boot)."""
     cpaths = ppaths.container(container_id)
-    spec = json.loads((cpaths.bundle / "config.json").read_text())
-    run_dir = cpaths.bundle / RUN_HOST_DIR
+    plan = read_launch_plan(cpaths.bundle)
+    run_dir = cpaths.bundle / plan.run_dir
     runtime.start(container_id)
     name = service or container_id
-    if spec.get("hooks", {}).get("startContainer"):
+    if plan.start_hooks:
         _wait_past_start_hooks(name, pid, cpaths.log)
-        _relay_hook_output(run_dir / HOOK_OUTPUT, cpaths.log)
-    timeout = spec.get("annotations", {}).get(LAUNCHER_ANNOTATION)
-    if timeout is not None:
-        _wait_for_system_services(name, pid, run_dir / READY_MARKER, cpaths.log,
-                                  float(timeout) + 5)
-    kind = boot.boot_kind(spec)
-    if kind is not None and on_boot is not None:
-        seconds = boot.boot_timeout(spec)
-        state = boot.wait_booted(runtime, container_id, kind, cpaths.bundle,
-                                 alive=lambda: _alive(pid), timeout=seconds)
-        if not state.booted and _alive(pid) and state.state not in ("maintenance", "stopping"):
+        _relay_hook_output(run_dir / plan.hook_output, cpaths.log)
+    if plan.readiness_timeout is not None:
+        _wait_for_system_services(name, pid, run_dir / plan.ready_marker, cpaths.log,
+                                  plan.readiness_timeout + 5)
+    if plan.boot_kind is not None and on_boot is not None:
+        seconds = plan.boot_timeout
+        state = boot.wait_booted(runtime, container_id, plan.boot_kind, cpaths.bundle,
+                                 alive=lambda: alive(pid), timeout=seconds)
+        if not state.booted and alive(pid) and state.state not in ("maintenance", "stopping"):
             raise RuntimeFailure(f"service {name!r} did not finish booting within {seconds:g}s "
                                  f"(state: {state.state}); it is still running",
                                  hint=f"see `richcompose logs {name}` and `richcompose exec "
                                       f"{name} systemctl list-jobs`")
-        on_boot(state if _alive(pid) else boot.BootState("exited"))
+        on_boot(state if alive(pid) else boot.BootState("exited"))
 
 
 def _relay_hook_output(path: Path, log: Path) -> None:
@@ -123,7 +120,7 @@ def _wait_for_system_services(service: str, pid: int, marker: Path, log: Path,
     while time.monotonic() < deadline:
         if os.path.lexists(marker):  # its presence is all that counts: never followed
             return
-        if not _alive(pid):
+        if not alive(pid):
             break
         time.sleep(0.02)
     time.sleep(0.1)  # conmon copies the launcher's last words a moment after the exit
@@ -135,21 +132,13 @@ def _wait_for_system_services(service: str, pid: int, marker: Path, log: Path,
                          hint="see `richcompose logs " + service + "`")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
 def _wait_past_start_hooks(service: str, pid: int, log: Path, timeout: float = 3600) -> None:
     """startContainer hooks (initcmd, initscript, system services) run after `runc start`
     returns, in runc init before it execs PID 1: wait for that exec, and turn a hook failure
     (the container is gone and runc logged a hook error) into the error of this start."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not alive(pid):
             break  # exited before its exec
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -206,14 +195,3 @@ def wait_conmon_exit(cpaths: ContainerPaths, timeout: float = 5.0) -> None:
     if is_process(pid, "conmon"):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)  # our own conmon, by PID
-
-
-def is_process(pid: int, comm: str) -> bool:
-    """A live (not zombie) process of that name: the name is checked so a recycled PID is
-    never mistaken for one of ours; a zombie counts as gone (this host's PID 1 reaps late)."""
-    try:
-        name, _, rest = Path(f"/proc/{pid}/stat").read_text().partition(" (")[2].rpartition(") ")
-    except OSError:
-        return False
-    return name == comm and not rest.startswith("Z")
-

@@ -183,9 +183,7 @@ class Monitor:
         if reboot:
             append_event(self.paths.events, "reboot", entry.service, entry.id)
         elif not RestartPolicy.parse(entry.restart).should_restart(code, entry.restarts):
-            # Keeps the restart count for `ps` once the policy has given up.
-            write_json(self.paths.container(entry.id).supervision, entry.to_json())
-            supervised.remove(self.paths, entry.id)
+            supervised.remove(self.paths, entry.id)  # the record keeps the restart count
             self._forget(entry.id)
             return
         ran = stamp / 1e9 - entry.started_at
@@ -196,7 +194,8 @@ class Monitor:
     def _restart(self, item: _Watched) -> None:
         cpaths = self.paths.container(item.entry.id)
         with file_lock(cpaths.lock):
-            current = supervised.load(self.paths, item.entry.id)
+            current = supervised.load(self.paths, item.entry.id) if supervised.is_watched(
+                self.paths, item.entry.id) else None
             if current is None or current.started_at != item.entry.started_at:
                 item.restart_due = None
                 return  # stopped or started by a user meanwhile

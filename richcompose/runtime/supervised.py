@@ -1,5 +1,8 @@
-"""What the monitor must do for one container: the file `supervise/<id>.json`. The engine
-writes it after a start and removes it *before* a user's stop, so a stopped container is never
+"""What the monitor must do for one container. One record per container,
+`containers/<id>/supervision.json` (restart policy, health check, log cap, restart count,
+start time), read by `ps`/`inspect` and the monitor alike; and a marker, `supervise/<id>`,
+that says "watch it now" (the monitor's work list, seen through inotify). The engine sets the
+marker after a start and removes it *before* a user's stop, so a stopped container is never
 restarted; the monitor removes it when the restart policy gives up."""
 
 from __future__ import annotations
@@ -47,15 +50,29 @@ class Supervised:
 
 
 def path_of(ppaths: ProjectPaths, container_id: str) -> Path:
-    return safe_join(ppaths.supervise, f"{container_id}.json")
+    """The marker: present while the monitor must watch the container."""
+    return safe_join(ppaths.supervise, container_id)
+
+
+def record_path(ppaths: ProjectPaths, container_id: str) -> Path:
+    return ppaths.container(container_id).supervision
+
+
+def store(ppaths: ProjectPaths, entry: Supervised) -> None:
+    """Writes the record without asking the monitor to watch it (a created container)."""
+    write_json(record_path(ppaths, entry.id), entry.to_json())
 
 
 def save(ppaths: ProjectPaths, entry: Supervised) -> None:
-    write_json(path_of(ppaths, entry.id), entry.to_json())
+    """Writes the record and marks the container as watched."""
+    store(ppaths, entry)
+    # Renamed into place every time, so the monitor's inotify watch sees each start.
+    write_json(path_of(ppaths, entry.id), {"started_at": entry.started_at})
 
 
 def load(ppaths: ProjectPaths, container_id: str) -> Supervised | None:
-    path = path_of(ppaths, container_id)
+    """The record, watched or not; StateError if it cannot be read."""
+    path = record_path(ppaths, container_id)
     data = read_json(path)
     try:
         return None if data is None else Supervised.from_json(data)
@@ -63,36 +80,33 @@ def load(ppaths: ProjectPaths, container_id: str) -> Supervised | None:
         raise StateError(f"unreadable state file {path}: {exc}") from None
 
 
+def is_watched(ppaths: ProjectPaths, container_id: str) -> bool:
+    return path_of(ppaths, container_id).exists()
+
+
 def remove(ppaths: ProjectPaths, container_id: str) -> None:
+    """Stops the watch; the record stays (its restart count is shown by `ps`)."""
     path_of(ppaths, container_id).unlink(missing_ok=True)
 
 
 def load_all(ppaths: ProjectPaths) -> dict[str, Supervised]:
-    """Every entry; an unreadable one is rebuilt from the container's stored copy (what it
-    was created with) or, without one, dropped: a record is a cache, never a blocker."""
+    """Every watched container's record; a marker whose record is gone or unreadable is
+    dropped (a record is a cache, never a blocker: the next start writes it again)."""
     if not ppaths.supervise.is_dir():
         return {}
     out = {}
-    for path in ppaths.supervise.glob("*.json"):
+    for marker in ppaths.supervise.iterdir():
+        if marker.name.startswith("."):
+            continue
         try:
-            entry = load(ppaths, path.stem)
+            entry = load(ppaths, marker.name)
         except StateError:
-            entry = _stored(ppaths, path.stem)
-            if entry is None:
-                path.unlink(missing_ok=True)
-                continue
-            save(ppaths, entry)
-        if entry is not None:
-            out[entry.id] = entry
+            entry = None
+        if entry is None:
+            marker.unlink(missing_ok=True)
+            continue
+        out[entry.id] = entry
     return out
-
-
-def _stored(ppaths: ProjectPaths, container_id: str) -> Supervised | None:
-    try:
-        data = read_json(ppaths.container(container_id).supervision)
-        return None if data is None else Supervised.from_json(data)
-    except (StateError, TypeError, ValueError, AttributeError):
-        return None
 
 
 def health_path(ppaths: ProjectPaths, container_id: str) -> Path:

@@ -57,7 +57,7 @@ def test_damaged_supervision_files_do_not_block_ps_or_down(rc: Richcompose, name
     rc("up", "-d")
     project = rc.root / "projects" / "project"
     path = {"supervision.json": container_dir(rc, "db") / "supervision.json",
-            "supervise": project / "supervise" / "project-db-1.json",
+            "supervise": project / "supervise" / "project-db-1",
             "health": project / "health" / "project-db-1.json"}[name]
     path.write_bytes(DAMAGE["garbage"])
     view = rc("ps", check=False)

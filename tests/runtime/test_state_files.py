@@ -47,7 +47,8 @@ def test_supervision_entry_round_trips(tmp_path: Path) -> None:
     assert supervised.load(paths, "p-a-1") == entry
     assert supervised.load_all(paths) == {"p-a-1": entry}
     supervised.remove(paths, "p-a-1")
-    assert supervised.load(paths, "p-a-1") is None
+    assert supervised.load_all(paths) == {}
+    assert supervised.load(paths, "p-a-1") == entry  # one record: it outlives the watch
 
 
 def test_inotify_reports_a_file_written_in_a_watched_directory(tmp_path: Path) -> None:
@@ -73,3 +74,11 @@ def test_since_takes_durations_and_times() -> None:
     assert parse_since("1970-01-01T00:00:05Z", 0) == 5.0
     with pytest.raises(UsageError):
         parse_since("yesterday", 0)
+
+
+def test_a_watched_container_whose_record_is_unreadable_is_dropped(tmp_path: Path) -> None:
+    paths = ProjectPaths(tmp_path)
+    supervised.save(paths, Supervised(id="p-a-1", service="a", restart="always"))
+    supervised.record_path(paths, "p-a-1").write_bytes(b"\xff\xfe garbage")
+    assert supervised.load_all(paths) == {}
+    assert not supervised.is_watched(paths, "p-a-1")

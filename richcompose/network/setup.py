@@ -1,33 +1,33 @@
-"""Networking as an engine hook: a container's netns is made and attached before its bundle
-is rendered, detached after it is deleted, and a project's networks go with `down`."""
+"""Networking as a container setup (richcompose.container_setup): a container's netns is made
+and attached before it is created, detached after it is deleted, and a project's networks go
+with `down`."""
 
 from __future__ import annotations
 
 from richcompose.config.models import Project
-from richcompose.engine.hooks import Prepared
-from richcompose.engine.records import container_name
+from richcompose.container_setup import Contribution, container_name
 from richcompose.network import service as service_network
 from richcompose.network.manager import NetworkManager
 from richcompose.state import ContainerPaths
 
 
-class NetworkHook:
+class NetworkSetup:
     def __init__(self, manager: NetworkManager) -> None:
         self.manager = manager
 
     def prepare(self, project: Project, service: str, container_id: str,
-                cpaths: ContainerPaths) -> Prepared:
+                cpaths: ContainerPaths) -> Contribution:
         net = service_network.connect(self.manager, project, service, container_id,
                                       cpaths.dir / "network",
                                       lambda other: container_name(project.name, other))
-        return Prepared(net.netns_path, net.mounts, host_network=net.host)
+        return Contribution(net.netns_path, net.mounts, host_network=net.host)
 
     def plan(self, project: Project, service: str, container_id: str,
-             cpaths: ContainerPaths) -> Prepared:
+             cpaths: ContainerPaths) -> Contribution:
         net = service_network.planned(project.services[service], container_id,
                                       cpaths.dir / "network",
                                       self.manager.netns_path(container_id))
-        return Prepared(net.netns_path, net.mounts, host_network=net.host)
+        return Contribution(net.netns_path, net.mounts, host_network=net.host)
 
     def cleanup(self, project_name: str, service: str, container_id: str,
                 cpaths: ContainerPaths) -> None:

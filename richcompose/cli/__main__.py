@@ -1,3 +1,0 @@
-from richcompose.cli import main
-
-raise SystemExit(main())
