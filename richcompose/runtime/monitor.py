@@ -253,10 +253,12 @@ class Monitor:
                 return
             new = state.record(probe, spec, in_start_period=time.time() - entry.started_at
                                < spec.start_period)
-            write_json(path, {**new.to_json(), "started_at": entry.started_at})
+            # The event first: the state file is what opens dependents' gates, so whoever
+            # sees a container start after its dependency's health finds the event before it.
             if new.status != state.status:
                 append_event(self.paths.events, f"health_status: {new.status}", entry.service,
                              entry.id)
+            write_json(path, {**new.to_json(), "started_at": entry.started_at})
             state = new
 
 
