@@ -47,8 +47,12 @@ def test_always_restarts_and_the_initcmd_runs_on_every_start(rc: Richcompose) ->
 def test_on_failure_n_restarts_n_times_then_gives_up(rc: Richcompose) -> None:
     rc.write(COUNTED.format(policy="on-failure:2", code=3))
     rc("up", "-d")
-    eventually(lambda: not (rc.root / "projects/project/supervise/project-app-1.json").exists(),
+    # Given up: the last exit recorded after the second restart (the watch marker may not
+    # exist yet right after `up`, so it alone cannot tell).
+    eventually(lambda: (r := ps(rc)["app"])["restarts"] == 2 and r["state"] == "exited",
                what="the monitor to give up")
+    eventually(lambda: not (rc.root / "projects/project/supervise/project-app-1.json").exists(),
+               what="the watch marker to go")
     row = ps(rc)["app"]
     assert row["restarts"] == 2 and row["exit_code"] == 3 and row["state"] == "exited"
     assert starts(rc) == 3
