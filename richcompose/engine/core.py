@@ -17,8 +17,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
 from richcompose import graph as graphs
 from richcompose.bundle.lifecycle import HookCommand, hook_commands, pre_start_service
 from richcompose.bundle.render import Bundle, RenderContext, render_bundle, write_bundle
@@ -195,12 +193,12 @@ class Engine(StatusOps):
             keep_monitor=lambda: self._keep_monitor(project_name),
         )
 
-    def _wait_ready(self, project_name: str, graph: nx.DiGraph[str], containers: list[str],
+    def _wait_ready(self, project_name: str, graph: graphs.DepGraph, containers: list[str],
                     notifier: Notifier, timeout: float | None) -> None:
         """compose's --wait: running, or healthy with a health check; a service that others
         need to complete may have exited with 0."""
-        completed = {dep for _, dep, data in graph.edges(data=True)
-                     if data["dep"].condition == "service_completed_successfully"}
+        completed = {target for _, target, edge in graph.edges()
+                     if edge.dep.condition == "service_completed_successfully"}
         deadline = None if timeout is None else time.monotonic() + timeout
         probes = self._probes(project_name)
         for cid in containers:
