@@ -39,8 +39,8 @@ class DepGraph:
 
     def add_edge(self, source: str, target: str, *, dep: Dependency, where: Where) -> None:
         """An edge source → target, adding either service if new; an existing edge is kept."""
-        self.add_node(target)
         self._out.setdefault(source, {}).setdefault(target, DepEdge(dep, where))
+        self.add_node(target)
 
     def has_edge(self, source: str, target: str) -> bool:
         return target in self._out.get(source, {})
