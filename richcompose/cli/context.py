@@ -1,7 +1,7 @@
 """What every command handler gets: parsed global options, consoles, and the stages.
 
 The stages are imported where a command first asks for them, so a command pays only for the
-libraries it uses (`--help` and `ps` never import pydantic, networkx, jinja2 or httpx)."""
+libraries it uses (`--help` and `ps` never import pydantic, jinja2 or httpx)."""
 
 from __future__ import annotations
 
