@@ -10,9 +10,12 @@ import graphlib
 import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from richcompose.config.models import Dependency, Project, Service
 from richcompose.errors import GraphError
+
+if TYPE_CHECKING:  # `down` orders by records and imports no models (pydantic)
+    from richcompose.config.models import Dependency, Project, Service
 
 Where = tuple[str | int, ...]  # a path below the service, for error locations
 
@@ -123,6 +126,8 @@ def find_cycle(graph: DepGraph) -> list[str] | None:
 def _dependencies(service: Service) -> Iterable[tuple[str, Dependency, Where]]:
     for target, dep in service.depends_on.items():
         yield target, dep, ("depends_on", target)
+    from richcompose.config.models import Dependency
+
     implicit = Dependency()
     mode = service.network_mode
     if mode and mode.startswith("service:"):

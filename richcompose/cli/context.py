@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,9 +59,16 @@ class CliContext:
         return make_console()
 
     def report(self, service: str, message: str) -> None:
-        from richcompose.cli.console import labelled
+        self._line(service, "bold", message)
 
-        self.err.print(labelled(service, "bold", message) if service else message)
+    def _line(self, label: str, style: str, text: str) -> None:
+        """A labelled line on stderr: styled on a terminal, plain (and without rich) else."""
+        from richcompose.cli.console import labelled, plain_line
+
+        if self._err is None and not sys.stderr.isatty():
+            plain_line(label, text)
+        else:
+            self.err.print(labelled(label, style, text) if label else text)
 
     def engine(self, *, build: BuildOptions | None = None,
                build_output: Output | None = None) -> Engine:
@@ -72,10 +79,12 @@ class CliContext:
             from richcompose.network.setup import NetworkSetup
 
             setups = [NetworkSetup(self.network())]
-            images = self.images()
+            # Factories: the store and builder (registries.conf, credentials, models) are made
+            # only by a command that resolves an image; `down` and `stop` never do.
             self._engine = Engine(self.paths, runtime=self.args.runtime, report=self.report,
-                                  setups=setups, images=images,
-                                  builder=self._builder(images, build, build_output))
+                                  setups=setups, images=self.images,
+                                  builder=partial(self._builder, options=build,
+                                                  output=build_output))
         elif build is not None or build_output is not None:
             self._engine.builder = self._builder(self._engine.images, build, build_output)
         return self._engine
@@ -165,7 +174,7 @@ class CliContext:
 
         return load_document(self.load_options(interpolate=False))
 
-    def project_name(self) -> str:
+    def project_name(self, *, heal: bool = True) -> str:
         """The project a state command acts on, healed first (see `target`). Only the name:
         the services need not be validated (no pydantic) to read or act on state."""
         from richcompose.config.loader import load_project_name
@@ -176,7 +185,8 @@ class CliContext:
         else:
             name, warnings = load_project_name(self.load_options())
             self._warn(warnings)
-        self.status().heal(name)
+        if heal:
+            self.status().heal(name)
         return name
 
     def target(self, *, heal: bool = True) -> tuple[str, Project | None]:
@@ -199,7 +209,5 @@ class CliContext:
     def _warn(self, warnings: Sequence[object]) -> None:
         if not warnings:
             return
-        from richcompose.cli.console import labelled
-
         for warning in warnings:
-            self.err.print(labelled("warning:", "yellow", str(warning)))
+            self._line("warning:", "yellow", str(warning))

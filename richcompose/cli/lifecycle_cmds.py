@@ -103,8 +103,11 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
 def down_command(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.kubeconfig:
         return kube_cmds.down_command(ctx, args)
-    name, project = ctx.target(heal=False)
-    ctx.engine().down(name, volumes=args.volumes, timeout=args.timeout, project=project)
+    # The records say what to remove and in which order (each keeps its depends_on), as they
+    # were when it was created: the file need not be valid, nor even be the same (compose
+    # removes what `up` made), and no models are built.
+    name = ctx.project_name(heal=False)
+    ctx.engine().down(name, volumes=args.volumes, timeout=args.timeout)
     return 0
 
 
