@@ -176,16 +176,18 @@ class Executor:
             self.containers.unsupervise(self.ppaths, step.container_id)
 
         seen = {o.container_id: o.status.value for o in observed.containers}
+        stopped: dict[str, bool] = {}
 
-        def run(cid: str) -> None:
-            record = observed.record(cid)
-            stopped = False
-            try:
-                stopped = self.containers.stop(self.ppaths, record, timeout, self.notifier,
-                                               seen.get(cid))
-            finally:  # removal kills what would not stop
-                if plan.step(cid).action in (Action.REMOVE, Action.REMOVE_ORPHAN):
-                    self.containers.remove(self.ppaths, cid, record.runtime, record.service,
-                                           stopped=stopped)
+        def stop(cid: str) -> None:
+            stopped[cid] = self.containers.stop(self.ppaths, observed.record(cid), timeout,
+                                                self.notifier, seen.get(cid))
 
-        self._walk(plan, steps).reverse(run)
+        def remove(cid: str) -> None:
+            # Once stopped, its dependencies may stop: the removal (CNI DEL, unmount, files)
+            # overlaps with theirs. It also runs after a failed stop: removal kills it.
+            if plan.step(cid).action in (Action.REMOVE, Action.REMOVE_ORPHAN):
+                record = observed.record(cid)
+                self.containers.remove(self.ppaths, cid, record.runtime, record.service,
+                                       stopped=stopped.get(cid, False))
+
+        self._walk(plan, steps).reverse(stop, then=remove)

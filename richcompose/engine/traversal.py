@@ -112,9 +112,11 @@ class Walk(Generic[N]):
             warn(edge.dependent, f"optional dependency {self.label(edge.dependency)!r} did not "
                                  f"meet {edge.condition}: {exc.message}; starting anyway")
 
-    def reverse(self, visit: Visit[N]) -> None:
+    def reverse(self, visit: Visit[N], then: Visit[N] | None = None) -> None:
         """`visit` each node once every node that depends on it is done (whatever its
-        outcome: a failed stop must not strand the rest)."""
+        outcome: a failed stop must not strand the rest). `then` runs after the node's own
+        dependencies were released: work the order does not need (a stopped container's
+        removal) overlaps with the rest of the walk."""
         slots = threading.Semaphore(self.parallel)
         unexpected: list[BaseException] = []
 
@@ -124,7 +126,13 @@ class Walk(Generic[N]):
                 for edge in self.dependents(node):
                     self.outcomes[edge.dependent].done.wait()
                 with slots:
-                    visit(node)
+                    try:
+                        visit(node)
+                    finally:
+                        outcome.done.set()
+                        self.on_done()
+                        if then is not None:
+                            then(node)
             except RichComposeError as exc:
                 outcome.error = exc
             except BaseException as exc:  # reported after every node had its turn
