@@ -96,7 +96,7 @@ def container_run_command(ctx: CliContext, args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     text = json.dumps({"services": {name: container_spec(args, cwd)}})  # JSON is YAML
     project = load_project(LoadOptions(files=(Path("-"),), stdin=text, project_name=name,
-                                       working_dir=cwd))
+                                       working_dir=cwd, environ=ctx.environ))
     engine = ctx.engine()
     (cid,) = engine.up(project)
     if args.detach:

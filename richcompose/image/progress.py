@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 
 from rich.console import Console
@@ -23,12 +24,16 @@ _LABELS = {"present": "Already exists", "downloading": "Downloading",
 class PullProgress:
     """Use as a context manager and pass the instance as the store's `progress` callback.
 
-    `quiet` (the CLI's --quiet) draws nothing.
+    Nothing is drawn until a layer is pulled (`up` with every image present prints nothing);
+    on a terminal the bars move, elsewhere (a pipe, a CI log) their final state is printed
+    once, at the end. `quiet` (the CLI's --quiet) draws nothing.
     """
 
     def __init__(self, console: Console | None = None, *, quiet: bool = False) -> None:
         self._quiet = quiet
         self._tasks: dict[tuple[str, str], TaskID] = {}
+        self._lock = threading.Lock()  # layers are pulled in parallel
+        self._started = False
         self._progress = Progress(
             TextColumn("{task.fields[image]}", style="cyan", markup=False),
             TextColumn("{task.fields[layer]}", markup=False),
@@ -41,23 +46,28 @@ class PullProgress:
         )
 
     def __enter__(self) -> PullProgress:
-        self._progress.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._progress.stop()
+        with self._lock:
+            if self._started:
+                self._progress.stop()
 
     def __call__(self, event: LayerEvent) -> None:
         if self._quiet:
             return
         key = (event.image, event.layer)
-        task = self._tasks.get(key)
         label = _LABELS.get(event.phase, event.phase)
-        if task is None:
-            task = self._progress.add_task(label, total=event.total, image=event.image,
-                                           layer=event.layer.removeprefix("sha256:")[:12])
-            self._tasks[key] = task
+        with self._lock:
+            if not self._started:
+                self._progress.start()
+                self._started = True
+            task = self._tasks.get(key)
+            if task is None:
+                task = self._progress.add_task(label, total=event.total, image=event.image,
+                                               layer=event.layer.removeprefix("sha256:")[:12])
+                self._tasks[key] = task
         finished = event.phase in ("present", "done")
         self._progress.update(task, description=label,
                               completed=event.total if finished and event.total else event.current,
