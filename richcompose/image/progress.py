@@ -24,9 +24,9 @@ _LABELS = {"present": "Already exists", "downloading": "Downloading",
 class PullProgress:
     """Use as a context manager and pass the instance as the store's `progress` callback.
 
-    Nothing is drawn until a layer is pulled (`up` with every image present prints nothing);
-    on a terminal the bars move, elsewhere (a pipe, a CI log) their final state is printed
-    once, at the end. `quiet` (the CLI's --quiet) draws nothing.
+    Nothing is drawn until a layer is pulled (`up` with every image present prints nothing).
+    On a terminal the bars move; elsewhere (a pipe, a CI log) each layer gets one plain line
+    when it is complete, as compose's `--progress plain`. `quiet` (--quiet) prints nothing.
     """
 
     def __init__(self, console: Console | None = None, *, quiet: bool = False) -> None:
@@ -34,6 +34,7 @@ class PullProgress:
         self._tasks: dict[tuple[str, str], TaskID] = {}
         self._lock = threading.Lock()  # layers are pulled in parallel
         self._started = False
+        self._finished: set[tuple[str, str]] = set()
         self._progress = Progress(
             TextColumn("{task.fields[image]}", style="cyan", markup=False),
             TextColumn("{task.fields[layer]}", markup=False),
@@ -44,6 +45,7 @@ class PullProgress:
             console=console,
             disable=quiet,
         )
+        self._plain = not self._progress.console.is_terminal
 
     def __enter__(self) -> PullProgress:
         return self
@@ -59,6 +61,15 @@ class PullProgress:
             return
         key = (event.image, event.layer)
         label = _LABELS.get(event.phase, event.phase)
+        finished = event.phase in ("present", "done")
+        if self._plain:
+            with self._lock:
+                if not finished or key in self._finished:
+                    return
+                self._finished.add(key)
+            self._progress.console.print(f"{event.image} {_short(event.layer)} {label}",
+                                         markup=False, highlight=False, soft_wrap=True)
+            return
         with self._lock:
             if not self._started:
                 self._progress.start()
@@ -66,9 +77,12 @@ class PullProgress:
             task = self._tasks.get(key)
             if task is None:
                 task = self._progress.add_task(label, total=event.total, image=event.image,
-                                               layer=event.layer.removeprefix("sha256:")[:12])
+                                               layer=_short(event.layer))
                 self._tasks[key] = task
-        finished = event.phase in ("present", "done")
         self._progress.update(task, description=label,
                               completed=event.total if finished and event.total else event.current,
                               total=event.total)
+
+
+def _short(digest: str) -> str:
+    return digest.removeprefix("sha256:")[:12]  # as docker shows a layer
