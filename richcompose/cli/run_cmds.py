@@ -28,13 +28,17 @@ def register(sub: Any) -> None:
 
 
 def run_command(ctx: CliContext, args: argparse.Namespace) -> int:
+    from richcompose.image.progress import PullProgress
+
     project = ctx.load()
-    engine = ctx.engine()
     env = dict(item.split("=", 1) if "=" in item else (item, ctx.environ.get(item, ""))
                for item in args.env)
-    record = engine.run_one_off(project, args.service, args.cmd or None, no_deps=args.no_deps,
-                                env=env, user=args.user, workdir=args.workdir,
-                                entrypoint=[args.entrypoint] if args.entrypoint else None)
+    with PullProgress(ctx.err) as progress:  # as `up`: bars while a missing image is pulled
+        engine = ctx.engine(pull_progress=progress)
+        record = engine.run_one_off(project, args.service, args.cmd or None,
+                                    no_deps=args.no_deps, env=env, user=args.user,
+                                    workdir=args.workdir,
+                                    entrypoint=[args.entrypoint] if args.entrypoint else None)
     if args.detach:
         ctx.out.print(record.id, markup=False)
         return 0

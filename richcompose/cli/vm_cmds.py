@@ -89,6 +89,7 @@ def container_run_command(ctx: CliContext, args: argparse.Namespace) -> int:
     from richcompose.cli.foreground import attach
     from richcompose.config import LoadOptions, load_project
     from richcompose.config.loader import normalize_project_name
+    from richcompose.image.progress import PullProgress
 
     name = normalize_project_name(args.name or f"c{os.urandom(3).hex()}")
     if not name:
@@ -97,8 +98,9 @@ def container_run_command(ctx: CliContext, args: argparse.Namespace) -> int:
     text = json.dumps({"services": {name: container_spec(args, cwd)}})  # JSON is YAML
     project = load_project(LoadOptions(files=(Path("-"),), stdin=text, project_name=name,
                                        working_dir=cwd, environ=ctx.environ))
-    engine = ctx.engine()
-    (cid,) = engine.up(project)
+    with PullProgress(ctx.err) as progress:  # as `up`: bars while a missing image is pulled
+        engine = ctx.engine(pull_progress=progress)
+        (cid,) = engine.up(project)
     if args.detach:
         ctx.out.print(cid, markup=False)
         ctx.err.print(f"stop and remove it with: richcompose -p {name} down")
