@@ -21,7 +21,7 @@ from richcompose.hostfs import safe_join
 from richcompose.network import conflist, iptables, netns, ports, subnets
 from richcompose.network.cni import CniCall, CniRunner
 from richcompose.network.discovery import link_hosts, refresh_hosts, write_own_files
-from richcompose.network.hosts import extra_host_entries
+from richcompose.network.hosts import extra_host_entries, render_hosts, write_in_place
 from richcompose.network.networks import destroy_network, find_system_network, make_network
 from richcompose.network.ports import PortSpec
 from richcompose.network.store import NetworkStore
@@ -112,6 +112,21 @@ class NetworkManager:
         # containers starting together do not queue behind each other's `ip netns add`.
         return netns.create(name)
 
+    def isolated_files(self, files_dir: Path, *, hostname: str,
+                       extra_hosts: Mapping[str, Sequence[str]] | None = None,
+                       dns: DnsConfig | None = None) -> Attachment:
+        """hosts (localhost and `extra_hosts`), resolv.conf and hostname of a container on no
+        network (`network_mode: none`): its own files, so no store record and no lock."""
+        record: dict[str, Any] = {"files": str(files_dir), "hostname": hostname,
+                                  "dns": dataclasses.asdict(dns or DnsConfig())}
+        resolv = self._host_resolv_conf
+        write_own_files(record, resolv.read_text() if resolv.exists() else "")
+        write_in_place(files_dir / "hosts", render_hosts(
+            None, [], extra_host_entries(extra_hosts or {}, "")))
+        return Attachment(container_id="", netns_path=Path(""), hosts_file=files_dir / "hosts",
+                          resolv_file=files_dir / "resolv.conf",
+                          hostname_file=files_dir / "hostname")
+
     def attach(
         self,
         project: str,
@@ -200,6 +215,8 @@ class NetworkManager:
         """DEL every CNI attachment (reverse order), delete the container's own netns, and
         rewrite the neighbours' hosts files. Safe to call twice. The plugins run without the
         store lock, as in `attach`."""
+        if not self._may_hold(container_id):
+            return  # network_mode none: runc's own namespace, nothing recorded or made
         with self.store.records() as rec:
             record = rec["containers"].get(container_id)
             netns_path = Path(record["netns"]) if record else self.netns_path(container_id)
@@ -207,6 +224,15 @@ class NetworkManager:
         netns.delete(netns.netns_name(container_id, self._scope))  # still recorded: see below
         with self.store.records() as rec:
             self._detach(rec, container_id)
+
+    def _may_hold(self, container_id: str) -> bool:
+        """Whether anything of the container's networking may exist: a record, a CNI cache,
+        a named namespace (even a stale file). Read without the lock: the store file is
+        replaced atomically, and only this container's own create could add to it."""
+        if netns.netns_path(netns.netns_name(container_id, self._scope)).exists() or \
+                safe_join(self.store.cache_dir, container_id).exists():
+            return True
+        return container_id in self.store.peek().get("containers", {})
 
     def _detach(self, rec: dict[str, Any], container_id: str) -> None:
         """After the CNI DELs: forget the container, delete its netns, refresh the hosts."""

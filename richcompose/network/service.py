@@ -55,6 +55,16 @@ def connect(
                                    "network namespace richcompose knows",
                                    hint="the target must be a running richcompose container")
             return ContainerNetwork(str(joined.netns_path), False, _mounts(joined))
+        if mode.kind == "none" and not _joined(project, service_name):
+            # runc makes the namespace and brings up its loopback (a fresh netns in the spec):
+            # no named netns, no CNI, no store record. Only a namespace another service joins
+            # (`service:NAME`) needs a name.
+            files = manager.isolated_files(
+                files_dir, hostname=service.hostname or service_name,
+                extra_hosts=service.extra_hosts,
+                dns=DnsConfig(tuple(service.dns), tuple(service.dns_search),
+                              tuple(service.dns_opt)))
+            return ContainerNetwork(None, False, _mounts(files))
         specs = network_specs(project.networks)
         endpoints = service_endpoints(service.networks) if mode.attaches else {}
         for name in endpoints:
@@ -79,10 +89,11 @@ def connect(
 
 
 def planned(
-    service: Service, container_id: str, files_dir: Path, netns_path: Path
+    project: Project, service_name: str, container_id: str, files_dir: Path, netns_path: Path
 ) -> ContainerNetwork:
     """The same shape without side effects, for `richcompose render` (`netns_path`: where the
     container's own namespace would be, `NetworkManager.netns_path`)."""
+    service = project.services[service_name]
     mode = parse_network_mode(service.network_mode)
     if mode.kind == "host":
         return ContainerNetwork(None, True, _mounts(HOST_FILES))
@@ -91,7 +102,15 @@ def planned(
                        hostname_file=files_dir / "hostname")
     if not mode.owns_netns:
         return ContainerNetwork(f"<netns of {mode.target}>", False, _mounts(files))
+    if mode.kind == "none" and not _joined(project, service_name):
+        return ContainerNetwork(None, False, _mounts(files))
     return ContainerNetwork(str(netns_path), False, _mounts(files))
+
+
+def _joined(project: Project, service_name: str) -> bool:
+    """Whether another service shares this one's namespace (`network_mode: service:NAME`)."""
+    return any(other.network_mode == f"service:{service_name}"
+               for other in project.services.values())
 
 
 def _mounts(files: Attachment) -> tuple[dict[str, Any], ...]:

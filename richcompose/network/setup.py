@@ -24,7 +24,7 @@ class NetworkSetup:
 
     def plan(self, project: Project, service: str, container_id: str,
              cpaths: ContainerPaths) -> Contribution:
-        net = service_network.planned(project.services[service], container_id,
+        net = service_network.planned(project, service, container_id,
                                       cpaths.dir / "network",
                                       self.manager.netns_path(container_id))
         return Contribution(net.netns_path, net.mounts, host_network=net.host)

@@ -42,6 +42,14 @@ class NetworkStore:
                 # Saved even when the caller fails part-way: records describe what may exist.
                 self.flush(data)
 
+    def peek(self) -> dict[str, Any]:
+        """The records as last saved, without the lock (read only: never saved back)."""
+        try:
+            data = json.loads((self.root / "state.json").read_bytes())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
     def _load(self, path: Path) -> dict[str, Any]:
         """The records; an unreadable file is set aside (state.json.damaged) and reported
         once, and the network stage starts over from what it finds by name (namespaces, the
