@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from richcompose.config.models import Project, Service
+from richcompose.config.models import Project
 from richcompose.errors import NetworkError
 from richcompose.network.compose import network_specs, port_specs, service_endpoints
 from richcompose.network.manager import NetworkManager
