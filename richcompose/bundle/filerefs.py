@@ -17,10 +17,12 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from richcompose.config.models import Project
 from richcompose.errors import BundleError, Location
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Project
 
 SECRETS_DIR = "/run/secrets"
 DEFAULT_MODE = 0o444

@@ -15,11 +15,11 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from richcompose.bundle.process import resolve_user
-from richcompose.config.models import LifecycleHook, PreStartHook, Service
-from richcompose.errors import Location
+if TYPE_CHECKING:
+    from richcompose.config.models import LifecycleHook, PreStartHook, Service
+    from richcompose.errors import Location
 
 HookKind = Literal["post_start", "pre_stop"]
 LIFECYCLE_FILE = "lifecycle.json"  # beside config.json: what teardown needs without the project
@@ -46,6 +46,9 @@ def hook_commands(service: Service, kind: HookKind, layers: Sequence[Path],
                   host_env: Mapping[str, str], location: Location | None = None
                   ) -> tuple[HookCommand, ...]:
     """The service's `post_start` or `pre_stop` list, users looked up in the image."""
+    # Here, not at the top: stop and down read stored hook commands without the image code.
+    from richcompose.bundle.process import resolve_user
+
     hooks: list[LifecycleHook] = service.post_start if kind == "post_start" else service.pre_stop
     out = []
     for index, hook in enumerate(hooks):

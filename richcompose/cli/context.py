@@ -1,7 +1,7 @@
 """What every command handler gets: parsed global options, consoles, and the stages.
 
 The stages are imported where a command first asks for them, so a command pays only for the
-libraries it uses (`--help` and `ps` never import pydantic, networkx, jinja2 or httpx)."""
+libraries it uses (`--help` and `ps` never import pydantic, jinja2 or httpx)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from richcompose.engine.status import StatusOps
     from richcompose.image.build.builder import Builder, Output
     from richcompose.image.build.plan import BuildOptions
+    from richcompose.image.progress import PullLines, PullProgress
     from richcompose.image.store import ImageStore
     from richcompose.image.types import Progress
     from richcompose.network import NetworkManager
@@ -80,9 +81,32 @@ class CliContext:
         return make_console()
 
     def report(self, service: str, message: str) -> None:
-        from richcompose.cli.console import labelled
+        self._line(service, "bold", message)
 
-        self.err.print(labelled(service, "bold", message) if service else message)
+    def _line(self, label: str, style: str, text: str) -> None:
+        """A labelled line on stderr: styled on a terminal, plain (and without rich) else."""
+        from richcompose.cli.console import labelled, plain_line
+
+        if not self._styled:
+            plain_line(label, text)
+        else:
+            self.err.print(labelled(label, style, text) if label else text)
+
+    @cached_property
+    def _styled(self) -> bool:
+        """Whether stderr gets rich's styled output (a console was given, or a terminal)."""
+        from richcompose.cli.console import stderr_is_terminal
+
+        return self._err is not None or stderr_is_terminal(self.environ)
+
+    def pull_progress(self) -> PullLines | PullProgress:
+        """What `up`, `run` and `container run` show of the layers they pull: rich bars on a
+        terminal, plain lines (without importing rich) elsewhere."""
+        from richcompose.image.progress import PullLines, PullProgress
+
+        if self._styled:
+            return PullProgress(self.err)
+        return PullLines(lambda line: self._line("", "", line))
 
     def engine(self, *, build: BuildOptions | None = None, build_output: Output | None = None,
                pull_policy: str | None = None, pull_progress: Progress | None = None) -> Engine:
@@ -95,9 +119,12 @@ class CliContext:
 
             config = self.engine_config(pull_policy=pull_policy, pull_progress=pull_progress)
             setups = [NetworkSetup(self.network())]
-            images = self.images()
-            self._engine = Engine(config, report=self.report, setups=setups, images=images,
-                                  builder=self._builder(images, build, build_output))
+            # Factories: the store and builder (registries.conf, credentials, models) are made
+            # only by a command that resolves an image; `down` and `stop` never do.
+            self._engine = Engine(config, report=self.report, setups=setups,
+                                  images=self.images,
+                                  builder=partial(self._builder, options=build,
+                                                  output=build_output))
             return self._engine
         if build is not None or build_output is not None:
             self._engine.builder = self._builder(self._engine.images, build, build_output)
@@ -196,7 +223,7 @@ class CliContext:
 
         return load_document(self.load_options(interpolate=False))
 
-    def project_name(self) -> str:
+    def project_name(self, *, heal: bool = True) -> str:
         """The project a state command acts on, healed first (see `target`). Only the name:
         the services need not be validated (no pydantic) to read or act on state."""
         from richcompose.config.loader import load_project_name
@@ -207,7 +234,8 @@ class CliContext:
         else:
             name, warnings = load_project_name(self.load_options())
             self._warn(warnings)
-        self.status().heal(name)
+        if heal:
+            self.status().heal(name)
         return name
 
     def target(self, *, heal: bool = True) -> tuple[str, Project | None]:
@@ -230,7 +258,5 @@ class CliContext:
     def _warn(self, warnings: Sequence[object]) -> None:
         if not warnings:
             return
-        from richcompose.cli.console import labelled
-
         for warning in warnings:
-            self.err.print(labelled("warning:", "yellow", str(warning)))
+            self._line("warning:", "yellow", str(warning))

@@ -78,7 +78,6 @@ def register(sub: Any) -> None:
 
 def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     from richcompose.image.build.plan import BuildOptions
-    from richcompose.image.progress import PullProgress
 
     project = ctx.load()
     if args.scale:
@@ -90,7 +89,7 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.exit_code_from and args.exit_code_from not in project.services:
         raise UsageError(f"--exit-code-from: no such service {args.exit_code_from!r}")
     # One bar per layer while images are pulled; nothing when every image is present.
-    with PullProgress(ctx.err) as progress:
+    with ctx.pull_progress() as progress:
         engine = ctx.engine(build=BuildOptions(force=args.build, no_build=args.no_build,
                                                pull_policy=args.pull),
                             pull_policy=args.pull, pull_progress=progress)
@@ -106,8 +105,11 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
 def down_command(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.kubeconfig:
         return kube_cmds.down_command(ctx, args)
-    name, project = ctx.target(heal=False)
-    ctx.engine().down(name, volumes=args.volumes, timeout=args.timeout, project=project)
+    # The records say what to remove and in which order (each keeps its depends_on), as they
+    # were when it was created: the file need not be valid, nor even be the same (compose
+    # removes what `up` made), and no models are built.
+    name = ctx.project_name(heal=False)
+    ctx.engine().down(name, volumes=args.volumes, timeout=args.timeout)
     return 0
 
 

@@ -28,12 +28,11 @@ def register(sub: Any) -> None:
 
 
 def run_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    from richcompose.image.progress import PullProgress
 
     project = ctx.load()
     env = dict(item.split("=", 1) if "=" in item else (item, ctx.environ.get(item, ""))
                for item in args.env)
-    with PullProgress(ctx.err) as progress:  # as `up`: bars while a missing image is pulled
+    with ctx.pull_progress() as progress:  # as `up`: bars while a missing image is pulled
         engine = ctx.engine(pull_progress=progress)
         record = engine.run_one_off(project, args.service, args.cmd or None,
                                     no_deps=args.no_deps, env=env, user=args.user,

@@ -89,7 +89,6 @@ def container_run_command(ctx: CliContext, args: argparse.Namespace) -> int:
     from richcompose.cli.foreground import attach
     from richcompose.config import LoadOptions, load_project
     from richcompose.config.loader import normalize_project_name
-    from richcompose.image.progress import PullProgress
 
     name = normalize_project_name(args.name or f"c{os.urandom(3).hex()}")
     if not name:
@@ -98,7 +97,7 @@ def container_run_command(ctx: CliContext, args: argparse.Namespace) -> int:
     text = json.dumps({"services": {name: container_spec(args, cwd)}})  # JSON is YAML
     project = load_project(LoadOptions(files=(Path("-"),), stdin=text, project_name=name,
                                        working_dir=cwd, environ=ctx.environ))
-    with PullProgress(ctx.err) as progress:  # as `up`: bars while a missing image is pulled
+    with ctx.pull_progress() as progress:  # as `up`: bars while a missing image is pulled
         engine = ctx.engine(pull_progress=progress)
         (cid,) = engine.up(project)
     if args.detach:

@@ -10,9 +10,12 @@ is an error at its line, before anything starts; a range is shared out, one port
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from richcompose.config.models import Project, Service
 from richcompose.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Project, Service
 
 
 def replica_count(service: Service) -> int:

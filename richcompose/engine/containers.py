@@ -13,33 +13,36 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from richcompose.bundle.filerefs import file_ref_mounts
 from richcompose.bundle.lifecycle import HookCommand, read_hook_commands, write_hook_commands
-from richcompose.bundle.render import Bundle, with_attachments, write_bundle
-from richcompose.bundle.spec import SpecOption
-from richcompose.config.models import Project
-from richcompose.container_setup import ContainerSetup, Contribution
 from richcompose.engine import disk
 from richcompose.engine.filerefs import write_file_refs
-from richcompose.engine.plan import Instance
-from richcompose.engine.records import ContainerRecord
-from richcompose.engine.waiting import Notifier
 from richcompose.errors import RichComposeError, StateError
 from richcompose.hostfs import safe_join
-from richcompose.image.types import ResolvedImage
 from richcompose.runtime import launch as launching
 from richcompose.runtime import supervised
-from richcompose.runtime.boot import BootState
 from richcompose.runtime.events import append_event
 from richcompose.runtime.launch import discard
 from richcompose.runtime.lifecycle import run_hooks
 from richcompose.runtime.mounts import mount_overlay, unmount
-from richcompose.runtime.oci import OCIRuntime
 from richcompose.runtime.procs import is_process
 from richcompose.runtime.supervised import Supervised
 from richcompose.signals import signal_name
 from richcompose.state import ProjectPaths, StatePaths, file_lock, write_json
+
+if TYPE_CHECKING:
+    from richcompose.bundle.render import Bundle
+    from richcompose.bundle.spec import SpecOption
+    from richcompose.config.models import Project
+    from richcompose.container_setup import ContainerSetup, Contribution
+    from richcompose.engine.plan import Instance
+    from richcompose.engine.records import ContainerRecord
+    from richcompose.engine.waiting import Notifier
+    from richcompose.image.types import ResolvedImage
+    from richcompose.runtime.boot import BootState
+    from richcompose.runtime.oci import OCIRuntime
 
 KILL_WAIT = 10.0
 Reporter = Callable[[str, str], None]  # (service, message)
@@ -83,6 +86,9 @@ class Containers:
     def create(self, rendered: Rendered) -> int:
         """Everything up to `runc create`; returns PID 1's PID. The record is written first,
         so `down` finds whatever follows."""
+        # The bundle code (and the models it needs) loads here: stop and down never create.
+        from richcompose.bundle.render import write_bundle
+
         record, cid = rendered.record, rendered.container_id
         ppaths = self.paths.project(record.project)
         cpaths = ppaths.container(cid)
@@ -311,6 +317,8 @@ class Containers:
 
 def spec_options(made: Sequence[Contribution]) -> list[SpecOption]:
     """What the container setups made, as spec options on the rendered (and hashed) bundle."""
+    from richcompose.bundle.render import with_attachments
+
     return with_attachments(next((m.netns_path for m in made if m.netns_path), None),
                             [mount for m in made for mount in m.extra_mounts],
                             host_network=any(m.host_network for m in made))

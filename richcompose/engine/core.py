@@ -13,19 +13,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from richcompose import graph as graphs
-from richcompose.bundle.lifecycle import HookCommand, hook_commands, pre_start_service
-from richcompose.bundle.render import Bundle, RenderContext, render_bundle, write_bundle
-from richcompose.config.models import PreStartHook, Project, Service
 from richcompose.config.replicas import replica_count
 from richcompose.config.units import parse_bytes
-from richcompose.container_setup import ContainerSetup
 from richcompose.engine import disk
 from richcompose.engine.config import DEFAULT_LOG_MAX, EngineConfig
 from richcompose.engine.containers import Containers, Rendered, remove_empty_cgroups, spec_options
@@ -48,9 +42,6 @@ from richcompose.engine.status import StatusOps
 from richcompose.engine.waiting import Notifier
 from richcompose.errors import GraphError, RichComposeError, RuntimeFailure
 from richcompose.hostfs import safe_join
-from richcompose.image.build.builder import Builder
-from richcompose.image.store import ImageStore
-from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
 from richcompose.runtime import supervised
 from richcompose.runtime.boot import boot_kind
@@ -60,14 +51,24 @@ from richcompose.runtime.preflight import require_cgroups
 from richcompose.runtime.supervised import Supervised
 from richcompose.state import close_root, project_lock, write_json
 
+if TYPE_CHECKING:
+    from richcompose.bundle.lifecycle import HookCommand
+    from richcompose.bundle.render import Bundle, RenderContext
+    from richcompose.config.models import PreStartHook, Project, Service
+    from richcompose.container_setup import ContainerSetup
+    from richcompose.image.build.builder import Builder
+    from richcompose.image.store import ImageStore
+    from richcompose.image.types import ResolvedImage
+
 Reporter = Callable[[str, str], None]  # (service, message)
 DEFAULT_PARALLEL = 16  # beyond this, 2 cores only queue more runc processes
 
 
 class Engine(StatusOps):
     def __init__(self, config: EngineConfig, *, report: Reporter | None = None,
-                 setups: Sequence[ContainerSetup] = (), images: ImageStore | None = None,
-                 builder: Builder | None = None) -> None:
+                 setups: Sequence[ContainerSetup] = (),
+                 images: ImageStore | Callable[[], ImageStore] | None = None,
+                 builder: Builder | Callable[[ImageStore], Builder] | None = None) -> None:
         """`config` is everything the engine is told (engine/config.py); it reads no
         environment of its own."""
         self.config = config
@@ -77,9 +78,10 @@ class Engine(StatusOps):
         closed = close_root(paths.root)
         if closed:
             self.report("", f"warning: {closed}")
-        self.images = images or ImageStore(paths.images, env=config.environ)
-        # builds `build:` images before their containers are created
-        self.builder = builder or Builder(self.images, environ=config.environ)
+        # The image store and the builder are made when first used (a factory may be given):
+        # stop, down and kill need neither, nor the registry and model code they import.
+        self._images = images
+        self._builder = builder
         self.setups = list(setups)
         self._seccomp: tuple[dict[str, Any] | None] | None = None  # loaded on the first render
         self._seccomp_lock = threading.Lock()
@@ -87,6 +89,25 @@ class Engine(StatusOps):
         self.containers = Containers(paths, self.runtime, self.setups,
                                      lambda service, message: self.report(service, message),
                                      self._keep_monitor)
+
+    @cached_property
+    def images(self) -> ImageStore:
+        from richcompose.image.store import ImageStore
+
+        given = self._images
+        if given is None:
+            return ImageStore(self.paths.images, env=self.config.environ)
+        return given if isinstance(given, ImageStore) else given()
+
+    @cached_property
+    def builder(self) -> Builder:
+        """Builds `build:` images before their containers are created."""
+        from richcompose.image.build.builder import Builder
+
+        given = self._builder
+        if given is None:
+            return Builder(self.images, environ=self.config.environ)
+        return given if isinstance(given, Builder) else given(self.images)
 
     def observe(self, project_name: str) -> Observation:
         return observe(self.paths.project(project_name), self.records(project_name),
@@ -191,12 +212,12 @@ class Engine(StatusOps):
             keep_monitor=lambda: self._keep_monitor(project_name),
         )
 
-    def _wait_ready(self, project_name: str, graph: nx.DiGraph[str], containers: list[str],
+    def _wait_ready(self, project_name: str, graph: graphs.DepGraph, containers: list[str],
                     notifier: Notifier, timeout: float | None) -> None:
         """compose's --wait: running, or healthy with a health check; a service that others
         need to complete may have exited with 0."""
-        completed = {dep for _, dep, data in graph.edges(data=True)
-                     if data["dep"].condition == "service_completed_successfully"}
+        completed = {target for _, target, edge in graph.edges()
+                     if edge.dep.condition == "service_completed_successfully"}
         deadline = None if timeout is None else time.monotonic() + timeout
         probes = self._probes(project_name)
         for cid in containers:
@@ -232,6 +253,9 @@ class Engine(StatusOps):
                   one_off: bool = False) -> Rendered:
         """The instance as the project wants it: image, bundle (rendered once, before any
         container setup), supervision and the record to write, with the config hash."""
+        from richcompose.bundle.lifecycle import hook_commands
+        from richcompose.bundle.render import render_bundle
+
         name = instance.service
         service = project.services[name]
         if override is not None:
@@ -270,6 +294,8 @@ class Engine(StatusOps):
 
     def _context(self, project: Project, name: str, cid: str,
                  image: ResolvedImage) -> RenderContext:
+        from richcompose.bundle.render import RenderContext
+
         return RenderContext(project=project, service_name=name, container_id=cid, image=image,
                              volumes_root=self.paths.volumes, dumb_init=self.config.dumb_init,
                              tini=self.config.tini, seccomp_profile=self.default_seccomp(),
@@ -309,6 +335,8 @@ class Engine(StatusOps):
     def render(self, project: Project, output: Path, services: Iterable[str] = ()) -> list[Path]:
         """Writes each selected service's bundle config under `output/<container>/`; nothing
         is mounted or started."""
+        from richcompose.bundle.render import write_bundle
+
         wanted = set(services)
         written = []
         for name in graphs.start_order(graphs.build_graph(project)):
@@ -361,6 +389,8 @@ class Engine(StatusOps):
         """docker compose's runPreStart: each hook in order, as a one-off container of the
         service (bundle/lifecycle.py says which), run to completion; its output goes to
         `log` (the service's first container), a non-zero exit fails the service's start."""
+        from richcompose.bundle.lifecycle import pre_start_service
+
         ppaths = self.paths.project(project.name)
         for index, hook in enumerate(project.services[name].pre_start):
             cid = f"{project.name}-{name}-pre_start-{os.urandom(3).hex()}"

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from richcompose.errors import Location, RuntimeFailure
-from richcompose.state import StatePaths
 
 if TYPE_CHECKING:  # `ps` reads disks without building any model
     from richcompose.config.models import Service
     from richcompose.engine.records import ContainerRecord
     from richcompose.image.types import ResolvedImage
+    from richcompose.state import StatePaths
 
 
 def keeps_layer(service: Service) -> bool:

@@ -9,17 +9,20 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from richcompose.engine import disk
 from richcompose.engine.containers import Containers, Rendered
 from richcompose.engine.gates import Gates, Probes
-from richcompose.engine.observe import Observation
 from richcompose.engine.plan import Action, Plan, Reason, Step
-from richcompose.engine.records import ContainerRecord
 from richcompose.engine.traversal import Walk
-from richcompose.engine.waiting import Notifier
 from richcompose.errors import RichComposeError
-from richcompose.state import ProjectPaths
+
+if TYPE_CHECKING:
+    from richcompose.engine.observe import Observation
+    from richcompose.engine.records import ContainerRecord
+    from richcompose.engine.waiting import Notifier
+    from richcompose.state import ProjectPaths
 
 _STARTS = (Action.CREATE, Action.RECREATE, Action.START, Action.RELAUNCH)
 

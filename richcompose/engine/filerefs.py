@@ -12,9 +12,12 @@ import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from richcompose.bundle.filerefs import FileRefMount
 from richcompose.config.files import read_bytes
+
+if TYPE_CHECKING:
+    from richcompose.bundle.filerefs import FileRefMount
 
 MAX_FILE_BYTES = 16 << 20
 

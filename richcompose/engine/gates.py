@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from richcompose.engine.traversal import Edge, Outcome
-from richcompose.engine.waiting import Notifier
 from richcompose.errors import RuntimeFailure
+
+if TYPE_CHECKING:
+    from richcompose.engine.traversal import Edge, Outcome
+    from richcompose.engine.waiting import Notifier
 
 SAFETY_WAKE = 1.0  # waits are woken by inotify; this only bounds a check of the monitor
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from richcompose.engine.plan import Instance, Observed, Status
-from richcompose.engine.records import ContainerRecord
 from richcompose.runtime.headless import conmon_alive
 from richcompose.runtime.mounts import is_mounted
-from richcompose.runtime.oci import ContainerState, OCIRuntime
-from richcompose.state import ProjectPaths
+
+if TYPE_CHECKING:
+    from richcompose.engine.records import ContainerRecord
+    from richcompose.runtime.oci import ContainerState, OCIRuntime
+    from richcompose.state import ProjectPaths
 
 
 @dataclass(frozen=True)

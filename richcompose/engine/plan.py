@@ -155,9 +155,11 @@ class Dependencies:
 
     @classmethod
     def of_graph(cls, graph: graphs.DepGraph) -> Dependencies:
-        return cls({name: tuple((target, data["dep"].condition, data["dep"].required)
-                                for target, data in sorted(graph[name].items()))
-                    for name in graph})
+        def needs(name: str) -> tuple[tuple[str, str, bool], ...]:
+            deps = ((target, graph.edge(name, target).dep)
+                    for target in sorted(graph.successors(name)))
+            return tuple((target, dep.condition, dep.required) for target, dep in deps)
+        return cls({name: needs(name) for name in graph})
 
     @classmethod
     def of_records(cls, observed: Iterable[Observed],

@@ -6,7 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from richcompose.engine import disk
 from richcompose.engine.monitorctl import ensure_monitor, monitor_pid
@@ -16,8 +16,10 @@ from richcompose.hostfs import safe_join
 from richcompose.runtime import boot, supervised
 from richcompose.runtime.headless import reap_headless
 from richcompose.runtime.oci import OCIRuntime
-from richcompose.runtime.supervised import Supervised
 from richcompose.state import StatePaths, file_lock, project_lock, read_json_object
+
+if TYPE_CHECKING:
+    from richcompose.runtime.supervised import Supervised
 
 
 class StatusOps:

@@ -8,10 +8,13 @@ a string of the compose file a second time.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from richcompose.config.models import Network, PortMapping, ServiceNetwork
 from richcompose.network.ports import PortSpec
 from richcompose.network.types import Endpoint, NetworkSpec
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Network, PortMapping, ServiceNetwork
 
 DEFAULT_NETWORK = "default"
 

@@ -7,15 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from richcompose.config.models import Project
 from richcompose.errors import NetworkError
 from richcompose.network.compose import network_specs, port_specs, service_endpoints
-from richcompose.network.manager import NetworkManager
 from richcompose.network.mode import parse_network_mode
 from richcompose.network.oci import file_mounts
 from richcompose.network.types import Attachment, DnsConfig
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Project
+    from richcompose.network.manager import NetworkManager
 
 HOST_FILES = Attachment("", Path(""), hosts_file=Path("/etc/hosts"),
                         resolv_file=Path("/etc/resolv.conf"))

@@ -4,11 +4,15 @@ with `down`."""
 
 from __future__ import annotations
 
-from richcompose.config.models import Project
+from typing import TYPE_CHECKING
+
 from richcompose.container_setup import Contribution, container_name
 from richcompose.network import service as service_network
-from richcompose.network.manager import NetworkManager
-from richcompose.state import ContainerPaths
+
+if TYPE_CHECKING:
+    from richcompose.config.models import Project
+    from richcompose.network.manager import NetworkManager
+    from richcompose.state import ContainerPaths
 
 
 class NetworkSetup:

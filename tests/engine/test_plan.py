@@ -4,7 +4,6 @@ reasons out."""
 
 from __future__ import annotations
 
-import networkx as nx
 import pytest
 
 from richcompose.config.models import Dependency
@@ -30,8 +29,7 @@ P = "p"
 
 def graph(**services: dict[str, str]) -> DepGraph:
     """graph(db={}, web={"db": "service_healthy"}): web depends on db, healthy."""
-    out: DepGraph = nx.DiGraph()
-    out.add_nodes_from(services)
+    out = DepGraph(services)
     for name, deps in services.items():
         for target, condition in deps.items():
             out.add_edge(name, target, dep=Dependency(condition=condition),  # type: ignore[arg-type]

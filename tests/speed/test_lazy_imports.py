@@ -51,7 +51,12 @@ def test_down_needs_no_registry_client_or_templates(tmp_path: Path) -> None:
 
 def test_config_validates_without_images_or_templates(tmp_path: Path) -> None:
     write_project(tmp_path)
-    assert imported_by(tmp_path, "config", "-q") == {"yaml", "pydantic", "networkx"}
+    assert imported_by(tmp_path, "config", "-q") == {"yaml", "pydantic"}
+
+
+def test_the_graph_command_orders_services_without_networkx(tmp_path: Path) -> None:
+    write_project(tmp_path)
+    assert "networkx" not in imported_by(tmp_path, "graph")
 
 
 def test_the_monitor_imports_no_config_image_or_template_code() -> None:
