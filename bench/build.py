@@ -110,7 +110,7 @@ def _in_process(project: Path, root: Path) -> Callable[[bool], float]:
     from richcompose.image.build.plan import BuildOptions
     from richcompose.image.store import ImageStore
 
-    loaded = load_project(LoadOptions(files=(project / "compose.yaml",)))
+    loaded = load_project(LoadOptions(files=(project / "compose.yaml",), environ={}))
     store = ImageStore(root / "images")
     Builder(store).build(loaded, ["web"])  # warm-up
 

@@ -6,7 +6,7 @@ import fcntl
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +21,11 @@ DEFAULT_ROOT = Path("/var/lib/richcompose")
 KERNEL_FILESYSTEMS = (Path("/proc"), Path("/sys"), Path("/dev"))
 
 
-def state_root(flag: str | None, environ: dict[str, str] | None = None) -> Path:
-    """--root beats RICHCOMPOSE_ROOT beats /var/lib/richcompose; never inside a kernel
-    filesystem (/proc, /sys, /dev), where nothing can be stored and writes have effects."""
-    env = environ if environ is not None else dict(os.environ)
-    root = Path(flag or env.get("RICHCOMPOSE_ROOT") or DEFAULT_ROOT).absolute()
+def state_root(flag: str | None, environ: Mapping[str, str]) -> Path:
+    """--root beats RICHCOMPOSE_ROOT (in the CLI's `environ`) beats /var/lib/richcompose; never
+    inside a kernel filesystem (/proc, /sys, /dev), where nothing can be stored and writes have
+    effects."""
+    root = Path(flag or environ.get("RICHCOMPOSE_ROOT") or DEFAULT_ROOT).absolute()
     real = Path(os.path.realpath(root))
     for kernel in KERNEL_FILESYSTEMS:
         if real == kernel or real.is_relative_to(kernel):

@@ -69,9 +69,11 @@ class RenderContext:
     volumes_root: Path  # named volumes live at volumes_root/<project>_<name>
     dumb_init: str = "/usr/local/libexec/richcompose/dumb-init"
     tini: str = "/usr/bin/tini-static"  # compose's `init: true`
-    # Docker-format default profile (seccomp.load_profile()); None: no seccomp filter
-    seccomp_profile: Mapping[str, Any] | None = field(default_factory=seccomp.default_profile)
-    host_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Docker-format default profile (the engine's EngineConfig.seccomp_profile, loaded);
+    # None: no seccomp filter
+    seccomp_profile: Mapping[str, Any] | None = field(default_factory=seccomp.load_profile)
+    # The host environment compose's bare `KEY` takes values from: given, never read here.
+    host_env: Mapping[str, str] = field(kw_only=True)
     # The host's capability bounding set: what privileged / cap_add can grant at most.
     host_capabilities: tuple[str, ...] = field(default_factory=security.host_bounding_set)
     # A cgroup v1 host with a cgroup2 `unified` mount: systemd then tracks its units there.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import platform
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -50,11 +51,16 @@ def parse_kernel(release: str) -> tuple[int, int]:
 
 
 def load_profile(path: Path = DEFAULT_PROFILE) -> dict[str, Any]:
-    return dict(json.loads(path.read_text()))
-
-
-def default_profile() -> dict[str, Any]:
-    return load_profile()
+    """A Docker-format profile from a regular file; a ValueError says why `path` holds none."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or /dev/zero would hang the read
+            raise ValueError("not a regular file")
+        profile = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise ValueError(exc.strerror or str(exc)) from None
+    if not isinstance(profile, dict) or "defaultAction" not in profile:
+        raise ValueError("not a seccomp profile (no defaultAction)")
+    return profile
 
 
 def to_oci(profile: Mapping[str, Any], *, arch: str, capabilities: Iterable[str],
@@ -120,10 +126,7 @@ def requested_profile(security_opt: Iterable[str], default: Mapping[str, Any] | 
         path = Path(value).expanduser()
         path = path if path.is_absolute() else project_dir / path
         try:
-            profile = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            return load_profile(path), None
+        except ValueError as exc:
             return default, f"cannot read seccomp profile {path}: {exc}"
-        if not isinstance(profile, dict) or "defaultAction" not in profile:
-            return default, f"seccomp profile {path} has no defaultAction"
-        return profile, None
     return default, None

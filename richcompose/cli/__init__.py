@@ -7,7 +7,6 @@ parsers and sets `handler` on them; this file only wires them together.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -48,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="variables for interpolation instead of the project's .env")
     parser.add_argument("--root",
                         help="state root (default $RICHCOMPOSE_ROOT or /var/lib/richcompose)")
-    parser.add_argument("--runtime", default=os.environ.get("RICHCOMPOSE_RUNTIME", "runc"),
-                        help="OCI runtime binary: runc (default) or crun")
+    parser.add_argument("--runtime",
+                        help="OCI runtime binary: runc or crun (default $RICHCOMPOSE_RUNTIME, "
+                             "else runc)")
     parser.add_argument("--registries-conf", metavar="FILE",
                         help="registries.conf to use (default $CONTAINERS_REGISTRIES_CONF, else "
                              "/etc/containers/registries.conf and registries.conf.d/)")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -67,11 +66,11 @@ def build_command(ctx: CliContext, args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(f"--build-arg: {e}") from None
     # compose: `--build-arg KEY` without a value takes it from the environment
-    build_args = {k: os.environ.get(k) if v is None else v for k, v in build_args.items()}
+    build_args = {k: ctx.environ.get(k) if v is None else v for k, v in build_args.items()}
     options = BuildOptions(no_cache=args.no_cache, pull=args.pull, args=build_args)
     mode = "quiet" if args.quiet else args.progress
     with BuildOutput(ctx.err, wanted, mode) as output:
-        builder = Builder(ctx.images(), options=options, environ=os.environ, output=output)
+        builder = Builder(ctx.images(), options=options, environ=ctx.environ, output=output)
         built = builder.build(project, wanted)
     if not args.quiet:
         for name, image in built.items():
@@ -104,7 +103,7 @@ def push_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
         for reference in names:
             try:
-                digest = push_image(store, reference, env=os.environ,
+                digest = push_image(store, reference, env=ctx.environ,
                                     registries=store.registries, report=progress)
                 ctx.out.print(f"{name}: pushed {reference} {digest}", markup=False)
             except ImageError:
@@ -152,7 +151,7 @@ def login_command(ctx: CliContext, args: argparse.Namespace) -> int:
             raise ImageError(f"login to {registry} failed: the registry refused the credentials")
         if response.status_code != 200:
             raise ImageError(f"login to {registry} failed: HTTP {response.status_code}")
-    where = store_credentials(registry, creds, os.environ,
+    where = store_credentials(registry, creds, ctx.environ,
                               Path(args.authfile) if args.authfile else None)
     ctx.out.print(f"Login Succeeded (credentials in {where})", markup=False)
     return 0
@@ -163,10 +162,10 @@ def logout_command(ctx: CliContext, args: argparse.Namespace) -> int:
     from richcompose.image.credentials import erase_credentials
 
     registry = _registry(args.server)
-    if erase_credentials(registry, os.environ, Path(args.authfile) if args.authfile else None):
+    if erase_credentials(registry, ctx.environ, Path(args.authfile) if args.authfile else None):
         ctx.out.print(f"Removed login credentials for {registry}", markup=False)
         return 0
-    if find_credentials(registry, "", os.environ) is not None:
+    if find_credentials(registry, "", ctx.environ) is not None:
         raise UsageError(f"credentials for {registry} are in another auth file",
                          hint="pass --authfile to name it")
     ctx.out.print(f"Not logged in to {registry}", markup=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,6 +33,17 @@ def labelled(label: str, style: str, text: str) -> Text:
     from rich.text import Text
 
     return Text.assemble((label, style), " ", text)
+
+
+def stderr_is_terminal(environ: Mapping[str, str]) -> bool:
+    """Whether stderr gets a terminal's output: rich's own answer (TTY_COMPATIBLE=1/0, then
+    FORCE_COLOR, then isatty), found without importing rich."""
+    switch = environ.get("TTY_COMPATIBLE", "")
+    if switch in ("0", "1"):
+        return switch == "1"
+    if environ.get("FORCE_COLOR") is not None:
+        return environ["FORCE_COLOR"] != ""
+    return sys.stderr.isatty()
 
 
 def plain_line(label: str, text: str) -> None:

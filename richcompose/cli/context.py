@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -21,10 +21,13 @@ if TYPE_CHECKING:
 
     from richcompose.config import LoadOptions, Project
     from richcompose.engine import Engine
+    from richcompose.engine.config import EngineConfig
     from richcompose.engine.status import StatusOps
     from richcompose.image.build.builder import Builder, Output
     from richcompose.image.build.plan import BuildOptions
+    from richcompose.image.progress import PullLines, PullProgress
     from richcompose.image.store import ImageStore
+    from richcompose.image.types import Progress
     from richcompose.network import NetworkManager
 
 
@@ -38,13 +41,32 @@ def stderr_console() -> Console:
 class CliContext:
     args: argparse.Namespace
     paths: StatePaths
+    # The process environment, read once here (from_args) and passed to every stage that
+    # needs part of it: none reads os.environ itself.
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     _err: Console | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, init=False, repr=False)
     _views: StatusOps | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, err: Console | None = None) -> CliContext:
-        return cls(args=args, paths=StatePaths(state_root(args.root)), _err=err)
+        environ = dict(os.environ)
+        return cls(args=args, paths=StatePaths(state_root(args.root, environ)), environ=environ,
+                   _err=err)
+
+    @property
+    def runtime(self) -> str:
+        """--runtime, else $RICHCOMPOSE_RUNTIME, else runc."""
+        return self.args.runtime or self.environ.get("RICHCOMPOSE_RUNTIME") or "runc"
+
+    def engine_config(self, *, pull_policy: str | None = None,
+                      pull_progress: Progress | None = None) -> EngineConfig:
+        """The engine's configuration: global flags, the command's (`up --pull`, its
+        progress bars) and the environment, once (engine/config.py names the variables)."""
+        from richcompose.engine.config import EngineConfig
+
+        return EngineConfig.from_environ(self.paths, self.environ, runtime=self.runtime,
+                                         pull_policy=pull_policy, pull_progress=pull_progress)
 
     @cached_property
     def err(self) -> Console:
@@ -65,35 +87,61 @@ class CliContext:
         """A labelled line on stderr: styled on a terminal, plain (and without rich) else."""
         from richcompose.cli.console import labelled, plain_line
 
-        if self._err is None and not sys.stderr.isatty():
+        if not self._styled:
             plain_line(label, text)
         else:
             self.err.print(labelled(label, style, text) if label else text)
 
-    def engine(self, *, build: BuildOptions | None = None,
-               build_output: Output | None = None) -> Engine:
+    @cached_property
+    def _styled(self) -> bool:
+        """Whether stderr gets rich's styled output (a console was given, or a terminal)."""
+        from richcompose.cli.console import stderr_is_terminal
+
+        return self._err is not None or stderr_is_terminal(self.environ)
+
+    def pull_progress(self) -> PullLines | PullProgress:
+        """What `up`, `run` and `container run` show of the layers they pull: rich bars on a
+        terminal, plain lines (without importing rich) elsewhere."""
+        from richcompose.image.progress import PullLines, PullProgress
+
+        if self._styled:
+            return PullProgress(self.err)
+        return PullLines(lambda line: self._line("", "", line))
+
+    def engine(self, *, build: BuildOptions | None = None, build_output: Output | None = None,
+               pull_policy: str | None = None, pull_progress: Progress | None = None) -> Engine:
         """One engine per command, so each damaged record is reported once; `build` (up's
-        --build/--no-build) sets how its builder decides."""
+        --build/--no-build) sets how its builder decides, `pull_policy` (up's --pull) and
+        `pull_progress` (the bars `up` draws) how it pulls."""
         if self._engine is None:
             from richcompose.engine import Engine
             from richcompose.network.setup import NetworkSetup
 
+            config = self.engine_config(pull_policy=pull_policy, pull_progress=pull_progress)
             setups = [NetworkSetup(self.network())]
             # Factories: the store and builder (registries.conf, credentials, models) are made
             # only by a command that resolves an image; `down` and `stop` never do.
-            self._engine = Engine(self.paths, runtime=self.args.runtime, report=self.report,
-                                  setups=setups, images=self.images,
+            self._engine = Engine(config, report=self.report, setups=setups,
+                                  images=self.images,
                                   builder=partial(self._builder, options=build,
                                                   output=build_output))
-        elif build is not None or build_output is not None:
+            return self._engine
+        if build is not None or build_output is not None:
             self._engine.builder = self._builder(self._engine.images, build, build_output)
+        if pull_policy is not None or pull_progress is not None:
+            from dataclasses import replace
+
+            config = self._engine.config
+            self._engine.config = replace(
+                config, pull_policy=pull_policy or config.pull_policy,
+                pull_progress=pull_progress or config.pull_progress)
         return self._engine
 
     def _builder(self, images: ImageStore, options: BuildOptions | None,
                  output: Output | None) -> Builder:
         from richcompose.image.build.builder import Builder
 
-        return Builder(images, options=options, environ=os.environ,
+        return Builder(images, options=options, environ=self.environ,
                        output=output or self.build_line)
 
     def images(self) -> ImageStore:
@@ -103,11 +151,11 @@ class CliContext:
         from richcompose.image.registries import load_registries_conf
         from richcompose.image.store import ImageStore
 
-        given = getattr(self.args, "registries_conf", None) or os.environ.get(
+        given = getattr(self.args, "registries_conf", None) or self.environ.get(
             "CONTAINERS_REGISTRIES_CONF")
         registries = load_registries_conf(Path(given) if given else None)
         self._close_root()
-        return ImageStore(self.paths.images, env=os.environ, registries=registries)
+        return ImageStore(self.paths.images, env=self.environ, registries=registries)
 
     def build_line(self, service: str, line: str) -> None:
         """Builder output when no BuildOutput was set up: plain, prefixed lines."""
@@ -131,7 +179,7 @@ class CliContext:
             from richcompose.engine.status import StatusOps
 
             views = StatusOps()
-            views.paths, views.runtime_name, views.report = (self.paths, self.args.runtime,
+            views.paths, views.runtime_name, views.report = (self.paths, self.runtime,
                                                              self.report)
             self._views = views
         return self._views
@@ -158,7 +206,8 @@ class CliContext:
         return LoadOptions(files=tuple(Path(f) for f in args.file), stdin=self._stdin,
                            project_name=args.project_name, project_directory=directory,
                            env_files=tuple(Path(f) for f in getattr(args, "env_file", [])),
-                           profiles=tuple(getattr(args, "profile", [])), interpolate=interpolate)
+                           profiles=tuple(getattr(args, "profile", [])), interpolate=interpolate,
+                           environ=self.environ)
 
     def load(self) -> Project:
         """The validated project; its warnings go to stderr, once, for every command."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -137,7 +136,7 @@ def exec_command(ctx: CliContext, args: argparse.Namespace) -> int:
         raise UsageError("exec needs a command", hint="e.g. richcompose exec app ps")
     engine = ctx.status()
     record = engine.container_for(ctx.project_name(), args.service, args.index)
-    env = dict(item.split("=", 1) if "=" in item else (item, os.environ.get(item, ""))
+    env = dict(item.split("=", 1) if "=" in item else (item, ctx.environ.get(item, ""))
                for item in args.env)
     tty = sys.stdin.isatty() and not args.no_tty and not args.detach
     argv = engine.runtime(record.runtime).exec_argv(record.id, args.cmd, env=env, user=args.user,

@@ -4,7 +4,6 @@ richcompose.kube is imported inside the handlers: other commands never load it."
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import tempfile
 from pathlib import Path
@@ -87,7 +86,7 @@ def _convert(ctx: CliContext, args: argparse.Namespace, directory: Path) -> tupl
     options = ConvertOptions(
         kube_version=version, namespace=args.namespace,
         feature_gates=parse_feature_gates(args.feature_gates), services=tuple(args.services),
-        environ=dict(os.environ), dumb_init=os.environ.get("RICHCOMPOSE_DUMB_INIT", DUMB_INIT),
+        environ=ctx.environ, dumb_init=ctx.environ.get("RICHCOMPOSE_DUMB_INIT", DUMB_INIT),
         host_arch=platform.machine())
     project = ctx.load()
     conversion = convert_to_directory(project, options, directory)

@@ -86,15 +86,17 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
         project = with_scale(project, parse_scale(args.scale))
     if args.build and args.no_build:
         raise UsageError("--build and --no-build are incompatible")
-    engine = ctx.engine(build=BuildOptions(force=args.build, no_build=args.no_build,
-                                           pull_policy=args.pull))
-    engine.pull_policy = args.pull
     if args.exit_code_from and args.exit_code_from not in project.services:
         raise UsageError(f"--exit-code-from: no such service {args.exit_code_from!r}")
-    engine.up(project, services=args.services, no_deps=args.no_deps, parallel=args.parallel,
-              wait=args.wait, wait_timeout=args.wait_timeout,
-              force_recreate=args.force_recreate, no_recreate=args.no_recreate,
-              remove_orphans=args.remove_orphans, timeout=args.timeout)
+    # One bar per layer while images are pulled; nothing when every image is present.
+    with ctx.pull_progress() as progress:
+        engine = ctx.engine(build=BuildOptions(force=args.build, no_build=args.no_build,
+                                               pull_policy=args.pull),
+                            pull_policy=args.pull, pull_progress=progress)
+        engine.up(project, services=args.services, no_deps=args.no_deps,
+                  parallel=args.parallel, wait=args.wait, wait_timeout=args.wait_timeout,
+                  force_recreate=args.force_recreate, no_recreate=args.no_recreate,
+                  remove_orphans=args.remove_orphans, timeout=args.timeout)
     if args.detach or args.wait:  # compose: --wait implies detached mode
         return 0
     return attach(ctx, engine, project.name, args)

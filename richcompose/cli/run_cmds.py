@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import threading
 from typing import Any
@@ -29,13 +28,16 @@ def register(sub: Any) -> None:
 
 
 def run_command(ctx: CliContext, args: argparse.Namespace) -> int:
+
     project = ctx.load()
-    engine = ctx.engine()
-    env = dict(item.split("=", 1) if "=" in item else (item, os.environ.get(item, ""))
+    env = dict(item.split("=", 1) if "=" in item else (item, ctx.environ.get(item, ""))
                for item in args.env)
-    record = engine.run_one_off(project, args.service, args.cmd or None, no_deps=args.no_deps,
-                                env=env, user=args.user, workdir=args.workdir,
-                                entrypoint=[args.entrypoint] if args.entrypoint else None)
+    with ctx.pull_progress() as progress:  # as `up`: bars while a missing image is pulled
+        engine = ctx.engine(pull_progress=progress)
+        record = engine.run_one_off(project, args.service, args.cmd or None,
+                                    no_deps=args.no_deps, env=env, user=args.user,
+                                    workdir=args.workdir,
+                                    entrypoint=[args.entrypoint] if args.entrypoint else None)
     if args.detach:
         ctx.out.print(record.id, markup=False)
         return 0

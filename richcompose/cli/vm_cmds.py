@@ -96,9 +96,10 @@ def container_run_command(ctx: CliContext, args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     text = json.dumps({"services": {name: container_spec(args, cwd)}})  # JSON is YAML
     project = load_project(LoadOptions(files=(Path("-"),), stdin=text, project_name=name,
-                                       working_dir=cwd))
-    engine = ctx.engine()
-    (cid,) = engine.up(project)
+                                       working_dir=cwd, environ=ctx.environ))
+    with ctx.pull_progress() as progress:  # as `up`: bars while a missing image is pulled
+        engine = ctx.engine(pull_progress=progress)
+        (cid,) = engine.up(project)
     if args.detach:
         ctx.out.print(cid, markup=False)
         ctx.err.print(f"stop and remove it with: richcompose -p {name} down")

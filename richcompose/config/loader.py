@@ -42,7 +42,9 @@ class LoadOptions:
     files: tuple[Path, ...] = ()
     project_name: str | None = None
     project_directory: Path | None = None
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # The variables `${VAR}` and bare `KEY` take values from (the CLI passes its environment):
+    # given, never read here.
+    environ: Mapping[str, str] = field(kw_only=True)
     working_dir: Path = field(default_factory=Path.cwd)
     env_files: tuple[Path, ...] = ()
     profiles: tuple[str, ...] = ()

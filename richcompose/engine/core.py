@@ -21,6 +21,7 @@ from richcompose import graph as graphs
 from richcompose.config.replicas import replica_count
 from richcompose.config.units import parse_bytes
 from richcompose.engine import disk
+from richcompose.engine.config import DEFAULT_LOG_MAX, EngineConfig
 from richcompose.engine.containers import Containers, Rendered, remove_empty_cgroups, spec_options
 from richcompose.engine.execute import Executor
 from richcompose.engine.gates import Probes
@@ -48,7 +49,7 @@ from richcompose.runtime.events import append_event
 from richcompose.runtime.lifecycle import copy_log
 from richcompose.runtime.preflight import require_cgroups
 from richcompose.runtime.supervised import Supervised
-from richcompose.state import StatePaths, close_root, project_lock, write_json
+from richcompose.state import close_root, project_lock, write_json
 
 if TYPE_CHECKING:
     from richcompose.bundle.lifecycle import HookCommand
@@ -60,36 +61,30 @@ if TYPE_CHECKING:
     from richcompose.image.types import ResolvedImage
 
 Reporter = Callable[[str, str], None]  # (service, message)
-LOG_MAX_ENV = "RICHCOMPOSE_LOG_MAX_SIZE"
-# Logs are capped unless the project says otherwise: 300 MB of output once became a 457 MB log.
-DEFAULT_LOG_MAX = 10 << 20
 DEFAULT_PARALLEL = 16  # beyond this, 2 cores only queue more runc processes
 
 
 class Engine(StatusOps):
-    def __init__(self, paths: StatePaths, *, runtime: str = "runc",
-                 report: Reporter | None = None, dumb_init: str | None = None,
+    def __init__(self, config: EngineConfig, *, report: Reporter | None = None,
                  setups: Sequence[ContainerSetup] = (),
                  images: ImageStore | Callable[[], ImageStore] | None = None,
                  builder: Builder | Callable[[ImageStore], Builder] | None = None) -> None:
-        self.paths = paths
-        self.runtime_name = runtime
+        """`config` is everything the engine is told (engine/config.py); it reads no
+        environment of its own."""
+        self.config = config
+        self.paths = paths = config.paths
+        self.runtime_name = config.runtime
         self.report: Reporter = report or (lambda service, message: None)
         closed = close_root(paths.root)
         if closed:
             self.report("", f"warning: {closed}")
-        self.dumb_init = dumb_init or os.environ.get(
-            "RICHCOMPOSE_DUMB_INIT", "/usr/local/libexec/richcompose/dumb-init")
         # The image store and the builder are made when first used (a factory may be given):
         # stop, down and kill need neither, nor the registry and model code they import.
         self._images = images
         self._builder = builder
         self.setups = list(setups)
-        self.pull_policy: str | None = None  # `up --pull`: overrides each service's pull_policy
-        self.pull_progress: Any = None  # a callback for the image store (rich bars in the CLI)
-        # As docker compose: every container is created (netns, CNI, bundle, overlay, conmon +
-        # `runc create`) in parallel ahead of its dependency gates; only `runc start` waits.
-        self.create_ahead = True
+        self._seccomp: tuple[dict[str, Any] | None] | None = None  # loaded on the first render
+        self._seccomp_lock = threading.Lock()
         self._monitor_lock = threading.Lock()
         self.containers = Containers(paths, self.runtime, self.setups,
                                      lambda service, message: self.report(service, message),
@@ -101,7 +96,7 @@ class Engine(StatusOps):
 
         given = self._images
         if given is None:
-            return ImageStore(self.paths.images)
+            return ImageStore(self.paths.images, env=self.config.environ)
         return given if isinstance(given, ImageStore) else given()
 
     @cached_property
@@ -111,7 +106,7 @@ class Engine(StatusOps):
 
         given = self._builder
         if given is None:
-            return Builder(self.images)
+            return Builder(self.images, environ=self.config.environ)
         return given if isinstance(given, Builder) else given(self.images)
 
     def observe(self, project_name: str) -> Observation:
@@ -125,7 +120,7 @@ class Engine(StatusOps):
             def pre_start(service: str, log: Path, chosen: Project = project) -> None:
                 self._pre_start(chosen, service, log)
         return Executor(self.containers, project_name, notifier, parallel,
-                        create_ahead=self.create_ahead, pre_start=pre_start,
+                        create_ahead=self.config.create_ahead, pre_start=pre_start,
                         has_pre_start={n for n, s in project.services.items() if s.pre_start}
                         if project is not None else set())
 
@@ -148,6 +143,7 @@ class Engine(StatusOps):
         dependencies hold; returns their container ids. With `wait`, returns once they are
         running (healthy when they have a health check)."""
         require_cgroups()
+        self.default_seccomp()  # a profile that cannot be used fails here, before anything
         self.heal(project.name)
         graph = graphs.build_graph(project)
         options = UpOptions(tuple(services), no_deps=no_deps, force_recreate=force_recreate,
@@ -270,7 +266,7 @@ class Engine(StatusOps):
         entry = Supervised(id=cid, service=name, runtime=self.runtime(service.runtime).name,
                            restart="no" if one_off else service.restart,
                            health=None if one_off else _health_spec(service, image),
-                           log_size_max=_log_size_max(service))
+                           log_size_max=_log_size_max(service, self.config.log_size_max))
         context = self._context(project, name, cid, image)
         bundle = render_bundle(context)
         for warning in bundle.warnings:
@@ -301,7 +297,9 @@ class Engine(StatusOps):
         from richcompose.bundle.render import RenderContext
 
         return RenderContext(project=project, service_name=name, container_id=cid, image=image,
-                             volumes_root=self.paths.volumes, dumb_init=self.dumb_init,
+                             volumes_root=self.paths.volumes, dumb_init=self.config.dumb_init,
+                             tini=self.config.tini, seccomp_profile=self.default_seccomp(),
+                             host_env=self.config.environ,
                              cgroup_parent=self.paths.cgroup_parent,
                              files_dir=self.paths.project(project.name).container(cid).files)
 
@@ -315,9 +313,19 @@ class Engine(StatusOps):
             return self.builder.image(project, name)
         assert service.image is not None
         return self.images.resolve(service.image,
-                                   pull=self.pull_policy or service.pull_policy or "missing",
+                                   pull=self.config.pull_policy or service.pull_policy
+                                   or "missing",
                                    location=project.locate(("services", name, "image")),
-                                   base_dir=Path(project.directory), progress=self.pull_progress)
+                                   base_dir=Path(project.directory),
+                                   progress=self.config.pull_progress)
+
+    def default_seccomp(self) -> dict[str, Any] | None:
+        """The configured default seccomp profile, read once (renders run in parallel); one
+        that cannot be used is a BundleError with the way out in its hint."""
+        with self._seccomp_lock:
+            if self._seccomp is None:
+                self._seccomp = (self.config.load_seccomp_profile(),)
+            return self._seccomp[0]
 
     def images_in_use(self) -> set[str]:
         """Image references of every container in every project (rmi and prune keep these)."""
@@ -536,13 +544,13 @@ def _health_spec(service: Service, image: ResolvedImage) -> healthchecks.HealthS
     return healthchecks.resolve(own, image.config.healthcheck)
 
 
-def _log_size_max(service: Service) -> int:
+def _log_size_max(service: Service, default: int = DEFAULT_LOG_MAX) -> int:
     """Per-container log cap: compose's `logging.options.max-size` (json-file driver), else the
-    `org.richcompose.log-max-size` label, else the environment, else 10 MiB; `-1` lifts it,
-    as docker's max-size does."""
+    `org.richcompose.log-max-size` label, else the configured `default` (EngineConfig, 10 MiB
+    unless RICHCOMPOSE_LOG_MAX_SIZE says otherwise); `-1` lifts it, as docker's max-size does."""
     options = service.logging.options if service.logging else {}
-    raw = (str(options.get("max-size") or "") or service.labels.get("org.richcompose.log-max-size")
-           or os.environ.get(LOG_MAX_ENV, ""))
+    raw = (str(options.get("max-size") or "")
+           or service.labels.get("org.richcompose.log-max-size") or "")
     if raw.strip() == "-1":
         return 0
-    return int(parse_bytes(raw)) if raw else DEFAULT_LOG_MAX
+    return int(parse_bytes(raw)) if raw else default

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from richcompose.childenv import child_env
 from richcompose.runtime.procs import alive
 from richcompose.state import ProjectPaths, StatePaths, read_json, write_json
 
@@ -45,9 +46,9 @@ def ensure_monitor(paths: StatePaths, ppaths: ProjectPaths) -> None:
     ppaths.dir.mkdir(parents=True, exist_ok=True)
     # -S: no site-packages .pth hooks, ~5 MiB less RSS; the monitor needs only the standard
     # library and this package, which PYTHONPATH names.
-    package_parent = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)}
+    # Nothing else of the caller's environment (childenv.py): the monitor runs conmon and
+    # runc, which get a fixed one anyway, and lives on after the CLI with whatever it holds.
+    env = child_env(PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     with open(ppaths.monitor_log, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-S", "-m", _MARK, str(ppaths.dir), str(paths.runtime_root)],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -66,18 +67,25 @@ def auth_files(env: Mapping[str, str]) -> list[Path]:
         files.append(Path(env["REGISTRY_AUTH_FILE"]))
     if env.get("XDG_RUNTIME_DIR"):
         files.append(Path(env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json")
-    home = Path(env.get("HOME", str(Path.home())))
-    files.append(home / ".config" / "containers" / "auth.json")
-    docker_dir = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else (
-        Path(env.get("HOME", str(Path.home()))) / ".docker")
-    files.append(docker_dir / "config.json")
+    files.append(home_dir(env) / ".config" / "containers" / "auth.json")
+    files.append(docker_config_dir(env) / "config.json")
     return files
 
 
+def home_dir(env: Mapping[str, str]) -> Path:
+    """$HOME of the given environment, else the user's home from the password database (never
+    the process's own environment: the caller's is the one that counts)."""
+    return Path(env["HOME"]) if env.get("HOME") else Path(pwd.getpwuid(os.geteuid()).pw_dir)
+
+
+def docker_config_dir(env: Mapping[str, str]) -> Path:
+    return Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home_dir(env) / ".docker"
+
+
 def find_credentials(registry: str, repository: str,
-                     env: Mapping[str, str] | None = None) -> Credentials | None:
-    """The most specific stored credentials for `registry/repository`, if any."""
-    env = os.environ if env is None else env
+                     env: Mapping[str, str]) -> Credentials | None:
+    """The most specific stored credentials for `registry/repository`, if any, in the files
+    and helpers `env` points at."""
     wanted = _DOCKER_HUB_HOSTS if registry == "docker.io" else (registry,)
     for path in auth_files(env):
         doc = read_auth_file(path)

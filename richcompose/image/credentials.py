@@ -19,6 +19,7 @@ from pathlib import Path
 from richcompose.errors import ImageError
 from richcompose.image.auth import (
     Credentials,
+    docker_config_dir,
     helper_for,
     read_auth_file,
     run_helper,
@@ -31,9 +32,7 @@ def login_file(env: Mapping[str, str], authfile: Path | None = None) -> Path:
         return authfile
     if env.get("REGISTRY_AUTH_FILE"):
         return Path(env["REGISTRY_AUTH_FILE"])
-    docker_dir = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else (
-        Path(env.get("HOME", str(Path.home()))) / ".docker")
-    return docker_dir / "config.json"
+    return docker_config_dir(env) / "config.json"
 
 
 def store_credentials(registry: str, creds: Credentials, env: Mapping[str, str],

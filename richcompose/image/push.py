@@ -22,7 +22,7 @@ from richcompose.image.store import ImageStore
 
 
 def push_image(store: ImageStore, reference: str, *, destination: str | None = None,
-               env: Mapping[str, str] | None = None, registries: RegistriesConf | None = None,
+               env: Mapping[str, str], registries: RegistriesConf | None = None,
                transport: httpx.BaseTransport | None = None,
                report: Callable[[str], None] | None = None) -> str:
     """Push the stored `reference` to `destination` (default: its own name); the manifest

@@ -52,7 +52,13 @@ from richcompose.image.sources import (
     TarFiles,
     verified,
 )
-from richcompose.image.types import ImageConfig, ImageSummary, LayerEvent, ResolvedImage
+from richcompose.image.types import (
+    ImageConfig,
+    ImageSummary,
+    LayerEvent,
+    Progress,
+    ResolvedImage,
+)
 from richcompose.image.unpack import unpack_layer
 
 if TYPE_CHECKING:
@@ -60,8 +66,6 @@ if TYPE_CHECKING:
 
 PARALLEL_DOWNLOADS = 3
 TARBALL_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst")
-# Called from download threads too: the callback must be thread-safe (rich's Progress is).
-Progress = Callable[[LayerEvent], None]
 
 
 class ImageStore:
@@ -81,7 +85,9 @@ class ImageStore:
         self.content = ContentStore(root)
         self._index = ImageIndex(root)
         self._transport = transport
-        self._env = env
+        # where registry credentials are looked up (auth files, helpers): the caller's, never
+        # this process's own
+        self._env: Mapping[str, str] = env if env is not None else {}
         self.registries = registries or RegistriesConf()
 
     # -- rootfs: ---------------------------------------------------------------------------------

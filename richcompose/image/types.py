@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,10 @@ class LayerEvent:
     phase: str
     current: int = 0
     total: int | None = None
+
+
+# Called from download threads too: the callback must be thread-safe (rich's Progress is).
+Progress = Callable[[LayerEvent], None]
 
 
 @dataclass(frozen=True)

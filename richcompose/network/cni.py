@@ -8,13 +8,13 @@ definition changed.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from richcompose.childenv import child_env
 from richcompose.errors import NetworkError
 from richcompose.hostfs import safe_join
 from richcompose.network import netns
@@ -125,8 +125,9 @@ class CniRunner:
                 f"CNI plugin {plugin!r} not found in {self._cni_path}",
                 hint="install containernetworking-plugins",
             )
-        env = dict(os.environ)
-        env.update(
+        # A plugin needs only CNI_* and PATH (for iptables); the caller's variables, which
+        # may hold registry tokens, stay out of it (childenv.py).
+        env = child_env(
             CNI_COMMAND=command,
             CNI_CONTAINERID=call.container_id,
             # DEL must work after the namespace is gone (crash recovery); plugins accept "".

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from richcompose.childenv import child_env
 from richcompose.errors import RuntimeFailure
 from richcompose.hostfs import safe_join
 from richcompose.runtime.oci import error_message, find_executable
@@ -60,8 +61,9 @@ class ConmonLauncher:
         if self.log_size_max:
             argv += ["--log-size-max", str(self.log_size_max)]
         read_end, write_end = os.pipe()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFY_SOCKET")}
-        env["_OCI_SYNCPIPE"] = str(write_end)
+        # conmon (and runc under it) get no variable of the caller's (childenv.py): hooks set
+        # their own env, the container's comes from the spec; NOTIFY_SOCKET stays out too.
+        env = child_env(_OCI_SYNCPIPE=str(write_end))
         # conmon's stderr goes to a file: its daemonised child keeps inherited fds open, so a
         # pipe would never reach EOF while the container runs.
         errors = files.log.with_name("conmon.err")

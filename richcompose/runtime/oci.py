@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from richcompose.childenv import SYSTEM_PATH
 from richcompose.errors import RuntimeFailure
 from richcompose.hostfs import safe_join
 
@@ -129,12 +130,13 @@ class OCIRuntime:
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
-def find_executable(name: str) -> str | None:
+def find_executable(name: str, search_path: str = SYSTEM_PATH) -> str | None:
     """shutil.which for a bare name or a path (shutil itself costs the monitor ~0.6 MiB of
-    RSS for compression modules it never uses)."""
+    RSS for compression modules it never uses). A bare name is looked up on the system PATH,
+    not the caller's (childenv.py): a root-run runtime is the system's, or a path given."""
     if "/" in name:
         return name if os.access(name, os.X_OK) and not os.path.isdir(name) else None
-    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+    for folder in search_path.split(os.pathsep):
         candidate = os.path.join(folder or ".", name)
         if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
             return candidate

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from richcompose import logs
 from richcompose.config import LoadOptions, load_project
 from richcompose.config.models import Service
-from richcompose.engine.core import LOG_MAX_ENV, _log_size_max
+from richcompose.engine.core import _log_size_max
 from richcompose.logs import read_last_lines, read_lines, tail
 
 STAMP = "2026-01-01T00:00:00.000000000Z"
@@ -60,15 +59,11 @@ def service_with(tmp_path: Path, body: str) -> Service:
     return project.services["app"]
 
 
-def test_logs_are_capped_at_10_mib_by_default(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(LOG_MAX_ENV, raising=False)
+def test_logs_are_capped_at_10_mib_by_default(tmp_path: Path) -> None:
     assert _log_size_max(service_with(tmp_path, "")) == 10 << 20
 
 
-def test_logging_max_size_sets_the_cap_and_minus_one_lifts_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(LOG_MAX_ENV, raising=False)
+def test_logging_max_size_sets_the_cap_and_minus_one_lifts_it(tmp_path: Path) -> None:
     assert _log_size_max(service_with(tmp_path, "    logging: {options: {max-size: 2m}}\n")) \
         == 2 << 20
     assert _log_size_max(service_with(tmp_path, "    logging: {options: {max-size: '-1'}}\n")) \

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from richcompose.image.store import ImageStore
+from tests.conftest import Richcompose
 from tests.image.layouts import (
     APP_CONFIG,
     OciImage,
@@ -65,3 +66,11 @@ def busybox_image(registry: str, busybox_rootfs: Path,
     return f"{registry}/team/busybox:1"
 
 
+@pytest.fixture
+def local_image(rc: Richcompose, busybox_layout: Path, tmp_path: Path) -> Iterator[str]:
+    """A registry on the loopback of the test's own network namespace (the `rc` fixture's),
+    with the busybox image pushed: richcompose pulls from there."""
+    (tmp_path / "registry").mkdir()
+    with running_registry(tmp_path / "registry") as address:
+        push(busybox_layout, "1", f"{address}/team/busybox:1")
+        yield f"{address}/team/busybox:1"

@@ -28,3 +28,23 @@ def test_each_layer_gets_a_labelled_bar() -> None:
 
 def test_quiet_draws_nothing() -> None:
     assert draw(quiet=True) == ""
+
+
+def test_elsewhere_than_a_terminal_each_layer_gets_one_plain_line() -> None:
+    lines = draw(quiet=False).splitlines()
+    assert lines == ["busybox:1 cccccccccccc Pull complete"]
+
+
+def test_on_a_terminal_the_bars_are_redrawn() -> None:
+    out = io.StringIO()
+    with PullProgress(Console(file=out, force_terminal=True, width=120)) as progress:
+        progress(LayerEvent("busybox:1", LAYER, "downloading", 10, 100))
+        progress(LayerEvent("busybox:1", LAYER, "done", 100, 100))
+    assert "Pull complete" in out.getvalue() and "\x1b[" in out.getvalue()
+
+
+def test_nothing_is_drawn_when_nothing_is_pulled() -> None:
+    out = io.StringIO()
+    with PullProgress(Console(file=out, force_terminal=True, width=120)):
+        pass
+    assert out.getvalue() == ""

@@ -6,26 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Richcompose
-from tests.image.layouts import push
-from tests.image.registry_server import running_registry
 
 pytestmark = [pytest.mark.runc, pytest.mark.registry]
-
-
-@pytest.fixture
-def local_image(rc: Richcompose, busybox_layout: Path, tmp_path: Path) -> Iterator[str]:
-    """A registry on the loopback of the test's own network namespace (the `rc` fixture's),
-    with the busybox image pushed: richcompose pulls from there."""
-    (tmp_path / "registry").mkdir()
-    with running_registry(tmp_path / "registry") as address:
-        push(busybox_layout, "1", f"{address}/team/busybox:1")
-        yield f"{address}/team/busybox:1"
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from richcompose.config import LoadOptions, load_project
 from richcompose.config.names import check_project_name
 from richcompose.engine import Engine
+from richcompose.engine.config import EngineConfig
 from richcompose.errors import ConfigError, StateError
 from richcompose.hostfs import safe_join
 from richcompose.state import StatePaths
@@ -125,6 +126,6 @@ def test_down_v_of_a_project_keeps_a_longer_named_projects_volumes(tmp_path: Pat
             paths.volume_owner(paths.volumes / folder).write_text(owner)
     (paths.projects / "a_b").mkdir(parents=True)
     (paths.projects / "a_b" / "project.json").write_text("{}")
-    Engine(paths).down("a", volumes=True)
+    Engine(EngineConfig(paths)).down("a", volumes=True)
     assert sorted(p.name for p in paths.volumes.iterdir() if not p.name.startswith(".")) \
         == ["a_b_data"]
