@@ -61,6 +61,12 @@ class NetworkManager:
     def ensure_network(self, project: str, name: str, spec: NetworkSpec | None = None) -> str:
         """Make (or join, for `external`) a project network; returns its CNI network name."""
         spec = spec or NetworkSpec(name=name)
+        known = self.store.peek()
+        cni_name = known.get("projects", {}).get(project, {}).get(name)
+        if cni_name and project in known.get("networks", {}).get(cni_name, {}).get("users", ()):
+            # Every container of a project asks; after the first, no lock is needed: only this
+            # project's `down` (which holds the project lock, as `up` does) could release it.
+            return str(cni_name)
         with self.store.records() as rec:
             if spec.external:
                 cni_name = spec.name or name
@@ -208,6 +214,12 @@ class NetworkManager:
             record["networks"][name] = {"cni": cni_name, "ifname": ifname, "ip": "",
                                         "aliases": list(endpoint.aliases)}
             config = conflist.load_conflist(Path(rec["networks"][cni_name]["conflist"]))
+            if "portMappings" not in runtime:
+                # Nothing to map: portmap's ADD would pass the result on, and its DEL runs
+                # iptables to look for chains that were never made (~7 ms each way). The CNI
+                # cache keeps this chain, so DEL and CHECK run exactly what ADD ran.
+                config = {**config, "plugins": [plugin for plugin in config["plugins"]
+                                                if plugin.get("type") != "portmap"]}
             calls[name] = (config, CniCall(container_id, netns_path, ifname), runtime)
         return calls
 
@@ -217,9 +229,9 @@ class NetworkManager:
         store lock, as in `attach`."""
         if not self._may_hold(container_id):
             return  # network_mode none: runc's own namespace, nothing recorded or made
-        with self.store.records() as rec:
-            record = rec["containers"].get(container_id)
-            netns_path = Path(record["netns"]) if record else self.netns_path(container_id)
+        # Read without the lock: only this container's own attach or detach changes its record.
+        record = self.store.peek().get("containers", {}).get(container_id)
+        netns_path = Path(record["netns"]) if record else self.netns_path(container_id)
         self._delete_networks(container_id, netns_path)
         netns.delete(netns.netns_name(container_id, self._scope))  # still recorded: see below
         with self.store.records() as rec:

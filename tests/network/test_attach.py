@@ -12,6 +12,7 @@ import pytest
 
 from richcompose.errors import NetworkError
 from richcompose.network import Endpoint, NetworkManager, NetworkSpec
+from richcompose.network.conflist import LOOPBACK_NETWORK
 from tests.network.containers import ports
 from tests.network.sandbox import Sandbox, named_netns
 
@@ -350,3 +351,18 @@ def test_two_state_roots_never_share_a_namespace_name(tmp_path: Path) -> None:
     two = NetworkManager(tmp_path / "two")
     assert one.netns_path("shop-db-1") != two.netns_path("shop-db-1")
     assert one.netns_path("shop-db-1").name.endswith("-shop-db-1")
+
+
+def test_portmap_runs_only_for_a_container_that_publishes_ports(manager: NetworkManager) -> None:
+    manager.ensure_network("shop", "default")
+    start(manager, "shop", "c1" * 8, "db")
+    start(manager, "shop", "c2" * 8, "web", published=ports("127.0.0.1:18081:80"))
+
+    def chain(cid: str) -> list[str]:
+        (cached,) = [c for c in manager._cni.cached(cid) if c["config"]["name"] != LOOPBACK_NETWORK]
+        return [plugin["type"] for plugin in cached["config"]["plugins"]]
+
+    assert chain("c1" * 8) == ["bridge"] and chain("c2" * 8) == ["bridge", "portmap"]
+    for cid in ("c1" * 8, "c2" * 8):  # DEL runs what the cache says ADD ran
+        manager.detach("shop", cid)
+        assert manager._cni.cached(cid) == []

@@ -174,6 +174,22 @@ def test_network_mode_none_has_loopback_only(rc: Richcompose) -> None:
     rc.write(NETWORK_MODES)
     rc("up", "-d")
     assert interfaces(rc, "hermit") == {"lo"}
+    assert "127.0.0.1" in rc("exec", "-T", "hermit", "ping", "-c1", "-W1", "127.0.0.1").stdout
+    assert rc("exec", "-T", "hermit", "cat", "/etc/hostname").stdout == "hermit\n"
+    # runc made its namespace: no named netns, nothing in the network store
+    assert not any(name.endswith("-modes-hermit-1") for name in named_netns())
+    state = json.loads((rc.root / "network" / "state.json").read_text())
+    assert "modes-hermit-1" not in state["containers"]
+    rc("down", "-t", "0")
+
+
+def test_network_mode_none_joined_by_another_service_is_shared(rc: Richcompose) -> None:
+    rc.write(NETWORK_MODES.replace("network_mode: service:db", "network_mode: service:hermit")
+             .replace("sidecar:\n        rootfs: ./rootfs\n", "sidecar:\n        rootfs: ./rootfs\n"
+                      "        depends_on: [hermit]\n"))
+    rc("up", "-d")
+    assert interfaces(rc, "sidecar") == interfaces(rc, "hermit") == {"lo"}
+    assert any(name.endswith("-modes-hermit-1") for name in named_netns())
     rc("down", "-t", "0")
 
 
