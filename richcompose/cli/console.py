@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -38,12 +38,30 @@ def labelled(label: str, style: str, text: str) -> Text:
 def stderr_is_terminal(environ: Mapping[str, str]) -> bool:
     """Whether stderr gets a terminal's output: rich's own answer (TTY_COMPATIBLE=1/0, then
     FORCE_COLOR, then isatty), found without importing rich."""
+    return _is_terminal(sys.stderr, environ)
+
+
+def stdout_is_terminal(environ: Mapping[str, str]) -> bool:
+    return _is_terminal(sys.stdout, environ)
+
+
+def _is_terminal(stream: TextIO, environ: Mapping[str, str]) -> bool:
     switch = environ.get("TTY_COMPATIBLE", "")
     if switch in ("0", "1"):
         return switch == "1"
     if environ.get("FORCE_COLOR") is not None:
         return environ["FORCE_COLOR"] != ""
-    return sys.stderr.isatty()
+    return stream.isatty()
+
+
+def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A table as rich prints one with `box=None` (each cell padded by one space on either
+    side, columns as wide as their widest cell), without wrapping: for a pipe or a file, where
+    `ps` must not pay for importing rich. Control characters are dropped, as rich drops them."""
+    cells = [[_CONTROLS.sub("", c) for c in row] for row in (headers, *rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return "\n".join("".join(f" {c.ljust(w)} " for c, w in zip(row, widths, strict=True))
+                     for row in cells)
 
 
 def plain_line(label: str, text: str) -> None:

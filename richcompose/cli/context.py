@@ -92,6 +92,31 @@ class CliContext:
         else:
             self.err.print(labelled(label, style, text) if label else text)
 
+    def write(self, text: str) -> None:
+        """Command output (JSON, ids): literal; through rich only on a terminal."""
+        from richcompose.cli.console import stdout_is_terminal
+
+        if "out" in self.__dict__ or stdout_is_terminal(self.environ):
+            self.out.print(text, markup=False)
+        else:
+            sys.stdout.write(text + "\n")
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]],
+              title: str | None = None) -> None:
+        """A table of command output: rich's on a terminal; the same layout, unwrapped and
+        without importing rich, on a pipe or in a file."""
+        from richcompose.cli.console import plain_table, stdout_is_terminal
+
+        if "out" not in self.__dict__ and not stdout_is_terminal(self.environ):
+            sys.stdout.write((f"{title}\n" if title else "") + plain_table(headers, rows) + "\n")
+            return
+        from rich.table import Table
+
+        table = Table(*headers, box=None, title=title, title_justify="left")
+        for row in rows:
+            table.add_row(*row)
+        self.out.print(table)
+
     @cached_property
     def _styled(self) -> bool:
         """Whether stderr gets rich's styled output (a console was given, or a terminal)."""

@@ -78,22 +78,19 @@ def ps_command(ctx: CliContext, args: argparse.Namespace) -> int:
     if not args.all:
         rows = [r for r in rows if r.state in ("running", "paused", "created")]
     if args.quiet:
-        ctx.out.print("\n".join(r.container for r in rows), markup=False)
+        ctx.write("\n".join(r.container for r in rows))
     elif args.format == "json":
-        ctx.out.print(json.dumps([r.to_json() for r in rows]), markup=False)
+        ctx.write(json.dumps([r.to_json() for r in rows]))
     else:
-        from rich.table import Table
-
         from richcompose.engine.disk import human_size
         vms = any(r.boot or r.disk for r in rows)  # VM columns only when there is a VM
-        table = Table("SERVICE", "CONTAINER", "STATE", "HEALTH", "PID", "EXIT CODE", "RESTARTS",
-                      *(("BOOT", "DISK") if vms else ()), box=None)
-        for r in rows:
-            disk = "" if not r.disk else human_size(r.disk_size or 0)  # where: --format json
-            table.add_row(r.service, r.container, r.state, r.health, str(r.pid or ""),
-                          "" if r.exit_code is None else str(r.exit_code), str(r.restarts),
-                          *((r.boot, disk) if vms else ()))
-        ctx.out.print(table)
+        ctx.table(("SERVICE", "CONTAINER", "STATE", "HEALTH", "PID", "EXIT CODE", "RESTARTS",
+                   *(("BOOT", "DISK") if vms else ())),
+                  [(r.service, r.container, r.state, r.health, str(r.pid or ""),
+                    "" if r.exit_code is None else str(r.exit_code), str(r.restarts),
+                    # the disk's place: --format json
+                    *((r.boot, "" if not r.disk else human_size(r.disk_size or 0))
+                      if vms else ())) for r in rows])
     return 0
 
 
@@ -156,38 +153,30 @@ def exec_command(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def top_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    from rich.table import Table
-
     engine = ctx.status()
     name = ctx.project_name()
     services = args.services or [s.service for s in engine.ps(name) if s.state == "running"]
     for service in services:
-        table = Table("PID", "UID", "CMD", box=None, title=service, title_justify="left")
-        for pid, uid, cmd in engine.top(name, service):
-            table.add_row(str(pid), uid, cmd)
-        ctx.out.print(table)
+        ctx.table(("PID", "UID", "CMD"),
+                  [(str(pid), uid, cmd) for pid, uid, cmd in engine.top(name, service)],
+                  title=service)
     return 0
 
 
 def inspect_command(ctx: CliContext, args: argparse.Namespace) -> int:
     engine = ctx.status()
     name = ctx.project_name()
-    ctx.out.print(json.dumps([engine.inspect(name, s) for s in args.services], indent=2),
-                  markup=False)
+    ctx.write(json.dumps([engine.inspect(name, s) for s in args.services], indent=2))
     return 0
 
 
 def ls_command(ctx: CliContext, args: argparse.Namespace) -> int:
     rows = ctx.status().projects()
     if args.format == "json":
-        ctx.out.print(json.dumps(rows), markup=False)
+        ctx.write(json.dumps(rows))
         return 0
-    from rich.table import Table
-
-    table = Table("NAME", "STATUS", "DIRECTORY", box=None)
-    for row in rows:
-        table.add_row(row["Name"], row["Status"], row["ConfigFiles"])
-    ctx.out.print(table)
+    ctx.table(("NAME", "STATUS", "DIRECTORY"),
+              [(row["Name"], row["Status"], row["ConfigFiles"]) for row in rows])
     return 0
 
 
