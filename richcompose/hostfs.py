@@ -1,6 +1,6 @@
 """Host-side file access where the path or the file is not ours to trust.
 
-Two jobs, one way each:
+Three jobs, one way each:
 - `safe_join`: a name from a project file, a flag or a record joins a host path only as one
   plain path component (no `/`, `..`, `.`, NUL, not empty, not longer than a file name may be),
   so no name can point outside the directory it is joined to.
@@ -10,13 +10,17 @@ Two jobs, one way each:
   relative to the directory fd before it (as runc's securejoin/openat2 RESOLVE_BENEATH does),
   the last one with O_PATH (which opens no device) and only a regular file is read, up to a
   size cap.
+- `home_of` / `expand_home`: what `~` in a project's paths means, from the environment the
+  CLI read once (never the process's own: no stage reads it).
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import pwd
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 from richcompose.errors import StateError
@@ -128,3 +132,15 @@ def lstat_beneath(root_fd: int, relative: str) -> os.stat_result | None:
         return None
     finally:
         os.close(fd)
+
+
+def home_of(environ: Mapping[str, str]) -> str:
+    """$HOME of the given environment, else the user's home from the password database."""
+    return environ.get("HOME") or pwd.getpwuid(os.geteuid()).pw_dir
+
+
+def expand_home(value: str, home: str) -> str:
+    """`~` and `~/x` from `home`; `~user/x` from the password database (as a shell does)."""
+    if value == "~" or value.startswith("~/"):
+        return home + value[1:]
+    return os.path.expanduser(value) if value.startswith("~") else value

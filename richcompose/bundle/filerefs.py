@@ -73,7 +73,7 @@ def file_ref_mounts(project: Project, service_name: str) -> list[FileRefMount]:
             elif obj.content is not None:
                 content = obj.content
             elif obj.file:
-                file = Path(obj.file).expanduser()
+                file = Path(obj.file)  # `~` was expanded at load (config/paths.py)
                 file = file if file.is_absolute() else Path(project.directory) / file
             else:
                 raise BundleError(f"{kind} {ref.source!r} has no file, environment or content",

@@ -287,7 +287,7 @@ def volume_mounts(ctx: RenderContext) -> list[dict[str, Any]]:
                            "options": options})
             continue
         if volume.type == "bind":
-            source = Path(os.path.expanduser(volume.source or ""))
+            source = Path(volume.source or "")  # `~` was expanded at load (config/paths.py)
             source = source if source.is_absolute() else (project_dir / source)
             source = Path(os.path.normpath(source))
         else:

@@ -123,7 +123,7 @@ def requested_profile(security_opt: Iterable[str], default: Mapping[str, Any] | 
             continue
         if value == "unconfined":
             return None, None
-        path = Path(value).expanduser()
+        path = Path(value)  # `~` was expanded at load (config/paths.py)
         path = path if path.is_absolute() else project_dir / path
         try:
             return load_profile(path), None

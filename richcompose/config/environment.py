@@ -13,6 +13,7 @@ from richcompose.config.dotenv import read_dotenv
 from richcompose.config.files import is_regular_file, probe
 from richcompose.config.source import SourceMap
 from richcompose.errors import ConfigError
+from richcompose.hostfs import expand_home, home_of
 
 
 def project_environment(environ: Mapping[str, str], project_dir: Path,
@@ -93,7 +94,7 @@ def _read_files(service: dict[str, Any], key: str, name: str, smap: SourceMap,
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
             return None  # malformed: validation reports it
         where = smap.locate(("services", name, key, index))
-        path = project_dir / Path(entry["path"]).expanduser()
+        path = project_dir / expand_home(entry["path"], home_of(environ))
         required = entry.get("required", True)
         if not is_regular_file(path, what=key, location=where):
             if required is False:

@@ -21,6 +21,7 @@ from richcompose.config.merge import merge_service
 from richcompose.config.paths import resolve_service_paths
 from richcompose.config.source import SourceMap, Tagged
 from richcompose.errors import ConfigError, Location
+from richcompose.hostfs import expand_home
 
 # Reads one file into (data, positions): parse + interpolate, supplied by the loader.
 FileReader = Callable[[Path], tuple[Any, SourceMap]]
@@ -29,6 +30,7 @@ FileReader = Callable[[Path], tuple[Any, SourceMap]]
 @dataclass
 class _Resolver:
     read: FileReader
+    home: str  # for `~` in extends.file
     files: dict[Path, tuple[Any, SourceMap]] = field(default_factory=dict)
     done: dict[tuple[str, str], Any] = field(default_factory=dict)
 
@@ -65,7 +67,8 @@ class _Resolver:
             raise ConfigError(f"extends cycle: {shown}", location=where,
                               hint="one service in this chain must not extend another")
         if isinstance(spec.get("file"), str):
-            other = resolved(directory / Path(spec["file"]).expanduser(), what="extends file",
+            other = resolved(directory / expand_home(spec["file"], self.home),
+                             what="extends file",
                              location=where)
             other_data, other_map = self.document(other, where)
             base_services = other_data.get("services") or {}
@@ -94,12 +97,12 @@ class _Resolver:
 
 
 def apply_extends(data: dict[str, Any], smap: SourceMap, read: FileReader, doc_id: str,
-                  directory: Path) -> None:
+                  directory: Path, home: str) -> None:
     """Resolves every `extends` in `data['services']`, in place; `doc_id` is the file's full
-    path, `directory` the project directory."""
+    path, `directory` the project directory, `home` what `~` means."""
     services = data.get("services")
     if not isinstance(services, dict):
         return
-    resolver = _Resolver(read)
+    resolver = _Resolver(read, home)
     for name in list(services):
         services[name] = resolver.resolve(services, smap, name, doc_id, directory, ())

@@ -25,10 +25,11 @@ from richcompose.config.interpolate import interpolate
 from richcompose.config.merge import merge_documents, strip_tags
 from richcompose.config.names import MAX_NAME, PROJECT_HINT, project_name_problem
 from richcompose.config.parse import parse_documents, read_yaml_file
-from richcompose.config.paths import resolve_document_paths
+from richcompose.config.paths import expand_document_homes, resolve_document_paths
 from richcompose.config.profiles import apply_profiles, enabled_profiles
 from richcompose.config.source import SourceMap
 from richcompose.errors import ConfigError, ConfigWarning, Location
+from richcompose.hostfs import home_of
 
 if TYPE_CHECKING:
     from richcompose.config.models import Project
@@ -132,7 +133,8 @@ class _Run:
 
             for data, positions in self.documents(path, scope.environ):
                 apply_include(data, positions, scope.directory, inner.seen, included)
-                apply_extends(data, positions, base_file, str(path.resolve()), scope.directory)
+                apply_extends(data, positions, base_file, str(path.resolve()), scope.directory,
+                              home_of(self.options.environ))
                 if merged is None:
                     merged, smap = data, positions
                 else:
@@ -251,7 +253,9 @@ def load_project(options: LoadOptions) -> Project:
 
     doc = _prepare(options)
     extensions = split_extensions(doc.data)
-    project = validate_project(doc.data, doc.smap)
+    # `~` after merging, before validation: `config --no-interpolate` shows it as written.
+    project = validate_project(expand_document_homes(doc.data, home_of(options.environ)),
+                               doc.smap)
     project.extensions.update(extensions)
     check_references(project)
     check_host_values(project)

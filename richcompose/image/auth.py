@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import pwd
 import re
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from richcompose.errors import ImageError
+from richcompose.hostfs import home_of
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def auth_files(env: Mapping[str, str]) -> list[Path]:
 def home_dir(env: Mapping[str, str]) -> Path:
     """$HOME of the given environment, else the user's home from the password database (never
     the process's own environment: the caller's is the one that counts)."""
-    return Path(env["HOME"]) if env.get("HOME") else Path(pwd.getpwuid(os.geteuid()).pw_dir)
+    return Path(home_of(env))
 
 
 def docker_config_dir(env: Mapping[str, str]) -> Path:
