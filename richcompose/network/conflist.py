@@ -49,7 +49,8 @@ def bridge_conflist(
         "type": "bridge",
         "bridge": bridge_name(cni_name, scope),
         "isGateway": True,
-        "ipMasq": not internal,
+        # masquerading is one rule per network (network/masquerade.py), not one per container
+        "ipMasq": False,
         "hairpinMode": True,
         "capabilities": {"ips": True},
         "ipam": ipam,

@@ -15,7 +15,7 @@ from typing import Any
 
 from richcompose.errors import NetworkError
 from richcompose.hostfs import safe_join
-from richcompose.network import conflist, isolation, subnets
+from richcompose.network import conflist, isolation, masquerade, subnets
 from richcompose.network.store import NetworkStore
 from richcompose.network.types import NetworkSpec
 
@@ -37,7 +37,10 @@ def make_network(
     path = safe_join(store.conf_dir, f"{cni_name}.conflist")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(config, indent=1))
-    isolation.isolate(conflist.bridge_name(cni_name, scope))
+    bridge = conflist.bridge_name(cni_name, scope)
+    isolation.isolate(bridge)
+    if not spec.internal:  # an internal network reaches nothing outside
+        masquerade.add(subnet, bridge)
     return {"conflist": str(path), "subnet": subnet, "gateway": gateway,
             "internal": spec.internal, "owned": True, "users": []}
 
@@ -69,6 +72,8 @@ def destroy_network(store: NetworkStore, cni_name: str, network: dict[str, Any])
     if bridge:
         _delete_link(bridge)
         isolation.release(bridge)
+        if network.get("subnet"):
+            masquerade.remove(network["subnet"], bridge)
     Path(network["conflist"]).unlink(missing_ok=True)
     shutil.rmtree(store.ipam_dir / cni_name, ignore_errors=True)
 

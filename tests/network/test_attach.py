@@ -366,3 +366,20 @@ def test_portmap_runs_only_for_a_container_that_publishes_ports(manager: Network
     for cid in ("c1" * 8, "c2" * 8):  # DEL runs what the cache says ADD ran
         manager.detach("shop", cid)
         assert manager._cni.cached(cid) == []
+
+
+def test_a_network_masquerades_with_one_rule_whatever_its_containers(
+        manager: NetworkManager, sandbox: Sandbox) -> None:
+    manager.ensure_network("shop", "default")
+    manager.ensure_network("shop", "back", NetworkSpec(name="back", internal=True))
+    for index in range(3):
+        start(manager, "shop", f"c{index}" * 8, f"svc{index}",
+              networks={"default": Endpoint(), "back": Endpoint()})
+    subnet = manager.subnet("shop", "default")
+    masquerading = [r for r in sandbox.iptables_rules() if "MASQUERADE" in r]
+    # docker's rule, once, for the network that reaches out; none for the internal one
+    assert masquerading == [f"-A POSTROUTING -s {subnet} ! -o "
+                            f"{masquerading[0].split()[6]} -j MASQUERADE"]
+    assert not [r for r in sandbox.iptables_rules() if "CNI-" in r]
+    manager.cleanup_project("shop")
+    assert not [r for r in sandbox.iptables_rules() if "MASQUERADE" in r]

@@ -16,10 +16,10 @@ def test_project_network_is_bridge_then_portmap() -> None:
     assert [p["type"] for p in render()["plugins"]] == ["bridge", "portmap"]
 
 
-def test_bridge_is_gateway_and_masquerades() -> None:
+def test_bridge_is_gateway_and_leaves_masquerading_to_the_networks_own_rule() -> None:
     bridge = render()["plugins"][0]
     assert bridge["isGateway"] is True
-    assert bridge["ipMasq"] is True
+    assert bridge["ipMasq"] is False  # network/masquerade.py: one rule per network
     assert bridge["ipam"]["routes"] == [{"dst": "0.0.0.0/0"}]
 
 

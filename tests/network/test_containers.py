@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +146,37 @@ def test_service_mode_shares_the_targets_namespace(manager: NetworkManager, runc
     assert output.strip() == "shared-netns"
     assert joined.netns_path == db.netns_path
 
+
+
+def test_outbound_traffic_is_masqueraded_by_the_networks_rule(
+        manager: NetworkManager, runc: Runc, sandbox: Sandbox, busybox_rootfs: Path,
+        tmp_path: Path) -> None:
+    # "Outside": a namespace behind a veth, with no route back to the container subnet; it
+    # answers only if the container's address was rewritten to the sandbox's (masquerading).
+    outside = f"{sandbox.name}-out"
+    subprocess.run(["ip", "netns", "add", outside], check=True)
+    try:
+        subprocess.run(["ip", "link", "add", "rcout0", "type", "veth", "peer", "name", "rcout1",
+                        "netns", outside], check=True)
+        subprocess.run(["ip", "addr", "add", "198.51.100.1/24", "dev", "rcout0"], check=True)
+        subprocess.run(["ip", "link", "set", "rcout0", "up"], check=True)
+        for args in (["addr", "add", "198.51.100.2/24", "dev", "rcout1"],
+                     ["link", "set", "rcout1", "up"], ["link", "set", "lo", "up"]):
+            subprocess.run(["ip", "-n", outside, *args], check=True)
+        cgi = tmp_path / "www" / "cgi-bin"
+        cgi.mkdir(parents=True)
+        (cgi / "ip").write_text("#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
+                                "echo \"$REMOTE_ADDR\"\n")
+        (cgi / "ip").chmod(0o755)
+        server = subprocess.Popen(["nsenter", f"--net=/run/netns/{outside}",
+                                   str(busybox_rootfs / "bin/busybox"), "httpd", "-f", "-p",
+                                   "8080", "-h", str(tmp_path / "www")])
+        try:
+            manager.ensure_network("shop", "default")
+            seen = fetch(manager, runc, "shop", "cl" * 8, "http://198.51.100.2:8080/cgi-bin/ip")
+        finally:
+            server.kill()
+            server.wait()
+    finally:
+        subprocess.run(["ip", "netns", "delete", outside], check=True)
+    assert seen.strip().removeprefix("[::ffff:").removesuffix("]") == "198.51.100.1"
