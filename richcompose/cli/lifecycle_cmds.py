@@ -77,8 +77,6 @@ def register(sub: Any) -> None:
 
 
 def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
-    from richcompose.image.build.plan import BuildOptions
-
     project = ctx.load()
     if args.scale:
         from richcompose.config.replicas import parse_scale, with_scale
@@ -89,10 +87,13 @@ def up_command(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.exit_code_from and args.exit_code_from not in project.services:
         raise UsageError(f"--exit-code-from: no such service {args.exit_code_from!r}")
     # One bar per layer while images are pulled; nothing when every image is present.
+    build = None  # the builder's defaults; its code loads only for a project that builds
+    if args.build or args.no_build or args.pull:
+        from richcompose.image.build.plan import BuildOptions
+
+        build = BuildOptions(force=args.build, no_build=args.no_build, pull_policy=args.pull)
     with ctx.pull_progress() as progress:
-        engine = ctx.engine(build=BuildOptions(force=args.build, no_build=args.no_build,
-                                               pull_policy=args.pull),
-                            pull_policy=args.pull, pull_progress=progress)
+        engine = ctx.engine(build=build, pull_policy=args.pull, pull_progress=progress)
         engine.up(project, services=args.services, no_deps=args.no_deps,
                   parallel=args.parallel, wait=args.wait, wait_timeout=args.wait_timeout,
                   force_recreate=args.force_recreate, no_recreate=args.no_recreate,

@@ -42,6 +42,7 @@ from richcompose.engine.status import StatusOps
 from richcompose.engine.waiting import Notifier
 from richcompose.errors import GraphError, RichComposeError, RuntimeFailure
 from richcompose.hostfs import safe_join
+from richcompose.image.types import ResolvedImage
 from richcompose.runtime import health as healthchecks
 from richcompose.runtime import supervised
 from richcompose.runtime.boot import boot_kind
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
     from richcompose.container_setup import ContainerSetup
     from richcompose.image.build.builder import Builder
     from richcompose.image.store import ImageStore
-    from richcompose.image.types import ResolvedImage
 
 Reporter = Callable[[str, str], None]  # (service, message)
 DEFAULT_PARALLEL = 16  # beyond this, 2 cores only queue more runc processes
@@ -158,7 +158,8 @@ class Engine(StatusOps):
             if supervised.load_all(ppaths):  # a monitor killed earlier: its work resumes now
                 self._keep_monitor(project.name)
             # as compose: every image is built before anything is created
-            self.builder.ensure(project, [i.service for i in instances])
+            if any(s.build is not None for s in project.services.values()):
+                self.builder.ensure(project, [i.service for i in instances])
             observed = self.observe(project.name)
             rendered = self._render_all(project, instances)
             desired = {i: self._desired(i, project.name, r)
@@ -307,6 +308,8 @@ class Engine(StatusOps):
         if service.rootfs is not None:
             path = Path(service.rootfs)
             path = path if path.is_absolute() else Path(project.directory) / path
+            if path.is_dir():  # no store needed (nor its registry and unpack code)
+                return ResolvedImage.of_directory(path)
             return self.images.resolve_rootfs(
                 path, location=project.locate(("services", name, "rootfs")))
         if service.build is not None:

@@ -96,7 +96,7 @@ class ImageStore:
                        progress: Progress | None = None) -> ResolvedImage:
         """A root filesystem directory (used as is) or tarball (unpacked once) as one layer."""
         if path.is_dir():
-            return ResolvedImage(reference=str(path), layers=(path.resolve(),))
+            return ResolvedImage.of_directory(path)
         if path.is_file() and path.name.endswith(TARBALL_SUFFIXES):
             with _located(location):
                 return self._rootfs_tarball(path.resolve(), progress)

@@ -39,6 +39,11 @@ class ResolvedImage:
     # Where a registry image came from this time (a mirror, or the registry), for `pull -v`.
     served_by: str | None = None
 
+    @classmethod
+    def of_directory(cls, path: Path) -> ResolvedImage:
+        """A root filesystem directory, used as is: its one layer."""
+        return cls(reference=str(path), layers=(path.resolve(),))
+
 
 @dataclass(frozen=True)
 class LayerEvent:
