@@ -9,16 +9,16 @@ import pytest
 
 from richcompose.network import NetworkManager
 from tests.network.containers import Runc
-from tests.network.sandbox import Sandbox, named_netns
+from tests.network.sandbox import Sandbox, own_netns
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    """The test runs inside its own network namespace; no other namespace may be left over."""
-    before = named_netns()
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    """The test runs inside its own network namespace; none of its namespaces (its sandbox's,
+    its state root's) may be left over."""
     with Sandbox() as box:
         yield box
-    leaked = named_netns() - before
+    leaked = own_netns(tmp_path / "state", box.name)
     assert not leaked, f"network namespaces left behind: {leaked}"
 
 

@@ -19,6 +19,8 @@ import subprocess
 import threading
 from pathlib import Path
 
+from richcompose.network.netns import NAME_PREFIX, scope_of
+
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -81,6 +83,14 @@ class Sandbox:
 
 
 def named_netns() -> set[str]:
-    """Names under /run/netns (global: what a test must leave as it found)."""
+    """Names under /run/netns (global to the machine)."""
     root = Path("/run/netns")
     return {p.name for p in root.iterdir()} if root.is_dir() else set()
+
+
+def own_netns(state_root: Path, sandbox: str = "") -> set[str]:
+    """The named namespaces a test can have made: those of its state root (`rc-<scope>-…`)
+    and its sandbox's (`rctest-…`). Only these count as its leftovers: other test runs on
+    the machine make and remove theirs meanwhile."""
+    prefix = f"{NAME_PREFIX}{scope_of(state_root)}-"
+    return {n for n in named_netns() if n.startswith(prefix) or (sandbox and n.startswith(sandbox))}

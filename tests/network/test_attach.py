@@ -14,7 +14,7 @@ from richcompose.errors import NetworkError
 from richcompose.network import Endpoint, NetworkManager, NetworkSpec
 from richcompose.network.conflist import LOOPBACK_NETWORK
 from tests.network.containers import ports
-from tests.network.sandbox import Sandbox, named_netns
+from tests.network.sandbox import Sandbox, named_netns, own_netns
 
 pytestmark = pytest.mark.network
 
@@ -202,7 +202,6 @@ def test_plugin_error_is_a_network_error_with_the_plugins_message(
 def test_cleanup_removes_veths_bridge_rules_leases_and_namespaces(
     manager: NetworkManager, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    before = named_netns()
     manager.ensure_network("shop", "default")
     start(manager, "shop", "c1" * 8, "db")
     start(manager, "shop", "c2" * 8, "web", published=ports("18080:80"))
@@ -210,7 +209,7 @@ def test_cleanup_removes_veths_bridge_rules_leases_and_namespaces(
     manager.cleanup_project("shop")
     assert [link for link in sandbox.links() if link != "lo"] == []
     assert sandbox.iptables_rules() == []
-    assert named_netns() <= before
+    assert own_netns(tmp_path / "state") == set()
     assert not list((tmp_path / "state" / "network" / "ipam").rglob("*"))
 
 

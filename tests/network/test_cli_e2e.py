@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Richcompose
-from tests.network.sandbox import named_netns
+from tests.network.sandbox import named_netns, own_netns
 
 pytestmark = [pytest.mark.network, pytest.mark.runc]
 
@@ -123,7 +123,6 @@ def test_two_projects_side_by_side_do_not_collide(rc: Richcompose) -> None:
 
 
 def test_down_leaves_no_veth_netns_rule_or_lease(rc: Richcompose) -> None:
-    before = named_netns()
     rc.write(APP_AND_DB)
     rc("up", "-d")
     assert any(link.startswith("veth") for link in links())
@@ -131,7 +130,7 @@ def test_down_leaves_no_veth_netns_rule_or_lease(rc: Richcompose) -> None:
     assert links() == {"lo"}
     rules = subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
     assert not [line for line in rules.splitlines() if line.startswith("-A")]
-    assert named_netns() <= before
+    assert own_netns(rc.root) == set()
     leases = rc.root / "network" / "ipam"
     assert not leases.exists() or not list(leases.rglob("*"))
 
@@ -205,7 +204,6 @@ def test_network_mode_host_sees_the_hosts_interfaces(rc: Richcompose) -> None:
 def test_down_after_a_failed_up_removes_the_attached_network(rc: Richcompose) -> None:
     # app's initscript is missing: app fails before anything of its own is made, after db's
     # netns and the project network were made and attached.
-    before = named_netns()
     rc.write(APP_AND_DB.replace("        depends_on: [db]\n",
                                 "        depends_on: [db]\n        rich: true\n"
                                 "        initscript: /missing.sh\n"))
@@ -216,7 +214,7 @@ def test_down_after_a_failed_up_removes_the_attached_network(rc: Richcompose) ->
     assert not any(name.endswith("-shop-app-1") for name in named_netns())
     rc("down", "-t", "0")
     assert links() == {"lo"}
-    assert named_netns() <= before
+    assert own_netns(rc.root) == set()
 
 
 def test_network_mode_container_joins_that_containers_namespace(rc: Richcompose) -> None:
