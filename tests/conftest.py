@@ -93,6 +93,11 @@ def leftovers(root: Path) -> list[str]:
         found += [f"network namespace {name}" for name in recorded.get("netns", {})
                   if (Path("/run/netns") / name).exists()]
         found += [f"network {name}" for name in recorded.get("networks", {})]
+    # A network is destroyed with its conflist: one left means its bridge and rules are too,
+    # even when the state file that recorded it was lost.
+    conf_dir = root / "network" / "conf"
+    found += [f"network conflist {p.name}" for p in conf_dir.glob("*.conflist")] \
+        if conf_dir.is_dir() else []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")

@@ -13,6 +13,8 @@ from typing import Any
 
 CNI_VERSION = "1.0.0"
 LOOPBACK_NETWORK = "richcompose-loopback"
+# In a conflist richcompose made: its project and compose network (no plugin reads it).
+OWNER_KEY = "org.richcompose.owner"
 BRIDGE_PREFIX = "rcbr"
 # Linux interface names are at most 15 bytes.
 IFNAMSIZ = 15

@@ -79,7 +79,7 @@ class NetworkManager:
                     taken = [n["subnet"] for n in rec["networks"].values() if n["subnet"]]
                     rec["networks"][cni_name] = make_network(
                         self.store, taken, cni_name, spec, pool=self._pool, prefix=self._prefix,
-                        scope=self._scope)
+                        scope=self._scope, owner=(project, name))
             users = rec["networks"][cni_name]["users"]
             if project not in users:
                 users.append(project)

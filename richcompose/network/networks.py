@@ -22,10 +22,12 @@ from richcompose.network.types import NetworkSpec
 
 def make_network(
     store: NetworkStore, taken: list[str], cni_name: str, spec: NetworkSpec, *,
-    pool: str, prefix: int, scope: str,
+    pool: str, prefix: int, scope: str, owner: tuple[str, str],
 ) -> dict[str, Any]:
     """Choose the subnet (or check the given one) and write the conflist; the bridge itself
-    appears with the first CNI ADD."""
+    appears with the first CNI ADD. The conflist also says whose network it is (`owner`:
+    project and compose network name, under conflist.OWNER_KEY, which no plugin reads), so the record
+    can be rebuilt from it when the store's file is lost (NetworkStore)."""
     if spec.subnet:
         subnet, gateway = subnets.validate_fixed(spec.subnet, spec.gateway, taken, cni_name)
     else:
@@ -34,6 +36,7 @@ def make_network(
     config = conflist.bridge_conflist(cni_name, subnet=subnet, gateway=gateway,
                                       internal=spec.internal, ipam_dir=store.ipam_dir,
                                       scope=scope)
+    config[conflist.OWNER_KEY] = {"project": owner[0], "network": owner[1]}
     path = safe_join(store.conf_dir, f"{cni_name}.conflist")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(config, indent=1))

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from richcompose.network.conflist import OWNER_KEY
+
 
 class NetworkStore:
     """`root` is `<state root>/network`; `records()` yields the document to read and modify."""
@@ -33,6 +35,8 @@ class NetworkStore:
             fcntl.flock(lock, fcntl.LOCK_EX)
             path = self.root / "state.json"
             data = self._load(path)
+            if not data:  # no file, or one set aside: what this root's conflists say
+                data.update(self._from_conflists())
             data.setdefault("networks", {})
             data.setdefault("containers", {})
             data.setdefault("projects", {})
@@ -49,6 +53,32 @@ class NetworkStore:
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
+
+    def _from_conflists(self) -> dict[str, Any]:
+        """The networks richcompose made under this root, rebuilt from their conflists (each
+        names its project and compose network): without them a lost state file left the
+        bridge, its rules and its leases behind, and the next `up` chose another subnet for a
+        bridge that still had the old one."""
+        networks: dict[str, Any] = {}
+        projects: dict[str, dict[str, str]] = {}
+        for path in sorted(self.conf_dir.glob("*.conflist")) if self.conf_dir.is_dir() else []:
+            try:
+                config = json.loads(path.read_bytes())
+                owner = config[OWNER_KEY]
+                bridge = config["plugins"][0]
+                (first,) = bridge["ipam"]["ranges"][0]
+                name, project, network = config["name"], owner["project"], owner["network"]
+            except (OSError, ValueError, KeyError, IndexError, TypeError):
+                continue  # not one of ours, or made before conflists said whose they are
+            networks[name] = {"conflist": str(path), "subnet": first["subnet"],
+                              "gateway": first["gateway"],
+                              "internal": "routes" not in bridge["ipam"], "owned": True,
+                              "users": [project]}
+            projects.setdefault(project, {})[network] = name
+        if networks:
+            self.warn(f"network records rebuilt from {len(networks)} conflist(s) in "
+                      f"{self.conf_dir}")
+        return {"networks": networks, "projects": projects} if networks else {}
 
     def _load(self, path: Path) -> dict[str, Any]:
         """The records; an unreadable file is set aside (state.json.damaged) and reported

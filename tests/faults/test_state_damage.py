@@ -3,6 +3,9 @@ once (naming the file), still shows what runs, and `down` removes everything."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import pytest
 
 from tests.conftest import Richcompose
@@ -76,3 +79,20 @@ def test_a_damaged_network_state_file_is_set_aside_and_down_is_complete(
     assert "Traceback" not in down.stderr and str(state) in down.stderr, down.stderr
     assert (rc.root / "network" / "state.json.damaged").exists()
     down_leaves_nothing(rc)
+
+
+def test_after_a_lost_network_state_file_up_keeps_the_subnet_and_down_removes_the_network(
+        rc: Richcompose) -> None:
+    rc.write(PROJECT)
+    rc("up", "-d")
+    before = json.loads((rc.root / "network" / "state.json").read_text())
+    (subnet,) = [n["subnet"] for n in before["networks"].values()]
+    (rc.root / "network" / "state.json").unlink()
+    rc("up", "-d", "--force-recreate")  # attaches again on the network it made before
+    after = json.loads((rc.root / "network" / "state.json").read_text())
+    assert [n["subnet"] for n in after["networks"].values()] == [subnet]
+    assert ps(rc)["db"]["state"] == "running"
+    down_leaves_nothing(rc)  # bridge, rules and conflist included
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True,
+                           check=True).stdout
+    assert "rcbr" not in links
