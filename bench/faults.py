@@ -86,7 +86,7 @@ class Bench:
         if "Traceback" in proc.stderr:
             self.tracebacks.append(f"{' '.join(args)}: {proc.stderr[-600:]}")
         if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["?"])[0]
+            last = (proc.stderr.strip().splitlines() or ["?"])[-1]  # the error comes last
             self.failed_commands[f"{args[0]}: {last[:150]}"] += 1
         return proc
 

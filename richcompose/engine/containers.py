@@ -130,6 +130,30 @@ class Containers:
                 self.report(service, f"booted ({state.state})")
         return report
 
+    def keep(self, want: Rendered) -> None:
+        """A kept container is supervised as rendered: a supervision record that was lost or
+        damaged (rebuilt without its health check or restart policy) is written again from the
+        rendered settings, keeping the restart count and start time it had. Without this a
+        dependent's `service_healthy` gate found "no healthcheck" after such damage."""
+        ppaths = self.paths.project(want.record.project)
+        try:
+            entry = supervised.load(ppaths, want.container_id)
+        except StateError:
+            entry = None
+        wanted = want.supervision
+        settings = ("restart", "health", "log_size_max", "reboots")
+        if entry is not None and all(getattr(entry, k) == getattr(wanted, k) for k in settings):
+            return
+        if entry is not None:
+            wanted = replace(wanted, restarts=entry.restarts, started_at=entry.started_at)
+        with file_lock(ppaths.container(want.container_id).lock):
+            if wanted.needs_monitor:
+                supervised.save(ppaths, wanted)
+            else:
+                supervised.store(ppaths, wanted)
+        if wanted.needs_monitor:
+            self.keep_monitor(want.record.project)
+
     def start_created(self, record: ContainerRecord) -> None:
         """Starts a container an earlier command created (its conmon waits for the start)."""
         cpaths = self.paths.project(record.project).container(record.id)

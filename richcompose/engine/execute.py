@@ -91,6 +91,9 @@ class Executor:
             elif step.action is Action.RELAUNCH:
                 self.containers.relaunch(observed.record(cid))
             elif step.action is Action.KEEP:
+                want = rendered[cid]
+                if isinstance(want, Rendered):
+                    self.containers.keep(want)
                 self.containers.report(step.instance.service, f"{cid} is up to date")
             elif step.action is Action.REMOVE:
                 self._stop_one(observed.record(cid), timeout, remove=True)

@@ -96,3 +96,18 @@ def test_after_a_lost_network_state_file_up_keeps_the_subnet_and_down_removes_th
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True,
                            check=True).stdout
     assert "rcbr" not in links
+
+
+def test_up_restores_a_kept_containers_damaged_supervision_so_health_gates_still_work(
+        rc: Richcompose) -> None:
+    rc.write(PROJECT.replace("        restart: always\n",
+                             "        restart: always\n"
+                             "        healthcheck: {test: 'true', interval: 200ms}\n")
+             .replace("depends_on: [db]", "depends_on: {db: {condition: service_healthy}}"))
+    rc("up", "-d", "--wait")
+    (container_dir(rc, "db") / "supervision.json").write_bytes(DAMAGE["garbage"])
+    rc("stop", "app")
+    again = rc("up", "-d", "--wait", check=False)  # db is kept; app waits for its health
+    assert again.returncode == 0 and "no healthcheck" not in again.stderr, again.stderr
+    assert ps(rc)["db"]["health"] == "healthy" and ps(rc)["app"]["state"] == "running"
+    down_leaves_nothing(rc)
