@@ -59,16 +59,11 @@ def close_root(root: Path) -> str | None:
 
 
 @dataclass(frozen=True)
-class ContainerPaths:
+class LayerDirs:
+    """A writable layer under `dir`: overlayfs's upperdir and workdir (a container's own, or
+    a VM's disk kept beside it, engine/disk.py)."""
+
     dir: Path
-
-    @property
-    def bundle(self) -> Path:
-        return self.dir / "bundle"
-
-    @property
-    def rootfs(self) -> Path:
-        return self.bundle / "rootfs"
 
     @property
     def upper(self) -> Path:
@@ -77,6 +72,17 @@ class ContainerPaths:
     @property
     def work(self) -> Path:
         return self.dir / "work"
+
+
+@dataclass(frozen=True)
+class ContainerPaths(LayerDirs):
+    @property
+    def bundle(self) -> Path:
+        return self.dir / "bundle"
+
+    @property
+    def rootfs(self) -> Path:
+        return self.bundle / "rootfs"
 
     @property
     def log(self) -> Path:

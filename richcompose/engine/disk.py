@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from richcompose.errors import Location, RuntimeFailure
+from richcompose.state import LayerDirs, StatePaths
 
 if TYPE_CHECKING:  # `ps` reads disks without building any model
     from richcompose.config.models import Service
     from richcompose.engine.records import ContainerRecord
     from richcompose.image.types import ResolvedImage
-    from richcompose.state import StatePaths
 
 
 def keeps_layer(service: Service) -> bool:
@@ -43,17 +43,7 @@ def base_of(image: ResolvedImage) -> str:
 
 
 @dataclass(frozen=True)
-class DiskPaths:
-    dir: Path
-
-    @property
-    def upper(self) -> Path:
-        return self.dir / "upper"
-
-    @property
-    def work(self) -> Path:
-        return self.dir / "work"
-
+class DiskPaths(LayerDirs):
     @property
     def base_file(self) -> Path:
         return self.dir / "base.json"  # ours: written by the host, never by the container
