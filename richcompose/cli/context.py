@@ -94,9 +94,7 @@ class CliContext:
 
     def write(self, text: str) -> None:
         """Command output (JSON, ids): literal; through rich only on a terminal."""
-        from richcompose.cli.console import stdout_is_terminal
-
-        if "out" in self.__dict__ or stdout_is_terminal(self.environ):
+        if self._out_styled:
             self.out.print(text, markup=False)
         else:
             sys.stdout.write(text + "\n")
@@ -105,9 +103,9 @@ class CliContext:
               title: str | None = None) -> None:
         """A table of command output: rich's on a terminal; the same layout, unwrapped and
         without importing rich, on a pipe or in a file."""
-        from richcompose.cli.console import plain_table, stdout_is_terminal
+        from richcompose.cli.console import plain_table
 
-        if "out" not in self.__dict__ and not stdout_is_terminal(self.environ):
+        if not self._out_styled:
             sys.stdout.write((f"{title}\n" if title else "") + plain_table(headers, rows) + "\n")
             return
         from rich.table import Table
@@ -116,6 +114,13 @@ class CliContext:
         for row in rows:
             table.add_row(*row)
         self.out.print(table)
+
+    @cached_property
+    def _out_styled(self) -> bool:
+        """Whether command output goes through rich (a terminal) or is written plainly."""
+        from richcompose.cli.console import stdout_is_terminal
+
+        return "out" in self.__dict__ or stdout_is_terminal(self.environ)
 
     @cached_property
     def _styled(self) -> bool:

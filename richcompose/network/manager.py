@@ -227,24 +227,22 @@ class NetworkManager:
         """DEL every CNI attachment (reverse order), delete the container's own netns, and
         rewrite the neighbours' hosts files. Safe to call twice. The plugins run without the
         store lock, as in `attach`."""
-        if not self._may_hold(container_id):
-            return  # network_mode none: runc's own namespace, nothing recorded or made
-        # Read without the lock: only this container's own attach or detach changes its record.
+        # Read without the lock: the store file is replaced atomically, and only this
+        # container's own attach or detach changes its record.
         record = self.store.peek().get("containers", {}).get(container_id)
+        if record is None and not self._made_anything(container_id):
+            return  # network_mode none: runc's own namespace, nothing recorded or made
         netns_path = Path(record["netns"]) if record else self.netns_path(container_id)
         self._delete_networks(container_id, netns_path)
         netns.delete(netns.netns_name(container_id, self._scope))  # still recorded: see below
         with self.store.records() as rec:
             self._detach(rec, container_id)
 
-    def _may_hold(self, container_id: str) -> bool:
-        """Whether anything of the container's networking may exist: a record, a CNI cache,
-        a named namespace (even a stale file). Read without the lock: the store file is
-        replaced atomically, and only this container's own create could add to it."""
-        if netns.netns_path(netns.netns_name(container_id, self._scope)).exists() or \
-                safe_join(self.store.cache_dir, container_id).exists():
-            return True
-        return container_id in self.store.peek().get("containers", {})
+    def _made_anything(self, container_id: str) -> bool:
+        """Whether an unrecorded container has networking left (a lost state file): a CNI
+        cache or a named namespace (even a stale file)."""
+        return (netns.netns_path(netns.netns_name(container_id, self._scope)).exists()
+                or safe_join(self.store.cache_dir, container_id).exists())
 
     def _detach(self, rec: dict[str, Any], container_id: str) -> None:
         """After the CNI DELs: forget the container, delete its netns, refresh the hosts."""

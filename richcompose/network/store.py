@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from richcompose.network.conflist import OWNER_KEY
+from richcompose.network.conflist import OWNER_KEY, load_conflist
 
 
 class NetworkStore:
@@ -63,7 +63,7 @@ class NetworkStore:
         projects: dict[str, dict[str, str]] = {}
         for path in sorted(self.conf_dir.glob("*.conflist")) if self.conf_dir.is_dir() else []:
             try:
-                config = json.loads(path.read_bytes())
+                config = load_conflist(path)
                 owner = config[OWNER_KEY]
                 bridge = config["plugins"][0]
                 (first,) = bridge["ipam"]["ranges"][0]
