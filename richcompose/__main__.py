@@ -1,3 +1,3 @@
-from richcompose.cli import main
+from richcompose.warm.client import main
 
 raise SystemExit(main())

@@ -23,6 +23,9 @@ from richcompose.state import StatePaths
 from tests.network.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
+# Every command the suite runs is a fresh process, as on a machine without a warm server
+# (richcompose/warm); tests/cli/test_warm.py turns it on for itself.
+os.environ["RICHCOMPOSE_WARM"] = "0"
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +110,8 @@ def leftovers(root: Path) -> list[str]:
             found.append(f"conmon process {pid}")
         if b"richcompose.runtime.monitor" in cmdline and str(runc_root).encode() in cmdline:
             found.append(f"monitor process {pid}")
+        if b"richcompose.warm.server" in b" ".join(cmdline) and cmdline[-2] == str(root).encode():
+            found.append(f"warm server process {pid}")
     parent = StatePaths(root).cgroup_parent.lstrip("/")
     found += [f"cgroup {path}" for path in Path("/sys/fs/cgroup").glob(f"*/{parent}")]
     return found

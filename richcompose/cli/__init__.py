@@ -10,6 +10,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Sequence
+from functools import cache
 
 from richcompose.cli import (
     build_cmds,
@@ -60,11 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@cache
+def parser() -> argparse.ArgumentParser:
+    """The parser, built once a process (a warm server builds it before it forks)."""
+    return build_parser()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     ctx: CliContext | None = None
     try:
-        args = build_parser().parse_args(argv)
+        args = parser().parse_args(argv)
         ctx = CliContext.from_args(args)
         return int(args.handler(ctx, args))
     except (RichComposeError, OSError) as exc:

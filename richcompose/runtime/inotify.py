@@ -7,6 +7,7 @@ import ctypes
 import os
 import select
 import struct
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -69,8 +70,11 @@ class Inotify:
 
     def close(self) -> None:
         if self.fd >= 0:
-            for fd in (self.fd, self._wake_r, self._wake_w):
-                os.close(fd)
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            # Releasing an inotify instance waits for an RCU grace period (~20 ms here), which
+            # nothing needs to wait for: a daemon thread does it.
+            threading.Thread(target=os.close, args=(self.fd,), daemon=True).start()
             self.fd = -1
 
     def __enter__(self) -> Inotify:
