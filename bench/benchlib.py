@@ -37,3 +37,23 @@ def timed(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None =
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def rc_warm_env(warm: bool) -> dict[str, str]:
+    """rc_env with the warm command server (richcompose/warm) on, as a user has it, or off:
+    every command a fresh Python process."""
+    return {**rc_env(), "RICHCOMPOSE_WARM": "1" if warm else "0"}
+
+
+def stop_warm(root: Path) -> None:
+    """Ends the warm servers a bench's commands started under root (by their pid files)."""
+    import signal
+
+    for pid_file in (root / "warm").glob("*.pid"):
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        except (ProcessLookupError, ValueError):
+            continue
+        deadline = time.monotonic() + 10
+        while pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)

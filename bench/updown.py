@@ -3,13 +3,17 @@ busybox tree, rounds interleaved, inside a private network namespace (nothing re
 host's network):
 
   none    20 independent services, network_mode: none, against the shell loop
-          (overlay mount + `runc run -d`; `runc kill KILL`, `runc delete`, umount)
+          (overlay mount + `runc run -d`; `runc kill KILL`, `runc delete`, umount), with
+          `runc spec`'s default spec and with the spec richcompose renders ("spec": its
+          seccomp profile, mounts and limits)
   bridge  20 independent services on the default bridge, against the same loop plus the same
           CNI chain (loopback; bridge + host-local, portmap) run by hand
   podman  the bridge case against podman-compose (Debian podman, PyPI podman-compose)
   chain   a 3-service depends_on chain against podman-compose and the runc + CNI loop
 
 Targets (issue #17): none and bridge <= 1.3x the loop; podman <= 0.2x; chain <= 0.4x.
+Each richcompose side runs twice: with the warm command server (richcompose/warm), as a user
+has it, and "cold" (RICHCOMPOSE_WARM=0: every command a fresh Python process).
 
 Run as root from the repository root:  python bench/updown.py [--runs 5] [--cases none,bridge,podman,chain]
 podman and podman-compose are installed for the benchmark by bench/setup-podman.sh (its
@@ -19,6 +23,7 @@ storage lives in the temporary directory). Everything is removed at the end.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import secrets
@@ -30,8 +35,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from benchlib import REPO, rc_argv, rc_env
+from benchlib import REPO, rc_argv, rc_warm_env, stop_warm
 
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
 COUNT = 20
@@ -75,7 +81,19 @@ class Richcompose:
         (self.dir / "compose.yaml").write_text(compose_text(count, chain=chain, network=network,
                                                              image=None))
         self.argv = rc_argv(work / "rc-state")
-        self.env = rc_env()
+        self.env = rc_warm_env(True)
+
+    def cold(self) -> Richcompose:
+        """The same project with the warm server off: each command a fresh Python process."""
+        other = copy.copy(self)
+        other.env = rc_warm_env(False)
+        return other
+
+    def spec(self, out: Path) -> dict[str, object]:
+        """The config.json `richcompose render` writes for the project's first service."""
+        run([*self.argv, "render", "-o", str(out)], cwd=self.dir, env=self.env)
+        rendered: dict[str, object] = json.loads(next(out.glob("*/config.json")).read_text())
+        return rendered
 
     def __call__(self) -> tuple[float, float]:
         return up_down(self.argv, self.dir, self.env)
@@ -117,15 +135,21 @@ PM='{{"cniVersion":"1.0.0","name":"loop","type":"portmap","snat":true,
 class RuncLoop:
     """The hand-written loop, as a shell script: the same work a user would script."""
 
-    def __init__(self, work: Path, name: str, count: int, *, network: bool) -> None:
+    def __init__(self, work: Path, name: str, count: int, *, network: bool,
+                 base: dict[str, Any] | None = None) -> None:
+        """`base`: the spec richcompose renders (its seccomp profile, mounts, limits) instead of
+        `runc spec`'s default."""
         self.dir = work / name
         root, lower = self.dir / "runc", work / "rootfs"
         ids = " ".join(f"c{i}" for i in range(count))
         for i in range(count):
             bundle = self.dir / f"c{i}"
             bundle.mkdir(parents=True)
-            subprocess.run(["runc", "spec"], cwd=bundle, check=True)
-            spec = json.loads((bundle / "config.json").read_text())
+            if base is None:
+                subprocess.run(["runc", "spec"], cwd=bundle, check=True)
+                spec = json.loads((bundle / "config.json").read_text())
+            else:
+                spec = same_spec(base, bundle)
             spec["root"] = {"path": str(bundle / "rootfs"), "readonly": False}
             spec["process"]["terminal"] = False
             spec["process"]["args"] = SLEEPER
@@ -161,6 +185,19 @@ class RuncLoop:
         return middle - start, time.perf_counter() - middle
 
 
+def same_spec(base: dict[str, Any], bundle: Path) -> dict[str, Any]:
+    """richcompose's rendered spec for a bundle of the loop's: the network files it keeps are
+    plain copies here, and runc's default cgroup path (removed by `runc delete`)."""
+    spec = copy.deepcopy(base)
+    for mount in spec["mounts"]:
+        if mount["destination"] in ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname"):
+            copied = bundle / Path(mount["destination"]).name
+            copied.write_text("127.0.0.1\tlocalhost\n" if copied.name == "hosts" else "c\n")
+            mount["source"] = str(copied)
+    spec["linux"].pop("cgroupsPath", None)
+    return spec
+
+
 def setup_podman(work: Path) -> str:
     out = subprocess.run([str(REPO / "bench/setup-podman.sh"), str(work / "podman")],
                          check=True, capture_output=True, text=True).stdout
@@ -179,15 +216,22 @@ def inner(args: argparse.Namespace) -> None:
         run([str(REPO / "scripts/make-busybox-rootfs"), str(work / "rootfs")])
         sides: dict[str, Side] = {}
         if "none" in cases:
-            sides["rc none"] = Richcompose(work, "rc-none", COUNT, chain=False, network=False)
+            none = sides["rc none"] = Richcompose(work, "rc-none", COUNT, chain=False,
+                                                  network=False)
+            sides["rc none cold"] = none.cold()
             sides["loop none"] = RuncLoop(work, "loop-none", COUNT, network=False)
+            sides["loop none spec"] = RuncLoop(work, "loop-spec", COUNT, network=False,
+                                               base=none.spec(work / "rendered"))
         if cases & {"bridge", "podman"}:
-            sides["rc bridge"] = Richcompose(work, "rc-bridge", COUNT, chain=False,
-                                             network=True)
+            bridge = sides["rc bridge"] = Richcompose(work, "rc-bridge", COUNT, chain=False,
+                                                      network=True)
+            sides["rc bridge cold"] = bridge.cold()
         if "bridge" in cases:
             sides["loop bridge"] = RuncLoop(work, "loop-bridge", COUNT, network=True)
         if "chain" in cases:
-            sides["rc chain"] = Richcompose(work, "rc-chain", 3, chain=True, network=True)
+            chain = sides["rc chain"] = Richcompose(work, "rc-chain", 3, chain=True,
+                                                    network=True)
+            sides["rc chain cold"] = chain.cold()
             sides["loop chain"] = RuncLoop(work, "loop-chain", 3, network=True)
         if cases & {"podman", "chain"}:
             binary = setup_podman(work)
@@ -210,12 +254,13 @@ def inner(args: argparse.Namespace) -> None:
                            capture_output=True, check=False)
             subprocess.run(["podman", "system", "reset", "-f"], env=podman_env(work),
                            capture_output=True, check=False)
+        stop_warm(work / "rc-state")
         shutil.rmtree(work / "rc-state", ignore_errors=True)
     print(f"{args.runs} interleaved rounds; load average {min(load):.1f}-{max(load):.1f} on "
           f"{os.cpu_count()} CPUs; seconds, up -d / down -t 0 / total")
     for name, values in times.items():
         ups, downs, totals = zip(*((u, d, u + d) for u, d in values), strict=True)
-        print(f"  {name:<14} median {statistics.median(ups):5.2f} / {statistics.median(downs):5.2f}"
+        print(f"  {name:<15} median {statistics.median(ups):5.2f} / {statistics.median(downs):5.2f}"
               f" / {statistics.median(totals):5.2f}   min total {min(totals):5.2f}")
 
     def ratio(ours: str, theirs: str, target: float) -> None:
@@ -230,12 +275,16 @@ def inner(args: argparse.Namespace) -> None:
               f"up {up[0] / up[1]:.2f}x, down {down[0] / down[1]:.2f}x) target <= {target}x: "
               f"{verdict}")
 
-    print("ratios (richcompose / other):")
-    ratio("rc none", "loop none", 1.3)
-    ratio("rc bridge", "loop bridge", 1.3)
-    ratio("rc bridge", "podman bridge", 0.2)
-    ratio("rc chain", "podman chain", 0.4)
-    ratio("rc chain", "loop chain", 99)
+    print("ratios (richcompose / other; 'cold': RICHCOMPOSE_WARM=0, no warm server):")
+    for ours in ("rc none", "rc none cold"):
+        ratio(ours, "loop none", 1.3)
+        ratio(ours, "loop none spec", 1.3)
+    for ours in ("rc bridge", "rc bridge cold"):
+        ratio(ours, "loop bridge", 1.3)
+        ratio(ours, "podman bridge", 0.2)
+    for ours in ("rc chain", "rc chain cold"):
+        ratio(ours, "podman chain", 0.4)
+        ratio(ours, "loop chain", 99)
 
 
 def main() -> None:

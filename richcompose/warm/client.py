@@ -108,19 +108,21 @@ def _converse(sock: socket.socket, ident: dict[str, Any], args: Sequence[str],
         cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
         return None
+    relay = _Relay()
+    previous = {sig: signal.signal(sig, relay) for sig in _RELAYED}
     try:
-        wire.send(sock, {"identity": ident, "argv": list(args), "environ": dict(environ),
-                         **process_settings()}, [0, 1, 2, cwd])
-        reply, _ = wire.receive(sock)
-    except OSError:
-        return None
-    finally:
-        os.close(cwd)
-    pid = reply.get("pid")
-    if not isinstance(pid, int):  # refused (stale code, another identity): nothing ran
-        return None
-    previous = {sig: signal.signal(sig, lambda sig, _frame: _relay(pid, sig)) for sig in _RELAYED}
-    try:
+        try:
+            wire.send(sock, {"identity": ident, "argv": list(args), "environ": dict(environ),
+                             **process_settings()}, [0, 1, 2, cwd])
+            reply, _ = wire.receive(sock)
+        except OSError:
+            reply = {}
+        finally:
+            os.close(cwd)
+        pid = reply.get("pid")
+        if not isinstance(pid, int):  # refused (stale code, another identity): nothing ran
+            return 128 + relay.pending[0] if relay.pending else None
+        relay.to(pid)
         while True:
             try:
                 reply, _ = wire.receive(sock)
@@ -134,6 +136,26 @@ def _converse(sock: socket.socket, ident: dict[str, Any], args: Sequence[str],
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+class _Relay:
+    """Passes signals on to the command's process; those that come before its pid is known
+    are kept and passed on then (or end a command that never started, as they would have)."""
+
+    def __init__(self) -> None:
+        self.pid = 0
+        self.pending: list[int] = []
+
+    def __call__(self, sig: int, _frame: object) -> None:
+        if self.pid:
+            _relay(self.pid, sig)
+        else:
+            self.pending.append(sig)
+
+    def to(self, pid: int) -> None:
+        self.pid = pid
+        for sig in self.pending:
+            _relay(pid, sig)
 
 
 def _relay(pid: int, sig: int) -> None:

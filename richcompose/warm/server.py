@@ -154,11 +154,14 @@ def _run_command(conn: socket.socket, ident: dict[str, Any]) -> NoReturn:
     code = 1
     try:
         wire.send(conn, {"pid": os.getpid()})
+        threading.Thread(target=_die_with_client, args=(conn,), daemon=True).start()
         from richcompose.cli import main as run
 
         code = run(request["argv"])
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:  # a Ctrl-C relayed before the CLI's own handler took over
+        code = 130
     except BaseException:  # what the in-process CLI would print before dying
         traceback.print_exc()
     finally:
@@ -171,6 +174,15 @@ def _run_command(conn: socket.socket, ident: dict[str, Any]) -> NoReturn:
         with contextlib.suppress(OSError):
             wire.send(conn, {"exit": code})
     os._exit(code)
+
+
+def _die_with_client(conn: socket.socket) -> None:
+    """A client killed outright (SIGKILL, which it cannot relay) takes its command with it, as
+    it would if the command ran in it: the client sends nothing after its request, so the end
+    of the connection is its death."""
+    with contextlib.suppress(OSError):
+        conn.recv(1)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _become(request: dict[str, Any], fds: list[int]) -> None:

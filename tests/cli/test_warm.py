@@ -185,6 +185,25 @@ def test_ctrl_c_reaches_the_served_command(warm: Warm) -> None:
         assert not Path(f"/proc/{copy}").exists()
 
 
+def test_a_client_killed_outright_takes_its_served_command_with_it(warm: Warm) -> None:
+    pid = _started(warm)
+    client = subprocess.Popen(warm.argv("-f", "-", "config"), cwd=warm.rc.project_dir,
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=warm.env())
+    deadline = time.monotonic() + 20
+    while not warm.served_by(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    copies = warm.served_by(pid)
+    assert copies, "the command was not served"
+    client.kill()
+    client.wait(timeout=20)
+    for copy in copies:
+        _wait_gone(copy)
+        assert not Path(f"/proc/{copy}").exists()
+    assert client.stdin is not None
+    client.stdin.close()
+
+
 def test_changed_code_retires_the_server_and_the_command_still_runs(warm: Warm) -> None:
     pid = _started(warm)
     module = REPO / "richcompose" / "warm" / "wire.py"
