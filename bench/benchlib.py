@@ -1,11 +1,17 @@
-"""What the bench scripts share: this checkout's CLI, a busybox tree, timing of a command."""
+"""What the bench scripts share: this checkout's CLI, a busybox tree, a scratch directory, the
+`--runs` option, and timing of commands in interleaved rounds."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,12 +32,53 @@ def busybox_rootfs(path: Path) -> Path:
     return path
 
 
+def runs_option(description: str | None, default: int) -> int:
+    """The `--runs N` (how many rounds) a bench script takes, from its command line."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--runs", type=int, default=default)
+    return int(parser.parse_args().runs)
+
+
+@contextmanager
+def scratch() -> Iterator[Path]:
+    """A temporary directory for everything one bench run creates, removed at the end."""
+    with tempfile.TemporaryDirectory(prefix="rc-bench-") as tmp:
+        yield Path(tmp)
+
+
+def quiet(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+    """Run one command to its end; its output is dropped, a failure raises."""
+    subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
 def timed(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> float:
     """Seconds one command took; its output is dropped, a failure raises."""
     start = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    quiet(argv, cwd, env)
     return time.perf_counter() - start
+
+
+@dataclass(frozen=True)
+class Rounds:
+    times: dict[str, list[float]]  # seconds, by case
+    load: list[float]  # the load average at the start of each round
+
+    @property
+    def summary(self) -> str:
+        return (f"{len(self.load)} interleaved rounds, load average "
+                f"{min(self.load):.1f}-{max(self.load):.1f}")
+
+
+def interleaved(runs: int, cases: Mapping[str, Callable[[], float]]) -> Rounds:
+    """`runs` rounds of every case in turn (each returns the seconds it took), so a change in
+    the machine's load touches all of them alike."""
+    rounds = Rounds({name: [] for name in cases}, [])
+    for _ in range(runs):
+        rounds.load.append(os.getloadavg()[0])
+        for name, case in cases.items():
+            rounds.times[name].append(case())
+    return rounds
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -9,17 +9,15 @@ Everything is created under a temporary directory and removed at the end.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
-from benchlib import busybox_rootfs, rc_argv, rc_env, timed
+from benchlib import busybox_rootfs, interleaved, quiet, rc_argv, rc_env, runs_option, scratch, timed
 
 
 def spawn_until_pidfile(project_dir: Path, runtime_root: Path, env: dict[str, str]) -> float:
@@ -54,8 +52,7 @@ def memory(work: Path, env: dict[str, str]) -> tuple[float, float, float, float]
                   "    healthcheck: {test: [CMD, 'true'], interval: 1s, start_interval: 1s}"]
     (project / "compose.yaml").write_text("\n".join(lines) + "\n")
     rc = rc_argv(work / "state")
-    subprocess.run([*rc, "up", "-d"], cwd=project, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    quiet([*rc, "up", "-d"], project, env)
     try:
         time.sleep(3.0)  # a few probes have run in their threads
         ppaths = work / "state/projects/mon"
@@ -65,29 +62,24 @@ def memory(work: Path, env: dict[str, str]) -> tuple[float, float, float, float]
         c_rss = statistics.mean(kib(p, "VmRSS:", "status") for p in conmons)
         c_pss = statistics.mean(kib(p, "Pss:", "smaps_rollup") for p in conmons)
     finally:
-        subprocess.run([*rc, "down", "-t", "0"], cwd=project, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        quiet([*rc, "down", "-t", "0"], project, env)
     return rss / 1024, pss / 1024, c_rss / 1024, c_pss / 1024
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=15)
-    args = parser.parse_args()
+    runs = runs_option(__doc__, default=15)
     env = rc_env()
-    with tempfile.TemporaryDirectory(prefix="rc-bench-") as tmp:
-        work = Path(tmp)
+    with scratch() as work:
         empty = work / "empty-project"
         empty.mkdir()
-        spawn_until_pidfile(empty, work / "runc", env)  # warm caches
-        base, mon, load = [], [], []
-        for _ in range(args.runs):
-            load.append(os.getloadavg()[0])
-            base.append(timed([sys.executable, "-c", "pass"]))
-            mon.append(spawn_until_pidfile(empty, work / "runc", env))
+        spawn = partial(spawn_until_pidfile, empty, work / "runc", env)
+        spawn()  # warm caches
+        rounds = interleaved(runs, {"base": partial(timed, [sys.executable, "-c", "pass"]),
+                                    "monitor": spawn})
+        base, mon = rounds.times["base"], rounds.times["monitor"]
         busybox_rootfs(work / "rootfs")
         rss, pss, c_rss, c_pss = memory(work, env)
-    print(f"{args.runs} interleaved rounds, load average {min(load):.1f}-{max(load):.1f}")
+    print(rounds.summary)
     print(f"python -c pass:   median {statistics.median(base) * 1000:6.1f} ms  "
           f"min {min(base) * 1000:6.1f} ms")
     print(f"monitor to loop:  median {statistics.median(mon) * 1000:6.1f} ms  "

@@ -8,15 +8,13 @@ Everything is created under a temporary directory and removed at the end.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
+from functools import partial
 from pathlib import Path
 
-from benchlib import busybox_rootfs, rc_argv, rc_env, timed
+from benchlib import busybox_rootfs, interleaved, quiet, rc_argv, rc_env, runs_option, scratch, timed
 
 TARGETS = {"--help": 3.0, "ps (stopped)": 4.0, "ps (20 running)": 8.0, "config -q (1 svc)": 12.0}
 
@@ -32,42 +30,32 @@ def project(directory: Path, services: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=15)
-    args = parser.parse_args()
+    runs = runs_option(__doc__, default=15)
     env = rc_env()
-    with tempfile.TemporaryDirectory(prefix="rc-bench-") as tmp:
-        work = Path(tmp)
+    with scratch() as work:
         busybox_rootfs(work / "rootfs")
         project(work / "one", 1)
         project(work / "twenty", 20)
         rc = rc_argv(work / "state")
-        cases = {"python -c pass": ([sys.executable, "-c", "pass"], work),
-                 "--help": ([*rc, "--help"], work),
-                 "ps (stopped)": ([*rc, "ps"], work / "one"),
-                 "ps (20 running)": ([*rc, "ps"], work / "twenty"),
-                 "config -q (1 svc)": ([*rc, "config", "-q"], work / "one")}
-        subprocess.run([*rc, "up", "-d"], cwd=work / "twenty", env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        commands = {"python -c pass": ([sys.executable, "-c", "pass"], work),
+                    "--help": ([*rc, "--help"], work),
+                    "ps (stopped)": ([*rc, "ps"], work / "one"),
+                    "ps (20 running)": ([*rc, "ps"], work / "twenty"),
+                    "config -q (1 svc)": ([*rc, "config", "-q"], work / "one")}
+        cases = {name: partial(timed, argv, cwd, env) for name, (argv, cwd) in commands.items()}
+        quiet([*rc, "up", "-d"], work / "twenty", env)
         try:
-            for argv, cwd in cases.values():  # warm the page cache and the .pyc files
-                timed(argv, cwd, env)
-            times: dict[str, list[float]] = {name: [] for name in cases}
-            load = []
-            for _ in range(args.runs):
-                load.append(os.getloadavg()[0])
-                for name, (argv, cwd) in cases.items():
-                    times[name].append(timed(argv, cwd, env))
+            for case in cases.values():  # warm the page cache and the .pyc files
+                case()
+            rounds = interleaved(runs, cases)
         finally:
-            subprocess.run([*rc, "down", "-t", "0"], cwd=work / "twenty", env=env, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base_med = statistics.median(times["python -c pass"])
-    base_min = min(times["python -c pass"])
-    print(f"{args.runs} interleaved rounds, load average {min(load):.1f}-{max(load):.1f} "
-          f"({os.cpu_count()} CPUs); ratio = command / python -c pass")
+            quiet([*rc, "down", "-t", "0"], work / "twenty", env)
+    base_med = statistics.median(rounds.times["python -c pass"])
+    base_min = min(rounds.times["python -c pass"])
+    print(f"{rounds.summary} ({os.cpu_count()} CPUs); ratio = command / python -c pass")
     print(f"{'command':<20}{'median ms':>10}{'min ms':>8}{'ratio med':>10}{'ratio min':>10}"
           f"{'target':>8}")
-    for name, values in times.items():
+    for name, values in rounds.times.items():
         med, low = statistics.median(values), min(values)
         target = TARGETS.get(name)
         verdict = "" if target is None else (

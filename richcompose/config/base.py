@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from richcompose.config.units import parse_duration
+from richcompose.config.units import parse_bytes, parse_duration
 
 # What the files may say where a short syntax is normalised: the JSON Schema shows these input
 # types (so an editor accepts `ports: ["80:80"]`), the model keeps the long form.
@@ -33,9 +34,25 @@ class Model(BaseModel):
         return data
 
 
+def normalised(*fields: str, by: Callable[[Any], Any], written_as: Any) -> Any:
+    """A validator that turns what the files say for `fields` into the form the model keeps,
+    with `by`, before pydantic checks them; the JSON Schema shows `written_as` (what the files
+    may say). Assign it in the model's body: `_ports = normalised("ports", by=..., ...)`."""
+
+    def before(cls: type[Model], value: Any) -> Any:
+        return by(value)
+
+    return field_validator(*fields, mode="before", json_schema_input_type=written_as)(before)
+
+
 def duration(value: Any) -> Any:
     """Seconds from compose's duration notation; None stays None."""
     return None if value is None else parse_duration(value)
+
+
+def in_bytes(value: Any) -> Any:
+    """Bytes from compose's size notation (`512m`, `1g`); None stays None."""
+    return None if value is None else parse_bytes(value)
 
 
 def number(value: Any) -> Any:

@@ -11,12 +11,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from richcompose.config import normalize
-from richcompose.config.base import KeyProblem, MappingInput, Model, SizeInput, StringListInput
+from richcompose.config.base import (
+    KeyProblem,
+    MappingInput,
+    Model,
+    SizeInput,
+    StringListInput,
+    in_bytes,
+    normalised,
+)
 from richcompose.config.parts import FileRef
-from richcompose.config.units import parse_bytes
 
 # compose-go's detection of remote contexts (loader/paths.go: isRemoteContext).
 _REMOTE_CONTEXT = re.compile(r"^(?:git://|git@|github\.com/|[a-z][a-z0-9+.-]*://)", re.I)
@@ -54,41 +61,17 @@ class Build(Model):
     provenance: str | bool | None = None
     sbom: str | bool | None = None
 
-    @field_validator("args", mode="before", json_schema_input_type=MappingInput)
-    @classmethod
-    def _args(cls, value: Any) -> Any:
-        return normalize.environment_dict(value)
-
-    @field_validator("labels", "additional_contexts", mode="before",
-                     json_schema_input_type=MappingInput)
-    @classmethod
-    def _labels(cls, value: Any) -> Any:
-        return normalize.labels_dict(value)
-
-    @field_validator("tags", "platforms", "cache_from", "cache_to", "no_cache_filter",
-                     "entitlements", mode="before", json_schema_input_type=StringListInput)
-    @classmethod
-    def _string_lists(cls, value: Any) -> Any:
-        return normalize.string_list(value)
-
-    @field_validator("extra_hosts", mode="before", json_schema_input_type=MappingInput)
-    @classmethod
-    def _extra_hosts(cls, value: Any) -> Any:
-        # compose-go's HostsList: a host may have several addresses
-        value = normalize.extra_hosts_dict(value)
-        if isinstance(value, dict):
-            return {k: v if isinstance(v, list) else [v] for k, v in value.items()}
-        return value
-
-    @field_validator("secrets", mode="before", json_schema_input_type=list[str | FileRef])
-    @classmethod
-    def _secrets(cls, value: Any) -> Any:
-        return normalize.file_ref_list(value)
-
-    @field_validator("shm_size", mode="before", json_schema_input_type=SizeInput)
-    @classmethod
-    def _shm_size(cls, value: Any) -> Any:
-        return None if value is None else parse_bytes(value)
+    _args = normalised("args", by=normalize.environment_dict, written_as=MappingInput)
+    _labels = normalised("labels", "additional_contexts", by=normalize.labels_dict,
+                         written_as=MappingInput)
+    _string_lists = normalised("tags", "platforms", "cache_from", "cache_to", "no_cache_filter",
+                               "entitlements", by=normalize.string_list,
+                               written_as=StringListInput)
+    # compose-go's HostsList: a host may have several addresses
+    _extra_hosts = normalised("extra_hosts", by=normalize.extra_hosts_dict,
+                              written_as=MappingInput)
+    _secrets = normalised("secrets", by=normalize.file_ref_list, written_as=list[str | FileRef])
+    _shm_size = normalised("shm_size", by=in_bytes, written_as=SizeInput)
 
     @model_validator(mode="after")
     def _buildable_here(self) -> Build:

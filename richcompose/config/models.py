@@ -21,6 +21,8 @@ from richcompose.config.base import (
     SizeInput,
     StringListInput,
     duration,
+    in_bytes,
+    normalised,
     number,
 )
 from richcompose.config.build import Build
@@ -49,7 +51,6 @@ from richcompose.config.parts import (
 )
 from richcompose.config.resources import FileObject, Include, Network, Volume
 from richcompose.config.source import PathKey, SourceMap
-from richcompose.config.units import parse_bytes
 from richcompose.errors import ConfigWarning, Location
 
 __all__ = [
@@ -191,69 +192,41 @@ class Service(Model):
     poststop: str | None = Field(None, description=(
         "A shell command run on the host after the container is gone. Needs rich: true."))
 
-    @field_validator("command", "entrypoint", mode="before",
-                     json_schema_input_type=CommandInput)
-    @classmethod
-    def _command(cls, value: Any) -> Any:
-        return normalize.split_command(value)
-
-    @field_validator("environment", mode="before",
-                     json_schema_input_type=MappingInput)
-    @classmethod
-    def _environment(cls, value: Any) -> Any:
-        return normalize.environment_dict(value)
-
-    @field_validator("depends_on", mode="before",
-                     json_schema_input_type=list[str] | dict[str, Dependency])
-    @classmethod
-    def _depends_on(cls, value: Any) -> Any:
-        return normalize.depends_on_dict(value)
-
-    @field_validator("ports", mode="before",
-                     json_schema_input_type=list[int | str | PortMapping])
-    @classmethod
-    def _ports(cls, value: Any) -> Any:
-        return normalize.port_list(value)
-
-    @field_validator("volumes", mode="before",
-                     json_schema_input_type=list[str | ServiceVolume])
-    @classmethod
-    def _volumes(cls, value: Any) -> Any:
-        return normalize.volume_list(value)
-
-    @field_validator("labels", "annotations", mode="before",
-                     json_schema_input_type=MappingInput)
-    @classmethod
-    def _labels(cls, value: Any) -> Any:
-        return normalize.labels_dict(value)
-
-    @field_validator("cap_add", "cap_drop", "tmpfs", "dns", "dns_search", "dns_opt", "profiles",
-                     "expose", "label_file", "security_opt", "group_add", "links", "external_links",
-                     "volumes_from", "device_cgroup_rules", mode="before",
-                     json_schema_input_type=StringListInput)
-    @classmethod
-    def _string_lists(cls, value: Any) -> Any:
-        value = normalize.string_list(value)
-        if isinstance(value, list):
-            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
-        return value
-
-    @field_validator("networks", mode="before",
-                     json_schema_input_type=list[str] | dict[str, ServiceNetwork | None])
-    @classmethod
-    def _networks(cls, value: Any) -> Any:
-        return normalize.network_dict(value)
-
-    @field_validator("build", mode="before", json_schema_input_type=Build | str | None)
-    @classmethod
-    def _build(cls, value: Any) -> Any:
-        return {"context": value} if isinstance(value, str) else value
-
-    @field_validator("extra_hosts", mode="before",
-                     json_schema_input_type=list[str] | dict[str, str | list[str]])
-    @classmethod
-    def _extra_hosts(cls, value: Any) -> Any:
-        return normalize.extra_hosts_dict(value)
+    # Short syntaxes become the long form (normalize.py) before the fields are checked.
+    _command = normalised("command", "entrypoint", by=normalize.split_command,
+                          written_as=CommandInput)
+    _environment = normalised("environment", by=normalize.environment_dict,
+                              written_as=MappingInput)
+    _depends_on = normalised("depends_on", by=normalize.depends_on_dict,
+                             written_as=list[str] | dict[str, Dependency])
+    _ports = normalised("ports", by=normalize.port_list, written_as=list[int | str | PortMapping])
+    _volumes = normalised("volumes", by=normalize.volume_list,
+                          written_as=list[str | ServiceVolume])
+    _labels = normalised("labels", "annotations", by=normalize.labels_dict,
+                         written_as=MappingInput)
+    _text_lists = normalised("cap_add", "cap_drop", "tmpfs", "dns", "dns_search", "dns_opt",
+                             "profiles", "expose", "label_file", "security_opt", "group_add",
+                             "links", "external_links", "volumes_from", "device_cgroup_rules",
+                             by=normalize.text_list, written_as=StringListInput)
+    _networks = normalised("networks", by=normalize.network_dict,
+                           written_as=list[str] | dict[str, ServiceNetwork | None])
+    _build = normalised("build", by=normalize.build_dict, written_as=Build | str | None)
+    _extra_hosts = normalised("extra_hosts", by=normalize.extra_hosts_dict,
+                              written_as=list[str] | dict[str, str | list[str]])
+    _env_file = normalised("env_file", by=normalize.env_file_list,
+                           written_as=str | list[str | EnvFile])
+    _file_refs = normalised("secrets", "configs", by=normalize.file_ref_list,
+                            written_as=list[str | FileRef])
+    _devices = normalised("devices", by=normalize.device_list,
+                          written_as=list[str | DeviceMapping])
+    _sysctls = normalised("sysctls", by=normalize.sysctls_dict, written_as=MappingInput)
+    _ulimits = normalised("ulimits", by=normalize.ulimits_dict,
+                          written_as=dict[str, int | str | Ulimit])
+    _bytes = normalised("mem_limit", "mem_reservation", "memswap_limit", "shm_size", by=in_bytes,
+                        written_as=SizeInput)
+    _cpus = normalised("cpus", by=number, written_as=NumberInput)
+    _durations = normalised("stop_grace_period", "initscript_timeout", by=duration,
+                            written_as=DurationInput)
 
     @field_validator("extra_hosts")
     @classmethod
@@ -265,60 +238,6 @@ class Service(Model):
                     raise KeyProblem(host, f"extra_hosts {host}: {address!r} is not an IP "
                                      "address", "write HOST=IP (or HOST=host-gateway)")
         return value
-
-    @field_validator("env_file", mode="before",
-                     json_schema_input_type=str | list[str | EnvFile])
-    @classmethod
-    def _env_file(cls, value: Any) -> Any:
-        return normalize.env_file_list(value)
-
-    @field_validator("secrets", "configs", mode="before",
-                     json_schema_input_type=list[str | FileRef])
-    @classmethod
-    def _file_refs(cls, value: Any) -> Any:
-        return normalize.file_ref_list(value)
-
-    @field_validator("devices", mode="before",
-                     json_schema_input_type=list[str | DeviceMapping])
-    @classmethod
-    def _devices(cls, value: Any) -> Any:
-        return normalize.device_list(value)
-
-    @field_validator("sysctls", mode="before",
-                     json_schema_input_type=MappingInput)
-    @classmethod
-    def _sysctls(cls, value: Any) -> Any:
-        value = normalize.labels_dict(value)
-        return {k: str(v) for k, v in value.items()} if isinstance(value, dict) else value
-
-    @field_validator("ulimits", mode="before",
-                     json_schema_input_type=dict[str, int | str | Ulimit])
-    @classmethod
-    def _ulimits(cls, value: Any) -> Any:
-        # A single value is both limits; `"555"` (often interpolated) is a number (compose-go).
-        if isinstance(value, dict):
-            singles = {k: normalize.whole_number(v) for k, v in value.items()}
-            return {k: ({"soft": v, "hard": v} if isinstance(v, int) else value[k])
-                    for k, v in singles.items()}
-        return value
-
-    @field_validator("mem_limit", "mem_reservation", "memswap_limit", "shm_size", mode="before",
-                     json_schema_input_type=SizeInput)
-    @classmethod
-    def _bytes(cls, value: Any) -> Any:
-        return None if value is None else parse_bytes(value)
-
-    @field_validator("cpus", mode="before",
-                     json_schema_input_type=NumberInput)
-    @classmethod
-    def _cpus(cls, value: Any) -> Any:
-        return number(value)
-
-    @field_validator("stop_grace_period", "initscript_timeout", mode="before",
-                     json_schema_input_type=DurationInput)
-    @classmethod
-    def _durations(cls, value: Any) -> Any:
-        return duration(value)
 
     @field_validator("restart")
     @classmethod

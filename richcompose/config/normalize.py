@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 _PORT = re.compile(
@@ -107,36 +108,71 @@ def port_list(value: Any) -> Any:
     return out
 
 
-def volume_list(value: Any) -> Any:
-    """Short volume syntax (`./data:/data:ro`, `name:/data`, `/data`) → long dicts."""
+def _short_items(value: Any, expand: Callable[[str], Any]) -> Any:
+    """A list whose string items are a short syntax: each one through `expand`; the long ones
+    (mappings) as they are."""
     if not isinstance(value, list):
         return value
-    out: list[Any] = []
-    for item in value:
-        if not isinstance(item, str):
-            out.append(item)
-            continue
-        parts = item.split(":")
-        entry: dict[str, Any]
-        if len(parts) == 1:
-            entry = {"type": "volume", "target": parts[0]}
-        else:
-            source, target = parts[0], parts[1]
-            mode = parts[2] if len(parts) > 2 else ""
-            kind = "bind" if source.startswith((".", "/", "~")) else "volume"
-            entry = {"type": kind, "source": source, "target": target}
-            flags = set(mode.split(",")) if mode else set()
-            if "ro" in flags:
-                entry["read_only"] = True
-            if kind == "bind":
-                entry["bind"] = {"create_host_path": True}
-        out.append(entry)
-    return out
+    return [expand(item) if isinstance(item, str) else item for item in value]
+
+
+def volume_list(value: Any) -> Any:
+    """Short volume syntax (`./data:/data:ro`, `name:/data`, `/data`) → long dicts."""
+    return _short_items(value, _volume)
+
+
+def _volume(item: str) -> dict[str, Any]:
+    parts = item.split(":")
+    if len(parts) == 1:
+        return {"type": "volume", "target": parts[0]}
+    source, target = parts[0], parts[1]
+    mode = parts[2] if len(parts) > 2 else ""
+    kind = "bind" if source.startswith((".", "/", "~")) else "volume"
+    entry: dict[str, Any] = {"type": kind, "source": source, "target": target}
+    flags = set(mode.split(",")) if mode else set()
+    if "ro" in flags:
+        entry["read_only"] = True
+    if kind == "bind":
+        entry["bind"] = {"create_host_path": True}
+    return entry
 
 
 def string_list(value: Any) -> Any:
     """A single string where a list is allowed (`cap_add: NET_ADMIN`, `dns: 1.1.1.1`)."""
     return [value] if isinstance(value, str) else value
+
+
+def text_list(value: Any) -> Any:
+    """As string_list, with the whole numbers in the list as text (`expose: [80]`)."""
+    value = string_list(value)
+    if isinstance(value, list):
+        return [int_text(v) for v in value]
+    return value
+
+
+def int_text(value: Any) -> Any:
+    """A whole number (not a boolean) as text (`published: 8080` → '8080'); others as they are."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def build_dict(value: Any) -> Any:
+    """`build: ./dir` → {'context': './dir'}."""
+    return {"context": value} if isinstance(value, str) else value
+
+
+def shell_command(value: Any) -> Any:
+    """A command string run by the shell as one line (not split into words) → /bin/sh -c."""
+    return ["/bin/sh", "-c", value] if isinstance(value, str) else value
+
+
+def healthcheck_test(value: Any) -> Any:
+    """`test: curl -f x` → ['CMD-SHELL', 'curl -f x'] (a plain string is CMD-SHELL, as in
+    compose); a list starts with CMD, CMD-SHELL or NONE."""
+    if isinstance(value, str):
+        return ["CMD-SHELL", value]
+    if isinstance(value, list) and value and value[0] not in ("CMD", "CMD-SHELL", "NONE"):
+        raise ValueError("a healthcheck test list starts with CMD, CMD-SHELL or NONE")
+    return value
 
 
 def labels_dict(value: Any) -> Any:
@@ -152,6 +188,12 @@ def labels_dict(value: Any) -> Any:
         return {k: "" if v is None else _env_scalar(v) if isinstance(v, int | float) else v
                 for k, v in value.items()}
     return value
+
+
+def sysctls_dict(value: Any) -> Any:
+    """As labels_dict, with every value as text (`net.core.somaxconn: 1024` → '1024')."""
+    value = labels_dict(value)
+    return {k: str(v) for k, v in value.items()} if isinstance(value, dict) else value
 
 
 def extra_hosts_dict(value: Any) -> Any:
@@ -199,38 +241,39 @@ def whole_number(value: Any) -> Any:
     return value
 
 
+def ulimits_dict(value: Any) -> Any:
+    """`nofile: 1024` → {'nofile': {'soft': 1024, 'hard': 1024}}: a single value is both limits;
+    `"555"` (often interpolated) is a number, as compose-go casts it."""
+    if isinstance(value, dict):
+        singles = {k: whole_number(v) for k, v in value.items()}
+        return {k: ({"soft": v, "hard": v} if isinstance(v, int) else value[k])
+                for k, v in singles.items()}
+    return value
+
+
 def env_file_list(value: Any) -> Any:
     """`env_file: a.env` / `[a.env, {path: b.env, required: false}]` → long dicts."""
-    value = string_list(value)
-    if not isinstance(value, list):
-        return value
-    return [{"path": item, "required": True} if isinstance(item, str) else item for item in value]
+    return _short_items(string_list(value), lambda item: {"path": item, "required": True})
 
 
 def file_ref_list(value: Any) -> Any:
     """Service `secrets:`/`configs:` short syntax (`- db_password`) → {'source': ...}."""
-    if not isinstance(value, list):
-        return value
-    return [{"source": item} if isinstance(item, str) else item for item in value]
+    return _short_items(value, lambda item: {"source": item})
 
 
 def device_list(value: Any) -> Any:
     """`/dev/fuse`, `/dev/sda:/dev/xvda:rwm` → {'source', 'target', 'permissions'}."""
-    if not isinstance(value, list):
-        return value
-    out: list[Any] = []
-    for item in value:
-        if not isinstance(item, str):
-            out.append(item)
-            continue
-        parts = item.split(":")
-        if len(parts) > 3:
-            raise ValueError(f"device {item!r} is not HOST_PATH[:CONTAINER_PATH[:PERMISSIONS]]")
-        source = parts[0]
-        target = parts[1] if len(parts) > 1 else source
-        out.append({"source": source, "target": target,
-                    "permissions": parts[2] if len(parts) > 2 else "rwm"})
-    return out
+    return _short_items(value, _device)
+
+
+def _device(item: str) -> dict[str, Any]:
+    parts = item.split(":")
+    if len(parts) > 3:
+        raise ValueError(f"device {item!r} is not HOST_PATH[:CONTAINER_PATH[:PERMISSIONS]]")
+    source = parts[0]
+    target = parts[1] if len(parts) > 1 else source
+    return {"source": source, "target": target,
+            "permissions": parts[2] if len(parts) > 2 else "rwm"}
 
 
 def network_dict(value: Any) -> Any:

@@ -18,9 +18,10 @@ from richcompose.config.base import (
     NumberInput,
     SizeInput,
     duration,
+    in_bytes,
+    normalised,
     number,
 )
-from richcompose.config.units import parse_bytes
 
 
 class Dependency(Model):
@@ -39,22 +40,9 @@ class Healthcheck(Model):
     start_interval: float = 5.0
     disable: bool = False
 
-    @field_validator("test", mode="before",
-                     json_schema_input_type=str | list[str] | None)
-    @classmethod
-    def _test(cls, value: Any) -> Any:
-        # A plain string is CMD-SHELL, as in compose.
-        if isinstance(value, str):
-            return ["CMD-SHELL", value]
-        if isinstance(value, list) and value and value[0] not in ("CMD", "CMD-SHELL", "NONE"):
-            raise ValueError("a healthcheck test list starts with CMD, CMD-SHELL or NONE")
-        return value
-
-    @field_validator("interval", "timeout", "start_period", "start_interval", mode="before",
-                     json_schema_input_type=DurationInput)
-    @classmethod
-    def _durations(cls, value: Any) -> Any:
-        return duration(value)
+    _test = normalised("test", by=normalize.healthcheck_test, written_as=str | list[str] | None)
+    _durations = normalised("interval", "timeout", "start_period", "start_interval", by=duration,
+                            written_as=DurationInput)
 
 
 class PortMapping(Model):
@@ -69,11 +57,7 @@ class PortMapping(Model):
     name: str | None = None
     app_protocol: str | None = None
 
-    @field_validator("published", mode="before",
-                     json_schema_input_type=str | int | None)
-    @classmethod
-    def _published(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    _published = normalised("published", by=normalize.int_text, written_as=str | int | None)
 
     @model_validator(mode="after")
     def _publishable(self) -> PortMapping:
@@ -126,11 +110,7 @@ class TmpfsOptions(Model):
     size: int | None = None
     mode: int | None = None
 
-    @field_validator("size", mode="before",
-                     json_schema_input_type=SizeInput)
-    @classmethod
-    def _size(cls, value: Any) -> Any:
-        return None if value is None else parse_bytes(value)
+    _size = normalised("size", by=in_bytes, written_as=SizeInput)
 
 
 class ServiceVolume(Model):
@@ -149,10 +129,7 @@ class Ulimit(Model):
     soft: int
     hard: int
 
-    @field_validator("soft", "hard", mode="before", json_schema_input_type=int | str)
-    @classmethod
-    def _numbers(cls, value: Any) -> Any:
-        return normalize.whole_number(value)
+    _numbers = normalised("soft", "hard", by=normalize.whole_number, written_as=int | str)
 
 
 class ResourceSpec(Model):
@@ -162,17 +139,8 @@ class ResourceSpec(Model):
     devices: list[dict[str, Any]] | None = None
     generic_resources: list[dict[str, Any]] | None = None
 
-    @field_validator("memory", mode="before",
-                     json_schema_input_type=SizeInput)
-    @classmethod
-    def _memory(cls, value: Any) -> Any:
-        return None if value is None else parse_bytes(value)
-
-    @field_validator("cpus", mode="before",
-                     json_schema_input_type=NumberInput)
-    @classmethod
-    def _cpus(cls, value: Any) -> Any:
-        return number(value)
+    _memory = normalised("memory", by=in_bytes, written_as=SizeInput)
+    _cpus = normalised("cpus", by=number, written_as=NumberInput)
 
 
 class Resources(Model):
@@ -194,11 +162,7 @@ class Deploy(Model):
     update_config: dict[str, Any] | None = None
     rollback_config: dict[str, Any] | None = None
 
-    @field_validator("labels", mode="before",
-                     json_schema_input_type=MappingInput)
-    @classmethod
-    def _labels(cls, value: Any) -> Any:
-        return normalize.labels_dict(value)
+    _labels = normalised("labels", by=normalize.labels_dict, written_as=MappingInput)
 
 
 class Readiness(Model):
@@ -211,16 +175,8 @@ class Readiness(Model):
     timeout: float = 30.0
     interval: float = 0.2
 
-    @field_validator("command", mode="before", json_schema_input_type=CommandInput)
-    @classmethod
-    def _command(cls, value: Any) -> Any:
-        return ["/bin/sh", "-c", value] if isinstance(value, str) else value
-
-    @field_validator("timeout", "interval", mode="before",
-                     json_schema_input_type=DurationInput)
-    @classmethod
-    def _durations(cls, value: Any) -> Any:
-        return duration(value)
+    _command = normalised("command", by=normalize.shell_command, written_as=CommandInput)
+    _durations = normalised("timeout", "interval", by=duration, written_as=DurationInput)
 
     @model_validator(mode="after")
     def _one_probe(self) -> Readiness:
@@ -245,21 +201,9 @@ class SystemService(Model):
         "good) the container stops. By default a system service is the VM's, not the "
         "container's: restarting, stopping or crashing it never stops the container."))
 
-    @field_validator("command", mode="before", json_schema_input_type=CommandInput)
-    @classmethod
-    def _command(cls, value: Any) -> Any:
-        return normalize.split_command(value)
-
-    @field_validator("after", mode="before",
-                     json_schema_input_type=str | list[str])
-    @classmethod
-    def _after(cls, value: Any) -> Any:
-        return normalize.string_list(value)
-
-    @field_validator("environment", mode="before", json_schema_input_type=MappingInput)
-    @classmethod
-    def _env(cls, value: Any) -> Any:
-        return normalize.environment_dict(value)
+    _command = normalised("command", by=normalize.split_command, written_as=CommandInput)
+    _after = normalised("after", by=normalize.string_list, written_as=str | list[str])
+    _env = normalised("environment", by=normalize.environment_dict, written_as=MappingInput)
 
     @model_validator(mode="after")
     def _what_to_run(self) -> SystemService:
@@ -305,10 +249,7 @@ class FileRef(Model):
     gid: str | None = None
     mode: int | None = None
 
-    @field_validator("mode", mode="before", json_schema_input_type=int | str | None)
-    @classmethod
-    def _mode(cls, value: Any) -> Any:
-        return normalize.file_mode(value)
+    _mode = normalised("mode", by=normalize.file_mode, written_as=int | str | None)
 
 
 class DeviceMapping(Model):
@@ -337,15 +278,8 @@ class LifecycleHook(Model):
     working_dir: str | None = None
     environment: dict[str, str | None] = Field(default_factory=dict)
 
-    @field_validator("command", mode="before", json_schema_input_type=CommandInput)
-    @classmethod
-    def _command(cls, value: Any) -> Any:
-        return normalize.split_command(value)
-
-    @field_validator("environment", mode="before", json_schema_input_type=MappingInput)
-    @classmethod
-    def _env(cls, value: Any) -> Any:
-        return normalize.environment_dict(value)
+    _command = normalised("command", by=normalize.split_command, written_as=CommandInput)
+    _env = normalised("environment", by=normalize.environment_dict, written_as=MappingInput)
 
 
 class PreStartHook(LifecycleHook):

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from richcompose.config.models import Project, Service
 from richcompose.errors import ConfigError, ConfigWarning
 
 Severity = Literal["error", "warning"]
+
+
+Test = Callable[[Service], bool]
 
 
 @dataclass(frozen=True)
@@ -25,15 +28,38 @@ class Rule:
     severity: Severity
     reason: str
     instead: str
-    applies: Callable[[Service], bool]
+    applies: Test
 
 
-def _set(attr: str) -> Callable[[Service], bool]:
-    return lambda s: attr in s.model_fields_set and getattr(s, attr) not in (None, [], {}, False)
+def _owner(service: Service, path: list[str]) -> Any:
+    """The model at `path` under `service`, or None where a part of it is not written."""
+    owner: Any = service
+    for name in path:
+        owner = getattr(owner, name)
+        if owner is None:
+            return None
+    return owner
 
 
-def _deploy(attr: str) -> Callable[[Service], bool]:
-    return lambda s: s.deploy is not None and getattr(s.deploy, attr) not in (None, {})
+def _written(key: str) -> Test:
+    """The dotted `key` is written with a value that asks for something (not empty, not false)."""
+    *path, attr = key.split(".")
+
+    def applies(service: Service) -> bool:
+        owner = _owner(service, path)
+        return (owner is not None and attr in owner.model_fields_set
+                and getattr(owner, attr) not in (None, [], {}, False))
+    return applies
+
+
+def _other_than(key: str, *honoured: str | None) -> Test:
+    """The dotted `key` holds a value other than the `honoured` ones."""
+    *path, attr = key.split(".")
+
+    def applies(service: Service) -> bool:
+        owner = _owner(service, path)
+        return owner is not None and getattr(owner, attr) not in honoured
+    return applies
 
 
 def _reservation_devices(s: Service) -> bool:
@@ -46,96 +72,93 @@ def _reservations(s: Service) -> bool:
     return bool(res and res.reservations) and not _reservation_devices(s)
 
 
-def _build_set(attr: str) -> Callable[[Service], bool]:
-    return lambda s: s.build is not None and attr in s.build.model_fields_set and getattr(
-        s.build, attr) not in (None, [], {}, False)
+def _logging(s: Service) -> bool:
+    return s.logging is not None and (s.logging.driver not in (None, "json-file", "local")
+                                      or bool(set(s.logging.options) - {"max-size"}))
 
 
-_BUILD_WARNINGS = (
-    ("cache_from", "buildah's layer cache under the state root is used; registry caches are not "
-     "read", "remove cache_from (repeat builds reuse cached steps anyway)"),
-    ("cache_to", "build caches are not exported to a registry", "remove cache_to"),
-    ("no_cache_filter", "per-stage cache bypass is not available", "use no_cache: true"),
-    ("ssh", "SSH agent forwarding into RUN steps is not available",
-     "use a build secret (secrets:) holding a deploy key"),
-    ("isolation", "RUN steps always run as runc containers (buildah's OCI isolation)",
-     "remove isolation"),
-    ("privileged", "RUN steps never run privileged", "remove privileged"),
-    ("entitlements", "RUN steps get no extra entitlements", "remove entitlements"),
-    ("ulimits", "RUN steps run with the builder's limits", "remove ulimits"),
-    ("provenance", "no provenance attestation is attached", "remove provenance"),
-    ("sbom", "no SBOM attestation is attached", "remove sbom"),
-)
 _SWARM = "a swarm scheduling setting; richcompose runs every service on this host"
 _WINDOWS = "a Windows-containers setting; it has no meaning for Linux containers under runc"
+# the keys each of these reasons covers, with what to do instead
+_SWARM_KEYS = (("deploy.placement", "remove deploy.placement"), ("deploy.update_config", "remove it"),
+               ("deploy.rollback_config", "remove it"), ("deploy.endpoint_mode", "remove it"))
+_WINDOWS_KEYS = (("isolation", "remove isolation"), ("credential_spec", "remove credential_spec"),
+                 ("cpu_count", "use cpus:"), ("cpu_percent", "use cpus:"))
+_DEVICES = "pass the device nodes with devices: and the driver libraries with volumes:"
 
-SERVICE_RULES: tuple[Rule, ...] = (
-    *(Rule(f"build.{key}", "warning", reason, instead, _build_set(key)) for key, reason, instead
-      in _BUILD_WARNINGS),
-    Rule("deploy.resources.reservations.devices", "error",
-         "device reservations (GPUs) need a device plugin richcompose does not have",
-         "pass the device nodes with devices: and the driver libraries with volumes:",
-         _reservation_devices),
-    Rule("gpus", "error", "GPUs are reserved by a device plugin richcompose does not have",
-         "pass the device nodes with devices: and the driver libraries with volumes:",
-         lambda s: s.gpus is not None),
-    Rule("use_api_socket", "error", "there is no Docker API socket to give the container",
-         "bind-mount your engine's socket with volumes: if you have one", _set("use_api_socket")),
-    Rule("external_links", "error", "containers outside the project cannot be linked",
-         "give their addresses with extra_hosts:", _set("external_links")),
-    Rule("models", "error", "model runner integration is not available",
-         "run the model server as a service and pass its URL in environment:", _set("models")),
-    Rule("deploy.mode", "warning", _SWARM, "remove deploy.mode",
-         lambda s: s.deploy is not None and s.deploy.mode not in (None, "replicated")),
-    Rule("deploy.placement", "warning", _SWARM, "remove deploy.placement", _deploy("placement")),
-    Rule("deploy.update_config", "warning", _SWARM, "remove it", _deploy("update_config")),
-    Rule("deploy.rollback_config", "warning", _SWARM, "remove it", _deploy("rollback_config")),
-    Rule("deploy.endpoint_mode", "warning", _SWARM, "remove it", _deploy("endpoint_mode")),
-    Rule("deploy.restart_policy", "warning", "a swarm restart setting; it is not applied",
-         "use the service's restart: key", _deploy("restart_policy")),
-    Rule("deploy.resources.reservations", "warning",
-         "reservations are not enforced on a single host (limits are)",
-         "use deploy.resources.limits or mem_limit/cpus", _reservations),
-    Rule("isolation", "warning", _WINDOWS, "remove isolation", _set("isolation")),
-    Rule("credential_spec", "warning", _WINDOWS, "remove credential_spec", _set("credential_spec")),
-    Rule("cpu_count", "warning", _WINDOWS, "use cpus:", _set("cpu_count")),
-    Rule("cpu_percent", "warning", _WINDOWS, "use cpus:", _set("cpu_percent")),
-    Rule("develop", "warning", "`compose watch` is not available; develop: is ignored",
-         "bind-mount your sources with volumes: to see changes live", _set("develop")),
-    Rule("logging", "warning", "log drivers are not used; richcompose keeps every log itself",
-         "read logs with `richcompose logs`; remove logging:",
-         lambda s: s.logging is not None and (s.logging.driver not in (None, "json-file", "local")
-                                              or bool(set(s.logging.options) - {"max-size"}))),
-    Rule("cgroup_parent", "warning", "containers are placed in richcompose's own cgroup",
-         "remove cgroup_parent", _set("cgroup_parent")),
-    Rule("storage_opt", "warning", "overlay snapshots have no per-container size option",
-         "remove storage_opt", _set("storage_opt")),
-    Rule("blkio_config", "warning", "block IO weights and limits are not applied",
-         "remove blkio_config", _set("blkio_config")),
-    Rule("mac_address", "warning", "the network plugin assigns MAC addresses",
-         "remove mac_address", _set("mac_address")),
-    Rule("userns_mode", "warning", "user namespaces are not used; containers share the host's",
-         "remove userns_mode", lambda s: s.userns_mode not in (None, "host")),
-    Rule("container_name", "warning", "containers are named PROJECT-SERVICE-N",
-         "refer to the container by its service name", _set("container_name")),
-    Rule("platform", "warning", "images are pulled for this host's platform",
-         "remove platform, or pull the image for it yourself", _set("platform")),
-    Rule("pull_refresh_after", "warning", "images are not refreshed on a schedule",
-         "use pull_policy: always or `up --pull always`", _set("pull_refresh_after")),
-    Rule("stdin_open", "warning", "no container's stdin is kept open to attach to",
-         "use `richcompose exec -it SERVICE sh`", _set("stdin_open")),
-    Rule("attach", "warning", "`up` in the foreground streams every service's log",
-         "use `richcompose logs SERVICE` to read one", lambda s: not s.attach),
-    Rule("volumes_from", "warning", "mounts are not copied from other services",
-         "repeat the volumes: of the other service", _set("volumes_from")),
-    Rule("pid", "warning", "only `pid: host` is honoured", "use pid: host or remove it",
-         lambda s: s.pid not in (None, "host")),
-    Rule("ipc", "warning", "only `ipc: host` is honoured (private is the default)",
-         "use ipc: host or remove it", lambda s: s.ipc not in (None, "host", "private",
-                                                                 "shareable")),
-    Rule("uts", "warning", "only `uts: host` is honoured", "use uts: host or remove it",
-         lambda s: s.uts not in (None, "host")),
+# key, severity, why it cannot be honoured, what to do instead[, when it applies: by default
+# when the key is written (see _written)]. In this order: the first error found is raised.
+_RULES: tuple[tuple[str, Severity, str, str] | tuple[str, Severity, str, str, Test], ...] = (
+    ("build.cache_from", "warning", "buildah's layer cache under the state root is used; "
+     "registry caches are not read", "remove cache_from (repeat builds reuse cached steps anyway)"),
+    ("build.cache_to", "warning", "build caches are not exported to a registry", "remove cache_to"),
+    ("build.no_cache_filter", "warning", "per-stage cache bypass is not available",
+     "use no_cache: true"),
+    ("build.ssh", "warning", "SSH agent forwarding into RUN steps is not available",
+     "use a build secret (secrets:) holding a deploy key"),
+    ("build.isolation", "warning",
+     "RUN steps always run as runc containers (buildah's OCI isolation)", "remove isolation"),
+    ("build.privileged", "warning", "RUN steps never run privileged", "remove privileged"),
+    ("build.entitlements", "warning", "RUN steps get no extra entitlements",
+     "remove entitlements"),
+    ("build.ulimits", "warning", "RUN steps run with the builder's limits", "remove ulimits"),
+    ("build.provenance", "warning", "no provenance attestation is attached", "remove provenance"),
+    ("build.sbom", "warning", "no SBOM attestation is attached", "remove sbom"),
+    ("deploy.resources.reservations.devices", "error",
+     "device reservations (GPUs) need a device plugin richcompose does not have", _DEVICES,
+     _reservation_devices),
+    ("gpus", "error", "GPUs are reserved by a device plugin richcompose does not have", _DEVICES,
+     lambda s: s.gpus is not None),
+    ("use_api_socket", "error", "there is no Docker API socket to give the container",
+     "bind-mount your engine's socket with volumes: if you have one"),
+    ("external_links", "error", "containers outside the project cannot be linked",
+     "give their addresses with extra_hosts:"),
+    ("models", "error", "model runner integration is not available",
+     "run the model server as a service and pass its URL in environment:"),
+    ("deploy.mode", "warning", _SWARM, "remove deploy.mode",
+     _other_than("deploy.mode", None, "replicated")),
+    *((key, "warning", _SWARM, instead) for key, instead in _SWARM_KEYS),
+    ("deploy.restart_policy", "warning", "a swarm restart setting; it is not applied",
+     "use the service's restart: key"),
+    ("deploy.resources.reservations", "warning",
+     "reservations are not enforced on a single host (limits are)",
+     "use deploy.resources.limits or mem_limit/cpus", _reservations),
+    *((key, "warning", _WINDOWS, instead) for key, instead in _WINDOWS_KEYS),
+    ("develop", "warning", "`compose watch` is not available; develop: is ignored",
+     "bind-mount your sources with volumes: to see changes live"),
+    ("logging", "warning", "log drivers are not used; richcompose keeps every log itself",
+     "read logs with `richcompose logs`; remove logging:", _logging),
+    ("cgroup_parent", "warning", "containers are placed in richcompose's own cgroup",
+     "remove cgroup_parent"),
+    ("storage_opt", "warning", "overlay snapshots have no per-container size option",
+     "remove storage_opt"),
+    ("blkio_config", "warning", "block IO weights and limits are not applied",
+     "remove blkio_config"),
+    ("mac_address", "warning", "the network plugin assigns MAC addresses", "remove mac_address"),
+    ("userns_mode", "warning", "user namespaces are not used; containers share the host's",
+     "remove userns_mode", _other_than("userns_mode", None, "host")),
+    ("container_name", "warning", "containers are named PROJECT-SERVICE-N",
+     "refer to the container by its service name"),
+    ("platform", "warning", "images are pulled for this host's platform",
+     "remove platform, or pull the image for it yourself"),
+    ("pull_refresh_after", "warning", "images are not refreshed on a schedule",
+     "use pull_policy: always or `up --pull always`"),
+    ("stdin_open", "warning", "no container's stdin is kept open to attach to",
+     "use `richcompose exec -it SERVICE sh`"),
+    ("attach", "warning", "`up` in the foreground streams every service's log",
+     "use `richcompose logs SERVICE` to read one", lambda s: not s.attach),
+    ("volumes_from", "warning", "mounts are not copied from other services",
+     "repeat the volumes: of the other service"),
+    ("pid", "warning", "only `pid: host` is honoured", "use pid: host or remove it",
+     _other_than("pid", None, "host")),
+    ("ipc", "warning", "only `ipc: host` is honoured (private is the default)",
+     "use ipc: host or remove it", _other_than("ipc", None, "host", "private", "shareable")),
+    ("uts", "warning", "only `uts: host` is honoured", "use uts: host or remove it",
+     _other_than("uts", None, "host")),
 )
+SERVICE_RULES: tuple[Rule, ...] = tuple(
+    Rule(key, severity, reason, instead, test[0] if test else _written(key))
+    for key, severity, reason, instead, *test in _RULES)
 
 _UNSUPPORTED_VOLUME_TYPES = {
     "npipe": ("a Windows named pipe", "remove the mount"),

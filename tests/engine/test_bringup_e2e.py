@@ -4,6 +4,7 @@ and the reverse-order, signal-then-SIGKILL stop."""
 from __future__ import annotations
 
 import json
+import textwrap
 import time
 
 import pytest
@@ -14,15 +15,23 @@ from tests.engine.helpers import SLEEPER, event_time, events, ps
 pytestmark = pytest.mark.runc
 
 
+def app_after(upstream: str, depends_on: str, app: str = "app") -> str:
+    """A compose file: the `upstream` services (their YAML), then `app`, a sleeper with this
+    `depends_on:` (flow YAML)."""
+    return ("services:\n" + textwrap.indent(textwrap.dedent(upstream).strip("\n"), "  ")
+            + f"\n  {app}:\n    rootfs: ./rootfs\n    command: {SLEEPER}\n"
+            + f"    depends_on: {depends_on}\n")
+
+
+def up_fails(rc: Richcompose) -> str:
+    """The error of `up -d`, which must fail with status 1."""
+    up = rc("up", "-d", check=False)
+    assert up.returncode == 1
+    return up.stderr
+
+
 def test_service_started_dependency_starts_first(rc: Richcompose) -> None:
-    rc.write(f"""
-        services:
-          db: {{rootfs: ./rootfs, command: {SLEEPER}}}
-          app:
-            rootfs: ./rootfs
-            command: {SLEEPER}
-            depends_on: [db]
-    """)
+    rc.write(app_after(f"db: {{rootfs: ./rootfs, command: {SLEEPER}}}", "[db]"))
     rc("up", "-d")
     # Created ahead of the gate (as docker compose), started in order.
     assert event_time(rc, "start", "db") <= event_time(rc, "start", "app")
@@ -32,53 +41,36 @@ def test_service_started_dependency_starts_first(rc: Richcompose) -> None:
 def test_service_healthy_dependent_is_started_after_its_dependency_turns_healthy(
         rc: Richcompose) -> None:
     # How soon after (issue 17's 100 ms) is measured by bench/, not asserted by a timed test.
-    rc.write(f"""
-        services:
-          db:
-            rootfs: ./rootfs
-            command: sh -c 'trap "exit 0" TERM; sleep 1; touch /tmp/ready; while :; do sleep 0.1; done'
-            healthcheck:
-              test: ["CMD", "test", "-f", "/tmp/ready"]
-              interval: 300ms
-              retries: 20
-          app:
-            rootfs: ./rootfs
-            command: {SLEEPER}
-            depends_on: {{db: {{condition: service_healthy}}}}
-    """)
+    rc.write(app_after("""
+        db:
+          rootfs: ./rootfs
+          command: sh -c 'trap "exit 0" TERM; sleep 1; touch /tmp/ready; while :; do sleep 0.1; done'
+          healthcheck:
+            test: ["CMD", "test", "-f", "/tmp/ready"]
+            interval: 300ms
+            retries: 20
+    """, "{db: {condition: service_healthy}}"))
     rc("up", "-d")
     assert event_time(rc, "health_status: healthy", "db") <= event_time(rc, "start", "app")
     rc("down")
 
 
 def test_unhealthy_required_dependency_fails_up_naming_both_services(rc: Richcompose) -> None:
-    rc.write(f"""
-        services:
-          db:
-            rootfs: ./rootfs
-            command: {SLEEPER}
-            healthcheck: {{test: "exit 1", interval: 100ms, retries: 2}}
-          app:
-            rootfs: ./rootfs
-            command: {SLEEPER}
-            depends_on: {{db: {{condition: service_healthy}}}}
-    """)
-    up = rc("up", "-d", check=False)
-    assert up.returncode == 1
-    assert "'app'" in up.stderr and "'db'" in up.stderr and "unhealthy" in up.stderr
+    rc.write(app_after(f"""
+        db:
+          rootfs: ./rootfs
+          command: {SLEEPER}
+          healthcheck: {{test: "exit 1", interval: 100ms, retries: 2}}
+    """, "{db: {condition: service_healthy}}"))
+    error = up_fails(rc)
+    assert "'app'" in error and "'db'" in error and "unhealthy" in error
     assert "app" not in ps(rc)
     rc("down")
 
 
 def test_completed_successfully_waits_for_exit_code_zero(rc: Richcompose) -> None:
-    rc.write(f"""
-        services:
-          migrate: {{rootfs: ./rootfs, command: sh -c 'sleep 0.3; exit 0'}}
-          web:
-            rootfs: ./rootfs
-            command: {SLEEPER}
-            depends_on: {{migrate: {{condition: service_completed_successfully}}}}
-    """)
+    rc.write(app_after("migrate: {rootfs: ./rootfs, command: sh -c 'sleep 0.3; exit 0'}",
+                       "{migrate: {condition: service_completed_successfully}}", app="web"))
     rc("up", "-d")
     rows = ps(rc)
     assert rows["migrate"]["exit_code"] == 0 and rows["web"]["state"] == "running"
@@ -86,31 +78,17 @@ def test_completed_successfully_waits_for_exit_code_zero(rc: Richcompose) -> Non
 
 
 def test_failed_completion_fails_up_naming_both_services(rc: Richcompose) -> None:
-    rc.write(f"""
-        services:
-          migrate: {{rootfs: ./rootfs, command: sh -c 'exit 4'}}
-          web:
-            rootfs: ./rootfs
-            command: {SLEEPER}
-            depends_on: {{migrate: {{condition: service_completed_successfully}}}}
-    """)
-    up = rc("up", "-d", check=False)
-    assert up.returncode == 1
-    assert "'web'" in up.stderr and "'migrate'" in up.stderr and "exit code 4" in up.stderr
+    rc.write(app_after("migrate: {rootfs: ./rootfs, command: sh -c 'exit 4'}",
+                       "{migrate: {condition: service_completed_successfully}}", app="web"))
+    error = up_fails(rc)
+    assert "'web'" in error and "'migrate'" in error and "exit code 4" in error
     rc("down")
 
 
 def test_optional_dependency_that_fails_only_warns(rc: Richcompose) -> None:
-    rc.write(f"""
-        services:
-          cache: {{rootfs: ./rootfs, command: sh -c 'exit 1'}}
-          app:
-            rootfs: ./rootfs
-            command: {SLEEPER}
-            depends_on:
-              cache: {{condition: service_completed_successfully, required: false}}
-              missing: {{condition: service_started, required: false}}
-    """)
+    rc.write(app_after("cache: {rootfs: ./rootfs, command: sh -c 'exit 1'}",
+                       "{cache: {condition: service_completed_successfully, required: false}, "
+                       "missing: {condition: service_started, required: false}}"))
     up = rc("up", "-d")
     assert "warning" in up.stderr and "'cache'" in up.stderr
     assert ps(rc)["app"]["state"] == "running"
@@ -141,11 +119,7 @@ def test_parallel_one_still_brings_everything_up(rc: Richcompose) -> None:
 
 
 def test_down_stops_dependents_before_their_dependencies(rc: Richcompose) -> None:
-    rc.write(f"""
-        services:
-          db: {{rootfs: ./rootfs, command: {SLEEPER}}}
-          app: {{rootfs: ./rootfs, command: {SLEEPER}, depends_on: [db]}}
-    """)
+    rc.write(app_after(f"db: {{rootfs: ./rootfs, command: {SLEEPER}}}", "[db]"))
     rc("up", "-d")
     rc("stop")
     stops = [e["service"] for e in events(rc) if e["action"] == "stop"]

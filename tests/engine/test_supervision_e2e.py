@@ -32,9 +32,23 @@ def starts(rc: Richcompose) -> int:
     return (rc.root / "volumes" / "project_data" / "starts").read_text().count("start")
 
 
-def test_always_restarts_and_the_initcmd_runs_on_every_start(rc: Richcompose) -> None:
-    rc.write(COUNTED.format(policy="always", code=0))
+def up_counted(rc: Richcompose, policy: str, code: int) -> None:
+    """`up -d` of an app under restart `policy` that exits with `code`, its starts counted."""
+    rc.write(COUNTED.format(policy=policy, code=code))
     rc("up", "-d")
+
+
+def assert_runs_once(rc: Richcompose, policy: str, code: int) -> None:
+    """Under `policy`, the app that exits with `code` is never restarted: one start."""
+    up_counted(rc, policy, code)
+    eventually(lambda: ps(rc)["app"]["exit_code"] == code, what="exit")
+    time.sleep(1)
+    assert ps(rc)["app"]["restarts"] == 0 and starts(rc) == 1
+    rc("down", "-v")
+
+
+def test_always_restarts_and_the_initcmd_runs_on_every_start(rc: Richcompose) -> None:
+    up_counted(rc, "always", 0)
     eventually(lambda: ps(rc)["app"]["restarts"] >= 2, what="two restarts")
     rc("stop")  # a user's stop is final, even with restart: always
     restarts = ps(rc)["app"]["restarts"]
@@ -45,8 +59,7 @@ def test_always_restarts_and_the_initcmd_runs_on_every_start(rc: Richcompose) ->
 
 
 def test_on_failure_n_restarts_n_times_then_gives_up(rc: Richcompose) -> None:
-    rc.write(COUNTED.format(policy="on-failure:2", code=3))
-    rc("up", "-d")
+    up_counted(rc, "on-failure:2", 3)
     # Given up: the last exit recorded after the second restart (the watch marker may not
     # exist yet right after `up`, so it alone cannot tell).
     eventually(lambda: (r := ps(rc)["app"])["restarts"] == 2 and r["state"] == "exited",
@@ -60,26 +73,15 @@ def test_on_failure_n_restarts_n_times_then_gives_up(rc: Richcompose) -> None:
 
 
 def test_on_failure_leaves_a_successful_exit_alone(rc: Richcompose) -> None:
-    rc.write(COUNTED.format(policy="on-failure", code=0))
-    rc("up", "-d")
-    eventually(lambda: ps(rc)["app"]["exit_code"] == 0, what="exit")
-    time.sleep(1)
-    assert ps(rc)["app"]["restarts"] == 0 and starts(rc) == 1
-    rc("down", "-v")
+    assert_runs_once(rc, "on-failure", 0)
 
 
 def test_no_policy_never_restarts(rc: Richcompose) -> None:
-    rc.write(COUNTED.format(policy="no", code=1))
-    rc("up", "-d")
-    eventually(lambda: ps(rc)["app"]["exit_code"] == 1, what="exit")
-    time.sleep(1)
-    assert ps(rc)["app"]["restarts"] == 0 and starts(rc) == 1
-    rc("down", "-v")
+    assert_runs_once(rc, "no", 1)
 
 
 def test_unless_stopped_restarts_until_stopped(rc: Richcompose) -> None:
-    rc.write(COUNTED.format(policy="unless-stopped", code=1))
-    rc("up", "-d")
+    up_counted(rc, "unless-stopped", 1)
     eventually(lambda: ps(rc)["app"]["restarts"] >= 1, what="a restart")
     rc("stop")
     count = starts(rc)

@@ -3,6 +3,8 @@ ready before the next, all before the command; a failing one fails the start."""
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from tests.conftest import Richcompose, wait_log
@@ -44,74 +46,57 @@ def test_system_services_start_in_order_and_ready_before_the_command(
     rc("down", "-t", "1")
 
 
-def test_a_system_service_that_exits_fails_the_start(rc: Richcompose) -> None:
-    rc.write("""
-        services:
-          app:
-            rootfs: ./rootfs
-            rich: true
-            command: sleep 300
-            system_services:
-              broken: {command: sh -c 'echo no config >&2; exit 4'}
-    """)
-    up = rc("up", "-d", check=False)
+def rich_app(system_services: str, stop_grace_period: str | None = None) -> str:
+    """A compose file: one rich app that sleeps, beside `system_services` (that mapping's YAML)."""
+    grace = "" if stop_grace_period is None else f"    stop_grace_period: {stop_grace_period}\n"
+    return ("services:\n  app:\n    rootfs: ./rootfs\n    rich: true\n" + grace
+            + "    command: sleep 300\n    system_services:\n"
+            + textwrap.indent(textwrap.dedent(system_services).strip("\n"), " " * 6) + "\n")
+
+
+def up_fails(rc: Richcompose, system_services: str, timeout: float = 120) -> str:
+    """The error of `up -d` of `rich_app(system_services)`, which must fail."""
+    rc.write(rich_app(system_services))
+    up = rc("up", "-d", check=False, timeout=timeout)
     assert up.returncode != 0
-    assert "system service broken failed: exited with status 4" in up.stderr
+    return up.stderr
+
+
+def test_a_system_service_that_exits_fails_the_start(rc: Richcompose) -> None:
+    error = up_fails(rc, "broken: {command: sh -c 'echo no config >&2; exit 4'}")
+    assert "system service broken failed: exited with status 4" in error
     assert "no config" in rc("logs", "app").stdout
     rc("down")
 
 
 def test_a_system_service_never_ready_fails_the_start(rc: Richcompose) -> None:
-    rc.write("""
-        services:
-          app:
-            rootfs: ./rootfs
-            rich: true
-            command: sleep 300
-            system_services:
-              slow:
-                command: sleep 300
-                ready: {file: /tmp/never, timeout: 1s}
+    error = up_fails(rc, """
+        slow:
+          command: sleep 300
+          ready: {file: /tmp/never, timeout: 1s}
     """)
-    up = rc("up", "-d", check=False)
-    assert up.returncode != 0
-    assert "system service slow did not become ready" in up.stderr
+    assert "system service slow did not become ready" in error
     rc("down")
 
 
 def test_a_system_service_that_exits_while_awaited_fails_at_once(rc: Richcompose) -> None:
-    rc.write("""
-        services:
-          app:
-            rootfs: ./rootfs
-            rich: true
-            command: sleep 300
-            system_services:
-              crashy:
-                command: sh -c 'exit 2'
-                ready: {port: 9999, timeout: 60s}
-    """)
-    up = rc("up", "-d", check=False, timeout=30)
-    assert up.returncode != 0
-    assert "system service crashy exited before it was ready" in up.stderr
+    error = up_fails(rc, """
+        crashy:
+          command: sh -c 'exit 2'
+          ready: {port: 9999, timeout: 60s}
+    """, timeout=30)
+    assert "system service crashy exited before it was ready" in error
     rc("down")
 
 
 def test_a_system_service_that_dies_after_start_is_logged_and_restarted_not_fatal(
         rc: Richcompose) -> None:
-    rc.write("""
-        services:
-          app:
-            rootfs: ./rootfs
-            rich: true
-            stop_grace_period: 1s
-            command: sleep 300
-            system_services:
-              flaky:
-                command: sh -c 'echo run >> /tmp/runs; sleep 0.5; exit 3'
-                restart: always
-              once: {command: sh -c 'sleep 0.3; exit 0'}
-    """)
+    rc.write(rich_app("""
+        flaky:
+          command: sh -c 'echo run >> /tmp/runs; sleep 0.5; exit 3'
+          restart: always
+        once: {command: sh -c 'sleep 0.3; exit 0'}
+    """, stop_grace_period="1s"))
     rc("up", "-d")
     logs = wait_log(rc, "app", "restarting system service flaky")
     assert "system service flaky exited with status 3" in logs
@@ -123,15 +108,7 @@ def test_a_system_service_that_dies_after_start_is_logged_and_restarted_not_fata
 
 
 def test_a_required_system_service_that_ends_stops_the_container(rc: Richcompose) -> None:
-    rc.write("""
-        services:
-          app:
-            rootfs: ./rootfs
-            rich: true
-            command: sleep 300
-            system_services:
-              lifeline: {command: sh -c 'sleep 0.5; exit 3', required: true}
-    """)
+    rc.write(rich_app("lifeline: {command: sh -c 'sleep 0.5; exit 3', required: true}"))
     rc("up", "-d")
     wait_log(rc, "app", "required system service lifeline ended: stopping the container")
     assert rc("wait", "app", check=False).stdout.strip() == "143"  # the command got TERM

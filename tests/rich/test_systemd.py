@@ -4,6 +4,7 @@ services, console output in the logs, clean stop with SIGRTMIN+3."""
 
 from __future__ import annotations
 
+import textwrap
 import time
 from pathlib import Path
 
@@ -15,20 +16,31 @@ from tests.rich.conftest import pid1, ppid_of, ps_rows, wait_exec
 pytestmark = [pytest.mark.runc, pytest.mark.systemd]
 
 
-def _project(rootfs: Path, mode: str = "systemd", command: str = "sleep 300") -> str:
-    return f"""
-        services:
-          app:
-            rootfs: {rootfs}
-            rich: true
-            rich_mode: {mode}
-            environment: {{GREETING: hello}}
-            command: {command}
-            system_services:
-              prep:
-                command: sh -c 'echo prep > /run/order; touch /run/prep.ready; exec sleep 300'
-                ready: {{file: /run/prep.ready, timeout: 10s}}
-    """
+PREP = """
+    prep:
+      command: sh -c 'echo prep > /run/order; touch /run/prep.ready; exec sleep 300'
+      ready: {file: /run/prep.ready, timeout: 10s}
+"""
+
+
+def _project(rootfs: Path, mode: str = "systemd", command: str | None = "sleep 300",
+             environment: str | None = "{GREETING: hello}", system_services: str = PREP) -> str:
+    """A compose file: one rich app on `rootfs` (no command: or environment: key for None)."""
+    lines = ["services:", "  app:", f"    rootfs: {rootfs}", "    rich: true",
+             f"    rich_mode: {mode}"]
+    lines += [] if environment is None else [f"    environment: {environment}"]
+    lines += [] if command is None else [f"    command: {command}"]
+    lines += ["    system_services:",
+              textwrap.indent(textwrap.dedent(system_services).strip("\n"), " " * 6)]
+    return "\n".join(lines) + "\n"
+
+
+def _exit_code(rc: Richcompose) -> object:
+    """The app's exit code once it has exited (waiting up to 20 s)."""
+    deadline = time.monotonic() + 20
+    while ps_rows(rc)["app"]["state"] != "exited" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return ps_rows(rc)["app"]["exit_code"]
 
 
 ORDER_COMMAND = """sh -c 'echo "app says $$GREETING after $(cat /run/order)"; exec sleep 300'"""
@@ -76,10 +88,7 @@ def test_the_commands_exit_status_ends_the_container(rc: Richcompose,
                                                      systemd_rootfs: Path) -> None:
     rc.write(_project(systemd_rootfs, command="sh -c 'sleep 1; exit 3'"))
     rc("up", "-d")
-    deadline = time.monotonic() + 20
-    while ps_rows(rc)["app"]["state"] != "exited" and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert ps_rows(rc)["app"]["exit_code"] == 3
+    assert _exit_code(rc) == 3
     rc("down")
 
 
@@ -97,36 +106,18 @@ def test_systemd_mode_on_an_image_without_systemd_is_an_error_before_start(
 
 def test_a_failing_required_system_service_stops_the_container_with_its_status(
         rc: Richcompose, systemd_rootfs: Path) -> None:
-    rc.write(f"""
-        services:
-          app:
-            rootfs: {systemd_rootfs}
-            rich: true
-            rich_mode: systemd
-            command: sleep 300
-            system_services:
-              broken: {{command: sh -c 'echo no config >&2; exit 4', required: true}}
-    """)
+    rc.write(_project(systemd_rootfs, environment=None, system_services=(
+        "broken: {command: sh -c 'echo no config >&2; exit 4', required: true}")))
     rc("up", "-d")
-    deadline = time.monotonic() + 20
-    while ps_rows(rc)["app"]["state"] != "exited" and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert ps_rows(rc)["app"]["exit_code"] == 4
+    assert _exit_code(rc) == 4
     assert "no config" in rc("logs", "app").stdout
     rc("down")
 
 
 def test_a_failing_system_service_is_reported_at_boot_and_the_vm_stays_up(
         rc: Richcompose, systemd_rootfs: Path) -> None:
-    rc.write(f"""
-        services:
-          app:
-            rootfs: {systemd_rootfs}
-            rich: true
-            rich_mode: systemd
-            system_services:
-              broken: {{command: sh -c 'echo no config >&2; exit 4'}}
-    """)
+    rc.write(_project(systemd_rootfs, command=None, environment=None,
+                      system_services="broken: {command: sh -c 'echo no config >&2; exit 4'}"))
     up = rc("up", "-d")
     assert "booted degraded (failed units: richcompose-inner-broken.service)" in up.stderr
     row = ps_rows(rc)["app"]
