@@ -244,6 +244,24 @@ def test_a_server_directory_open_to_others_is_not_used(warm: Warm) -> None:
         warm.directory().chmod(0o700)
 
 
+def test_a_client_with_fewer_capabilities_does_not_borrow_the_server(warm: Warm) -> None:
+    pid = _started(warm)
+    before = set(warm.served_by(pid))
+    client = subprocess.Popen(["setpriv", "--bounding-set", "-sys_admin",
+                               *warm.argv("-f", "-", "config")], cwd=warm.rc.project_dir,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=warm.env(), text=True)
+    time.sleep(1.0)
+    assert warm.served_by(pid) == before  # it runs in the client
+    out, err = client.communicate(COMPOSE.replace("./rootfs", "/"), timeout=20)
+    assert client.returncode == 0, err
+    assert "name: warmtest" in out
+    deadline = time.monotonic() + 30
+    while len(warm.server_pids()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(warm.server_pids()) == 2  # it started one of its own kind, for its next command
+
+
 @pytest.mark.runc
 def test_up_ps_down_served_match_cold(warm: Warm, rc: Richcompose) -> None:
     _started(warm)
