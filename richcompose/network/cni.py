@@ -7,6 +7,7 @@ definition changed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
@@ -19,10 +20,15 @@ from richcompose.errors import NetworkError
 from richcompose.hostfs import safe_join
 from richcompose.network import netns
 from richcompose.network.conflist import plugin_config
+from richcompose.state import file_lock
 
 # portmap 1.1.1's CHECK also looks for its chain in ip6tables, even for an IPv4-only
 # container, and always fails there (upstream checkPorts ignores isV6).
 CHECK_SKIPPED = frozenset({"portmap"})
+# portmap 1.1.1 makes its shared CNI-HOSTPORT-* chains with check-then-create: two ADDs at once
+# in one namespace both create, and one fails ("CHAIN_USER_ADD failed (File exists)"). Those
+# run one at a time (a lock file beside the CNI cache: threads and other commands alike).
+SERIALISED = frozenset({"portmap"})
 
 
 @dataclass(frozen=True)
@@ -137,10 +143,12 @@ class CniRunner:
             CNI_IFNAME=call.ifname,
             CNI_PATH=str(self._cni_path),
         )
-        proc = subprocess.run(
-            [str(binary)], input=json.dumps(stdin), env=env,
-            capture_output=True, text=True, check=False,
-        )
+        with file_lock(self._cache_dir.parent / f"{plugin}.lock") if plugin in SERIALISED \
+                else contextlib.nullcontext():
+            proc = subprocess.run(
+                [str(binary)], input=json.dumps(stdin), env=env,
+                capture_output=True, text=True, check=False,
+            )
         output = proc.stdout.strip()
         if proc.returncode != 0:
             raise NetworkError(
