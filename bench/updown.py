@@ -13,7 +13,9 @@ host's network):
 
 Targets (issue #17): none and bridge <= 1.3x the loop; podman <= 0.2x; chain <= 0.4x.
 Each richcompose side runs twice: with the warm command server (richcompose/warm), as a user
-has it, and "cold" (RICHCOMPOSE_WARM=0: every command a fresh Python process).
+has it, and "cold" (RICHCOMPOSE_WARM=0: every command a fresh Python process); the none case
+also without the default seccomp profile ("noscmp", RICHCOMPOSE_SECCOMP_PROFILE=unconfined),
+to show what the filter the default loop lacks costs.
 
 Run as root from the repository root:  python bench/updown.py [--runs 5] [--cases none,bridge,podman,chain]
 podman and podman-compose are installed for the benchmark by bench/setup-podman.sh (its
@@ -87,6 +89,13 @@ class Richcompose:
         """The same project with the warm server off: each command a fresh Python process."""
         other = copy.copy(self)
         other.env = rc_warm_env(False)
+        return other
+
+    def unconfined(self) -> Richcompose:
+        """The same project without the default seccomp profile (the loop's `runc spec` has
+        none): what the filter costs, not a setting to use."""
+        other = copy.copy(self)
+        other.env = {**self.env, "RICHCOMPOSE_SECCOMP_PROFILE": "unconfined"}
         return other
 
     def spec(self, out: Path) -> dict[str, object]:
@@ -219,6 +228,7 @@ def inner(args: argparse.Namespace) -> None:
             none = sides["rc none"] = Richcompose(work, "rc-none", COUNT, chain=False,
                                                   network=False)
             sides["rc none cold"] = none.cold()
+            sides["rc none noscmp"] = none.unconfined()
             sides["loop none"] = RuncLoop(work, "loop-none", COUNT, network=False)
             sides["loop none spec"] = RuncLoop(work, "loop-spec", COUNT, network=False,
                                                base=none.spec(work / "rendered"))
@@ -279,6 +289,7 @@ def inner(args: argparse.Namespace) -> None:
     for ours in ("rc none", "rc none cold"):
         ratio(ours, "loop none", 1.3)
         ratio(ours, "loop none spec", 1.3)
+    ratio("rc none noscmp", "loop none", 1.3)
     for ours in ("rc bridge", "rc bridge cold"):
         ratio(ours, "loop bridge", 1.3)
         ratio(ours, "podman bridge", 0.2)
