@@ -59,6 +59,15 @@ def test_reboot_leaves_a_marker_through_reboot_target(render: Render, systemd_li
     assert "/.richcompose/run/reboot" in bundle.files["units/richcompose-reboot.service"].text
 
 
+def test_the_end_of_the_boot_leaves_a_marker_through_multi_user_target(
+        render: Render, systemd_like: Path) -> None:
+    bundle = render(VM, layer=systemd_like)
+    assert "Wants=richcompose-booted.service" in \
+        bundle.files["units/multi-user.target.d/richcompose.conf"].text
+    unit = bundle.files["units/richcompose-booted.service"].text
+    assert "After=default.target" in unit and "/.richcompose/run/booted" in unit
+
+
 def test_each_boot_binds_its_own_boot_id(render: Render, systemd_like: Path) -> None:
     hooks = render(VM, layer=systemd_like).spec["hooks"]["createContainer"]
     assert any("/proc/sys/kernel/random/boot_id" in " ".join(h["args"]) for h in hooks)
