@@ -11,5 +11,6 @@ LAUNCHER_ANNOTATION = "org.richcompose.launcher.timeout"
 BOOT_ANNOTATION = "org.richcompose.boot"
 BOOT_TIMEOUT_ANNOTATION = "org.richcompose.boot.timeout"
 BOOTED_MARKER = "booted"  # the inittab reached richcompose's entry
+SYSTEMD_UP_MARKER = "systemd-up"  # systemd runs its boot: it can be asked how it goes
 REBOOT_MARKER = "reboot"  # PID 1 is exiting for a reboot, not a power-off
 DEFAULT_BOOT_TIMEOUT = 120

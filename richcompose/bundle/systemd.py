@@ -36,9 +36,9 @@ from richcompose.bundle.spec import (
     with_user,
 )
 from richcompose.bundle.vm import (
-    booted_marker_command,
     has_app,
     reboot_marker_command,
+    systemd_up_marker_command,
     with_boot_watch,
     with_own_boot_id,
 )
@@ -48,7 +48,7 @@ SYSTEMD_PATHS = ("/lib/systemd/systemd", "/usr/lib/systemd/systemd")
 UNITS_DIR = f"{RICH_DIR}/units"
 APP_UNIT = "richcompose-app.service"
 REBOOT_UNIT = "richcompose-reboot.service"
-BOOTED_UNIT = "richcompose-booted.service"
+SYSTEMD_UP_UNIT = "richcompose-systemd-up.service"
 STOP_SIGNAL = "37"  # SIGRTMIN+3: systemd's "halt" in a container
 # /var/log/journal is not among them: the journal lives on the VM's disk (journald.conf.j2).
 TMPFS_DIRS = ("/run", "/run/lock", "/tmp")
@@ -168,7 +168,8 @@ def unit_name(name: str, unit: str | None) -> str:
 def units(inputs: RichInputs) -> dict[str, BundleFile]:
     """A unit (or a drop-in for the image's own unit) per system service, ordered with
     After= and Wants= (never Requires=: restarting one inside must not stop the others), the
-    app unit when the service has a command, and the boot and reboot markers."""
+    app unit when the service has a command, and the markers of systemd being up and of a
+    reboot."""
     inner = inputs.service.system_services
     names = {name: unit_name(name, s.unit) for name, s in inner.items()}
     files: dict[str, BundleFile] = {}
@@ -204,12 +205,14 @@ def units(inputs: RichInputs) -> dict[str, BundleFile]:
             cwd=inputs.cwd, uid=inputs.uid, gid=inputs.gid,
             environment=templates.systemd_environment(inputs.env)))
         wanted.append(APP_UNIT)
-    files[f"units/{BOOTED_UNIT}"] = BundleFile(templates.render(
-        "booted.service.j2", exec_start=templates.systemd_command(
-            ["/bin/sh", "-c", booted_marker_command()])))
-    wanted.append(BOOTED_UNIT)
-    files["units/multi-user.target.d/richcompose.conf"] = BundleFile(
-        templates.render("wants.conf.j2", units=wanted))
+    if wanted:
+        files["units/multi-user.target.d/richcompose.conf"] = BundleFile(
+            templates.render("wants.conf.j2", units=wanted))
+    files[f"units/{SYSTEMD_UP_UNIT}"] = BundleFile(templates.render(
+        "systemd-up.service.j2", exec_start=templates.systemd_command(
+            systemd_up_marker_command())))
+    files["units/sysinit.target.d/richcompose.conf"] = BundleFile(
+        templates.render("sysinit-wants.conf.j2", unit=SYSTEMD_UP_UNIT))
     files[f"units/{REBOOT_UNIT}"] = BundleFile(templates.render(
         "reboot.service.j2", exec_start=templates.systemd_command(reboot_marker_command())))
     files["units/reboot.target.d/richcompose.conf"] = BundleFile(

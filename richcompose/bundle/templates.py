@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -16,7 +17,9 @@ def _systemd_quote(value: str) -> str:
     return '"' + escaped.replace("$", "$$") + '"'
 
 
+@cache
 def _environment() -> jinja2.Environment:
+    """One environment a process: it compiles each template once."""
     import jinja2  # only bundles with generated scripts or units pay for it
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("richcompose.bundle", "templates"),
@@ -29,6 +32,13 @@ def _environment() -> jinja2.Environment:
 
 def render(template: str, **values: Any) -> str:
     return _environment().get_template(template).render(**values)
+
+
+def compile_all() -> None:
+    """Every template compiled now (a warm server does it before it forks)."""
+    env = _environment()
+    for name in env.list_templates():
+        env.get_template(name)
 
 
 def systemd_command(argv: list[str]) -> str:

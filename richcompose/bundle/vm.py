@@ -18,6 +18,7 @@ from richcompose.bundle.names import (
     BOOTED_MARKER,
     DEFAULT_BOOT_TIMEOUT,
     REBOOT_MARKER,
+    SYSTEMD_UP_MARKER,
 )
 from richcompose.bundle.rich import RUN_DIR
 from richcompose.bundle.spec import SpecOption, with_annotations, with_hook
@@ -65,3 +66,7 @@ def reboot_marker_command() -> list[str]:
 
 def booted_marker_command() -> str:
     return f": > {RUN_DIR}/{BOOTED_MARKER}"
+
+
+def systemd_up_marker_command() -> list[str]:
+    return ["/bin/sh", "-c", f": > {RUN_DIR}/{SYSTEMD_UP_MARKER}"]

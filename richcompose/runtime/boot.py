@@ -25,6 +25,7 @@ from richcompose.bundle.names import (
     DEFAULT_BOOT_TIMEOUT,
     REBOOT_MARKER,
     RUN_HOST_DIR,
+    SYSTEMD_UP_MARKER,
 )
 from richcompose.runtime.oci import OCIRuntime
 
@@ -72,7 +73,7 @@ def _marker(bundle: Path, name: str) -> bool:
 
 def clear_markers(bundle: Path) -> None:
     """Before each start: the boot and reboot of the run before say nothing of this one."""
-    for name in (BOOTED_MARKER, REBOOT_MARKER):
+    for name in (BOOTED_MARKER, REBOOT_MARKER, SYSTEMD_UP_MARKER):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(bundle / RUN_HOST_DIR / name)
 
@@ -105,22 +106,24 @@ def probe(runtime: OCIRuntime, container_id: str, kind: str, bundle: Path, *,
 def wait_booted(runtime: OCIRuntime, container_id: str, kind: str, bundle: Path, *,
                 alive: Callable[[], bool], timeout: float) -> BootState:
     """Blocks until the VM has booted (running or degraded), PID 1 has gone, or `timeout`.
-    systemd is asked (a `runc exec`, ~40 ms of CPU the boot itself would want) once the
-    booted unit (bundle/systemd.py) has dropped its marker, and otherwise only every
-    SYSTEMD_PROBE_EVERY seconds: a boot that never reaches that unit (maintenance, an image
-    that ignores our units) is still seen."""
+    systemd is asked (`runc exec` of `is-system-running --wait`, ~40 ms of CPU the boot itself
+    wants) once the unit bundle/systemd.py puts first in the boot has said systemd is up, and
+    otherwise once every SYSTEMD_PROBE_EVERY seconds: a boot that never runs that unit (an
+    image that ignores our units) is still seen. Asked before it is up, systemctl answers
+    "offline" at once."""
     deadline = time.monotonic() + timeout
     state = BootState("booting")
-    next_probe = time.monotonic()
+    next_probe = time.monotonic() + SYSTEMD_PROBE_EVERY
     while alive():
         now = time.monotonic()
         left = deadline - now
         if left <= 0:
             break
-        if kind != "systemd" or now >= next_probe or _marker(bundle, BOOTED_MARKER):
+        up = kind == "systemd" and _marker(bundle, SYSTEMD_UP_MARKER)
+        if kind != "systemd" or now >= next_probe or up:
             state = probe(runtime, container_id, kind, bundle, wait=min(left, 30.0))
             if state.booted or state.state in ("maintenance", "stopping"):
                 return state
-            next_probe = time.monotonic() + SYSTEMD_PROBE_EVERY
+            next_probe = time.monotonic() + (0.05 if up else SYSTEMD_PROBE_EVERY)
         time.sleep(0.01)
     return state

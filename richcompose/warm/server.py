@@ -28,11 +28,8 @@ from typing import Any, NoReturn
 from richcompose.warm import wire
 
 IDLE_SECONDS = 600.0
-# The modules `up`, `down`, `ps` and `config` import, so that a fork has them all.
-PRELOAD = ("richcompose.cli", "richcompose.config.models", "richcompose.config.loader",
-           "richcompose.engine.core", "richcompose.bundle.render", "richcompose.bundle.lifecycle",
-           "richcompose.network.setup", "richcompose.image.store", "richcompose.cli.console",
-           "rich.console", "rich.table", "rich.progress")
+# What commands import on first use, besides every module of richcompose (preload()).
+LIBRARIES = ("jinja2", "httpx", "zstandard", "rich.console", "rich.table", "rich.progress")
 
 
 def main(argv: list[str]) -> int:
@@ -48,11 +45,9 @@ def main(argv: list[str]) -> int:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return 0  # another server has this name
-    for module in PRELOAD:
-        __import__(module)
-    from richcompose.cli import parser
-
-    parser()
+    preload()
+    if threading.active_count() > 1:
+        return 1  # an import started a thread: forking this process would not be safe
     modules = _fingerprint()
     os.umask(0o177)
     with contextlib.suppress(FileNotFoundError):
@@ -71,6 +66,25 @@ def main(argv: list[str]) -> int:
                 with contextlib.suppress(OSError):
                     os.unlink(name + suffix, dir_fd=directory)
     return 0
+
+
+def preload() -> None:
+    """Everything a command would import or build on first use, so that each fork has it."""
+    import importlib
+    import pkgutil
+
+    import richcompose
+
+    for info in pkgutil.walk_packages(richcompose.__path__, "richcompose."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    for library in LIBRARIES:
+        importlib.import_module(library)
+    from richcompose.bundle import templates
+    from richcompose.cli import parser
+
+    parser()
+    templates.compile_all()
 
 
 def _serve(listener: socket.socket, ident: dict[str, Any], modules: dict[str, tuple[int, int]],

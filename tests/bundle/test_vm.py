@@ -59,13 +59,13 @@ def test_reboot_leaves_a_marker_through_reboot_target(render: Render, systemd_li
     assert "/.richcompose/run/reboot" in bundle.files["units/richcompose-reboot.service"].text
 
 
-def test_the_end_of_the_boot_leaves_a_marker_through_multi_user_target(
-        render: Render, systemd_like: Path) -> None:
+def test_the_boot_opens_with_a_marker_that_systemd_is_up(render: Render, systemd_like: Path
+                                                         ) -> None:
     bundle = render(VM, layer=systemd_like)
-    assert "Wants=richcompose-booted.service" in \
-        bundle.files["units/multi-user.target.d/richcompose.conf"].text
-    unit = bundle.files["units/richcompose-booted.service"].text
-    assert "After=default.target" in unit and "/.richcompose/run/booted" in unit
+    assert "Wants=richcompose-systemd-up.service" in \
+        bundle.files["units/sysinit.target.d/richcompose.conf"].text
+    unit = bundle.files["units/richcompose-systemd-up.service"].text
+    assert "DefaultDependencies=no" in unit and "/.richcompose/run/systemd-up" in unit
 
 
 def test_each_boot_binds_its_own_boot_id(render: Render, systemd_like: Path) -> None:

@@ -1,6 +1,6 @@
-"""Waiting for a systemd VM's boot asks systemd (a `runc exec`) as soon as the booted unit's
-marker appears, and otherwise only once a second, so a boot that never reaches that unit is
-still seen. A fake runtime stands for runc: it answers as systemd would and counts the asks."""
+"""Waiting for a systemd VM's boot asks systemd (a `runc exec`) as soon as the unit that opens
+the boot says systemd is up, and otherwise only once a second, so a boot that never runs that
+unit is still seen. A fake runtime stands for runc: it answers as systemd would and counts the asks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
-from richcompose.bundle.names import BOOTED_MARKER, RUN_HOST_DIR
+from richcompose.bundle.names import RUN_HOST_DIR, SYSTEMD_UP_MARKER
 from richcompose.runtime import boot
 from richcompose.runtime.oci import OCIRuntime
 
@@ -30,12 +30,12 @@ def _wait(systemd: FakeSystemd, bundle: Path, timeout: float) -> boot.BootState:
                             alive=lambda: True, timeout=timeout)
 
 
-def test_the_marker_of_the_booted_unit_gets_systemd_asked_at_once(tmp_path: Path) -> None:
+def test_systemd_is_asked_once_it_says_it_is_up(tmp_path: Path) -> None:
     (tmp_path / RUN_HOST_DIR).mkdir()
-    systemd = FakeSystemd("starting")
-    marker = tmp_path / RUN_HOST_DIR / BOOTED_MARKER
+    systemd = FakeSystemd("offline")
+    marker = tmp_path / RUN_HOST_DIR / SYSTEMD_UP_MARKER
 
-    def boot_finishes() -> None:
+    def boot_finishes() -> None:  # `--wait` answers once the boot is over
         time.sleep(0.3)
         systemd.answer = "running"
         marker.touch()
@@ -44,8 +44,8 @@ def test_the_marker_of_the_booted_unit_gets_systemd_asked_at_once(tmp_path: Path
     start = time.monotonic()
     state = _wait(systemd, tmp_path, timeout=10)
     assert state.state == "running"
-    assert len(systemd.asked) == 2  # once at the start, once for the marker
-    assert systemd.asked[1] - start < 0.9  # not at the next once-a-second ask
+    assert len(systemd.asked) == 1  # not while it would answer "offline"
+    assert systemd.asked[0] - start < 0.9  # at the marker, not at the once-a-second ask
 
 
 def test_without_the_marker_systemd_is_asked_once_a_second(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_without_the_marker_systemd_is_asked_once_a_second(tmp_path: Path) -> No
     systemd = FakeSystemd("starting")
     state = _wait(systemd, tmp_path, timeout=2.5)
     assert state.state == "starting"
-    assert len(systemd.asked) == 3  # at 0, 1 and 2 s
+    assert len(systemd.asked) == 2  # at 1 and 2 s
     gaps = [b - a for a, b in zip(systemd.asked, systemd.asked[1:], strict=False)]
     assert all(gap >= boot.SYSTEMD_PROBE_EVERY for gap in gaps)
 
