@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -104,3 +106,22 @@ def stop_warm(root: Path) -> None:
         deadline = time.monotonic() + 10
         while pid_file.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
+
+
+class HasEnv(Protocol):
+    env: dict[str, str]
+
+
+Side = TypeVar("Side", bound=HasEnv)
+
+
+def with_env(side: Side, **changes: str) -> Side:
+    """A copy of a bench side (a richcompose project) run with other variables."""
+    other = copy.copy(side)
+    other.env = {**side.env, **changes}
+    return other
+
+
+def cold(side: Side) -> Side:
+    """The side with the warm server off: each command a fresh Python process."""
+    return with_env(side, RICHCOMPOSE_WARM="0")

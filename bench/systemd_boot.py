@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import array
-import copy
 import json
 import os
 import shutil
@@ -30,7 +29,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchlib import REPO, rc_argv, rc_warm_env, stop_warm
+from benchlib import REPO, cold, rc_argv, rc_warm_env, stop_warm
 
 COMPOSE = ("name: sdbench\nservices:\n  vm:\n    rootfs: ./rootfs\n    rich: true\n"
            "    rich_mode: systemd\n    network_mode: none\n    command: [sleep, infinity]\n")
@@ -69,11 +68,6 @@ class Richcompose:
         self.argv = rc_argv(self.root)
         self.env = rc_warm_env(True)
 
-    def cold(self) -> Richcompose:
-        """The same project with the warm server off: each command a fresh Python process."""
-        other = copy.copy(self)
-        other.env = rc_warm_env(False)
-        return other
 
     def pid(self) -> int:
         state = subprocess.run(["runc", "--root", str(self.root / "runc"), "state",
@@ -228,7 +222,7 @@ def main() -> None:
         run([str(REPO / "scripts/make-systemd-rootfs"), str(work / "rootfs")])
         ours = Richcompose(work)
         raw = RawRunc(work, ours.render(work / "rendered"))
-        sides: dict[str, object] = {"richcompose": ours, "richcompose cold": ours.cold(),
+        sides: dict[str, object] = {"richcompose": ours, "richcompose cold": cold(ours),
                                     "raw runc": raw}
         podman = None if args.no_podman else Podman(work)
         if podman is not None:

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchlib import REPO, rc_argv, rc_warm_env, stop_warm
+from benchlib import REPO, cold, rc_argv, rc_warm_env, stop_warm, with_env
 
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
 COUNT = 20
@@ -85,18 +85,6 @@ class Richcompose:
         self.argv = rc_argv(work / "rc-state")
         self.env = rc_warm_env(True)
 
-    def cold(self) -> Richcompose:
-        """The same project with the warm server off: each command a fresh Python process."""
-        other = copy.copy(self)
-        other.env = rc_warm_env(False)
-        return other
-
-    def unconfined(self) -> Richcompose:
-        """The same project without the default seccomp profile (the loop's `runc spec` has
-        none): what the filter costs, not a setting to use."""
-        other = copy.copy(self)
-        other.env = {**self.env, "RICHCOMPOSE_SECCOMP_PROFILE": "unconfined"}
-        return other
 
     def spec(self, out: Path) -> dict[str, object]:
         """The config.json `richcompose render` writes for the project's first service."""
@@ -227,21 +215,23 @@ def inner(args: argparse.Namespace) -> None:
         if "none" in cases:
             none = sides["rc none"] = Richcompose(work, "rc-none", COUNT, chain=False,
                                                   network=False)
-            sides["rc none cold"] = none.cold()
-            sides["rc none noscmp"] = none.unconfined()
+            sides["rc none cold"] = cold(none)
+            # without the default seccomp profile (the loop's `runc spec` has none): what the
+            # filter costs, not a setting to use
+            sides["rc none noscmp"] = with_env(none, RICHCOMPOSE_SECCOMP_PROFILE="unconfined")
             sides["loop none"] = RuncLoop(work, "loop-none", COUNT, network=False)
             sides["loop none spec"] = RuncLoop(work, "loop-spec", COUNT, network=False,
                                                base=none.spec(work / "rendered"))
         if cases & {"bridge", "podman"}:
             bridge = sides["rc bridge"] = Richcompose(work, "rc-bridge", COUNT, chain=False,
                                                       network=True)
-            sides["rc bridge cold"] = bridge.cold()
+            sides["rc bridge cold"] = cold(bridge)
         if "bridge" in cases:
             sides["loop bridge"] = RuncLoop(work, "loop-bridge", COUNT, network=True)
         if "chain" in cases:
             chain = sides["rc chain"] = Richcompose(work, "rc-chain", 3, chain=True,
                                                     network=True)
-            sides["rc chain cold"] = chain.cold()
+            sides["rc chain cold"] = cold(chain)
             sides["loop chain"] = RuncLoop(work, "loop-chain", 3, network=True)
         if cases & {"podman", "chain"}:
             binary = setup_podman(work)

@@ -96,6 +96,30 @@ class Warm:
             time.sleep(0.05)
         raise AssertionError("no warm server came up")
 
+    def waiting_on_stdin(self, *wrapper: str) -> subprocess.Popen[str]:
+        """`config -f -` started with a stdin that stays open: a command that is still
+        running (in the client, or in a copy of the server) until its input comes."""
+        return subprocess.Popen([*wrapper, *self.argv("-f", "-", "config")],
+                                cwd=self.rc.project_dir, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env(),
+                                text=True)
+
+    def copies_once_served(self, pid: int) -> set[int]:
+        """The server's copies, once there is one (or none after 20 s)."""
+        deadline = time.monotonic() + 20
+        while not self.served_by(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.served_by(pid)
+
+    def runs_in_the_client(self, pid: int, client: subprocess.Popen[str]) -> str:
+        """Asserts that the waiting client got no copy of the server; its output."""
+        before = set(self.served_by(pid))
+        time.sleep(1.0)
+        assert self.served_by(pid) == before
+        out, err = client.communicate(COMPOSE.replace("./rootfs", "/"), timeout=20)
+        assert client.returncode == 0, err
+        return out
+
     def served_by(self, pid: int) -> set[int]:
         """The pids of the server's children now (its command copies)."""
         children = Path(f"/proc/{pid}/task/{pid}/children")
@@ -169,13 +193,8 @@ def test_a_served_command_reads_the_clients_standard_input(warm: Warm) -> None:
 
 def test_ctrl_c_reaches_the_served_command(warm: Warm) -> None:
     pid = _started(warm)
-    client = subprocess.Popen(warm.argv("-f", "-", "config"), cwd=warm.rc.project_dir,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, env=warm.env(), text=True)
-    deadline = time.monotonic() + 20
-    while not warm.served_by(pid) and time.monotonic() < deadline:
-        time.sleep(0.02)  # the copy is waiting on the client's stdin
-    copies = warm.served_by(pid)
+    client = warm.waiting_on_stdin()
+    copies = warm.copies_once_served(pid)
     assert copies, "the command was not served"
     client.send_signal(signal.SIGINT)
     _, err = client.communicate(timeout=20)
@@ -187,21 +206,14 @@ def test_ctrl_c_reaches_the_served_command(warm: Warm) -> None:
 
 def test_a_client_killed_outright_takes_its_served_command_with_it(warm: Warm) -> None:
     pid = _started(warm)
-    client = subprocess.Popen(warm.argv("-f", "-", "config"), cwd=warm.rc.project_dir,
-                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, env=warm.env())
-    deadline = time.monotonic() + 20
-    while not warm.served_by(pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    copies = warm.served_by(pid)
+    client = warm.waiting_on_stdin()
+    copies = warm.copies_once_served(pid)
     assert copies, "the command was not served"
     client.kill()
-    client.wait(timeout=20)
+    client.communicate(timeout=20)
     for copy in copies:
         _wait_gone(copy)
         assert not Path(f"/proc/{copy}").exists()
-    assert client.stdin is not None
-    client.stdin.close()
 
 
 def test_changed_code_retires_the_server_and_the_command_still_runs(warm: Warm) -> None:
@@ -232,30 +244,15 @@ def test_a_server_directory_open_to_others_is_not_used(warm: Warm) -> None:
     pid = _started(warm)
     warm.directory().chmod(0o755)
     try:
-        before = set(warm.served_by(pid))
-        client = subprocess.Popen(warm.argv("-f", "-", "config"), cwd=warm.rc.project_dir,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, env=warm.env(), text=True)
-        time.sleep(1.0)
-        assert warm.served_by(pid) == before  # it runs in the client
-        out, err = client.communicate(COMPOSE.replace("./rootfs", "/"), timeout=20)
-        assert client.returncode == 0, err
+        warm.runs_in_the_client(pid, warm.waiting_on_stdin())
     finally:
         warm.directory().chmod(0o700)
 
 
 def test_a_client_with_fewer_capabilities_does_not_borrow_the_server(warm: Warm) -> None:
     pid = _started(warm)
-    before = set(warm.served_by(pid))
-    client = subprocess.Popen(["setpriv", "--bounding-set", "-sys_admin",
-                               *warm.argv("-f", "-", "config")], cwd=warm.rc.project_dir,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, env=warm.env(), text=True)
-    time.sleep(1.0)
-    assert warm.served_by(pid) == before  # it runs in the client
-    out, err = client.communicate(COMPOSE.replace("./rootfs", "/"), timeout=20)
-    assert client.returncode == 0, err
-    assert "name: warmtest" in out
+    client = warm.waiting_on_stdin("setpriv", "--bounding-set", "-sys_admin")
+    assert "name: warmtest" in warm.runs_in_the_client(pid, client)
     deadline = time.monotonic() + 30
     while len(warm.server_pids()) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
