@@ -176,7 +176,7 @@ def process_settings() -> dict[str, Any]:
                     for name in wire.RLIMITS},
         "nice": os.getpriority(os.PRIO_PROCESS, 0),
         "cpus": sorted(os.sched_getaffinity(0)),
-        "oom_score_adj": wire._read("/proc/self/oom_score_adj").strip(),
+        "oom_score_adj": wire.read_proc("/proc/self/oom_score_adj").strip(),
         "encoding": [getattr(stream, "encoding", None) or "utf-8"
                      for stream in (sys.stdin, sys.stdout, sys.stderr)],
     }

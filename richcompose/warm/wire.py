@@ -33,10 +33,10 @@ def identity() -> dict[str, Any]:
         "protocol": PROTOCOL,
         "ids": [os.getuid(), os.geteuid(), os.getgid(), os.getegid(), sorted(os.getgroups())],
         "namespaces": [_readlink(f"/proc/self/ns/{name}") for name in _NAMESPACES],
-        "cgroup": _read("/proc/self/cgroup"),
-        "privileges": [line for line in _read("/proc/self/status").splitlines()
+        "cgroup": read_proc("/proc/self/cgroup"),
+        "privileges": [line for line in read_proc("/proc/self/status").splitlines()
                        if line.split(":", 1)[0] in _STATUS_KEYS],
-        "label": _read("/proc/self/attr/current"),
+        "label": read_proc("/proc/self/attr/current"),
         "python": [sys.executable, sys.version, sys.getfilesystemencoding(),
                    sys.flags.utf8_mode, sys.flags.optimize],
         # '' (python -c) is the working directory: the one this process would import from
@@ -76,19 +76,18 @@ def send(sock: socket.socket, message: Mapping[str, Any], fds: Sequence[int] = (
 
 def receive(sock: socket.socket, max_fds: int = 0) -> tuple[dict[str, Any], list[int]]:
     """One message and the fds that came with it; ConnectionError when the peer is gone or
-    sent something that is not a message."""
-    chunk, fds, _flags, _addr = socket.recv_fds(sock, 65536, max_fds) if max_fds else (
-        sock.recv(65536), [], 0, None)
-    buffer = bytearray(chunk)
+    sent something that is not a message. Reads exactly one message's bytes: the next one
+    (a copy's exit code right after its pid) stays in the socket for the next call."""
+    header, fds, _flags, _addr = socket.recv_fds(sock, _HEADER.size, max_fds) if max_fds \
+        else (sock.recv(_HEADER.size), [], 0, None)
     try:
-        while len(buffer) < _HEADER.size:
-            buffer += _recv_more(sock)
-        (length,) = _HEADER.unpack_from(buffer)
+        if not header:
+            raise ConnectionError("peer closed the connection")
+        header += _recv_exactly(sock, _HEADER.size - len(header))
+        (length,) = _HEADER.unpack(header)
         if length > MAX_MESSAGE:
             raise ConnectionError(f"message of {length} bytes")
-        while len(buffer) < _HEADER.size + length:
-            buffer += _recv_more(sock)
-        message = json.loads(buffer[_HEADER.size:_HEADER.size + length])
+        message = json.loads(_recv_exactly(sock, length))
         if not isinstance(message, dict):
             raise ConnectionError("message is not an object")
     except (ConnectionError, ValueError) as exc:
@@ -98,11 +97,14 @@ def receive(sock: socket.socket, max_fds: int = 0) -> tuple[dict[str, Any], list
     return message, fds
 
 
-def _recv_more(sock: socket.socket) -> bytes:
-    more = sock.recv(65536)
-    if not more:
-        raise ConnectionError("peer closed the connection")
-    return more
+def _recv_exactly(sock: socket.socket, count: int) -> bytes:
+    buffer = bytearray()
+    while len(buffer) < count:
+        more = sock.recv(count - len(buffer))
+        if not more:
+            raise ConnectionError("peer closed the connection")
+        buffer += more
+    return bytes(buffer)
 
 
 def _readlink(path: str) -> str:
@@ -112,7 +114,8 @@ def _readlink(path: str) -> str:
         return ""
 
 
-def _read(path: str) -> str:
+def read_proc(path: str) -> str:
+    """A /proc file's text, "" when there is none (an LSM that is not there, say)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             return handle.read()

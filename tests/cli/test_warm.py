@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from richcompose.warm import wire
+from richcompose import state
+from richcompose.warm import client, wire
 from richcompose.warm.client import served_root
 from tests.conftest import REPO, Richcompose, leftovers
 
@@ -58,6 +60,20 @@ def test_other_commands_run_in_the_client(argv: list[str]) -> None:
 def test_the_environment_picks_the_root_and_can_turn_the_server_off() -> None:
     assert served_root(["ps"], {"RICHCOMPOSE_ROOT": "/x"}) == "/x"
     assert served_root(["ps"], {"RICHCOMPOSE_WARM": "0"}) is None
+
+
+def test_messages_sent_back_to_back_are_received_one_by_one() -> None:
+    # A copy's exit code can follow its pid before the client reads either.
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        wire.send(theirs, {"pid": 7})
+        wire.send(theirs, {"exit": 3})
+        assert wire.receive(ours)[0] == {"pid": 7}
+        assert wire.receive(ours)[0] == {"exit": 3}
+
+
+def test_the_client_knows_the_state_roots_default() -> None:
+    assert str(state.DEFAULT_ROOT) == client.DEFAULT_ROOT
 
 
 # --- served commands ------------------------------------------------------------------------
