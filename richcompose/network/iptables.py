@@ -22,22 +22,22 @@ CHAINS = (DNAT, "CNI-HOSTPORT-SETMARK", "CNI-HOSTPORT-MASQ")
 
 
 def remove_idle_portmap_chains() -> None:
-    listing = _nat("-S", DNAT)
+    listing = nat("-S", DNAT)
     if listing is None or any(line.startswith("-A") for line in listing.splitlines()):
         return
-    if _restore_nat([["-D", chain, *rule] for chain, rule in JUMPS]
+    if _restorenat([["-D", chain, *rule] for chain, rule in JUMPS]
                     + [["-F", c] for c in CHAINS] + [["-X", c] for c in CHAINS]):
         return
     # Some jump was already gone: the one-shot transaction refused, go rule by rule.
     for chain, rule in JUMPS:
-        while _nat("-D", chain, *rule) is not None:
+        while nat("-D", chain, *rule) is not None:
             pass
     for chain in CHAINS:
-        _nat("-F", chain)
-        _nat("-X", chain)
+        nat("-F", chain)
+        nat("-X", chain)
 
 
-def _restore_nat(commands: list[list[str]]) -> bool:
+def _restorenat(commands: list[list[str]]) -> bool:
     """Apply all commands in one iptables-restore transaction (one process, not a dozen)."""
     lines = ["*nat", *(" ".join(_quote(a) for a in cmd) for cmd in commands), "COMMIT", ""]
     proc = subprocess.run(["iptables-restore", "-w", "--noflush"], input="\n".join(lines),
@@ -50,7 +50,7 @@ def _quote(arg: str) -> str:
     return f'"{arg}"' if " " in arg else arg
 
 
-def _nat(*args: str) -> str | None:
+def nat(*args: str) -> str | None:
     """Run `iptables -t nat ARGS`; None when it fails (chain or rule absent)."""
     proc = subprocess.run(["iptables", "-w", "-t", "nat", *args], capture_output=True,
                           text=True, check=False)

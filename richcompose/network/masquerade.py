@@ -11,9 +11,8 @@ and half the CPU. The rule is the same masquerading, written once.
 
 from __future__ import annotations
 
-import subprocess
-
 from richcompose.errors import NetworkError
+from richcompose.network.iptables import nat
 
 
 def rule(subnet: str, bridge: str) -> list[str]:
@@ -22,20 +21,14 @@ def rule(subnet: str, bridge: str) -> list[str]:
 
 def add(subnet: str, bridge: str) -> None:
     """Idempotent: a rule already there (another run, a retry) is kept as it is."""
-    if _iptables("-C", *rule(subnet, bridge)):
+    if nat("-C", *rule(subnet, bridge)) is not None:
         return
-    if not _iptables("-A", *rule(subnet, bridge)):
+    if nat("-A", *rule(subnet, bridge)) is None:
         raise NetworkError(f"cannot add the masquerading rule of {subnet} on {bridge}",
                            hint="is iptables usable here (root, nf_tables or legacy backend)?")
 
 
 def remove(subnet: str, bridge: str) -> None:
     """Removes the rule (every copy of it); a rule already gone is no error."""
-    while _iptables("-D", *rule(subnet, bridge)):
+    while nat("-D", *rule(subnet, bridge)) is not None:
         pass
-
-
-def _iptables(*args: str) -> bool:
-    proc = subprocess.run(["iptables", "-w", "-t", "nat", *args], capture_output=True,
-                          check=False)
-    return proc.returncode == 0

@@ -36,15 +36,16 @@ DEFAULT_ROOT = "/var/lib/richcompose"
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     root = served_root(args, os.environ)
+    ident = wire.identity() if root is not None else {}
     if root is not None:
-        code = run_served(root, args, os.environ)
+        code = run_served(root, ident, args, os.environ)
         if code is not None:
             return code
     from richcompose.cli import main as run_here
 
     code = run_here(args)
     if root is not None:
-        start_server(root, os.environ)
+        start_server(root, ident, os.environ)
     return code
 
 
@@ -76,10 +77,10 @@ def served_root(args: Sequence[str], environ: Mapping[str, str]) -> str | None:
     return None
 
 
-def run_served(root: str, args: Sequence[str], environ: Mapping[str, str]) -> int | None:
+def run_served(root: str, ident: dict[str, Any], args: Sequence[str],
+               environ: Mapping[str, str]) -> int | None:
     """The command's exit code from the server's copy; None if no server took it (nothing of
     the command has run: it is to run here)."""
-    ident = wire.identity()
     try:
         directory = os.open(os.path.join(root, wire.DIRECTORY),
                             os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -182,7 +183,7 @@ def process_settings() -> dict[str, Any]:
     }
 
 
-def start_server(root: str, environ: Mapping[str, str]) -> None:
+def start_server(root: str, ident: Mapping[str, Any], environ: Mapping[str, str]) -> None:
     """A server for the next command, in the background, with this process's path and identity
     (it exits on its own: wire and server.py say when). Quietly nothing if it cannot start."""
     if not os.path.isdir(root):
@@ -195,7 +196,7 @@ def start_server(root: str, environ: Mapping[str, str]) -> None:
     boot = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
             "from richcompose.warm.server import main; raise SystemExit(main(sys.argv[2:]))")
     with contextlib.suppress(OSError):
-        subprocess.Popen([sys.executable, "-c", boot, json.dumps(wire.identity()["path"]), root],
+        subprocess.Popen([sys.executable, "-c", boot, json.dumps(ident["path"]), root],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, cwd="/", env=keep, start_new_session=True,
                          close_fds=True)
